@@ -1,0 +1,376 @@
+//! One Rust type per record of events.md. Field order is the order of the latest
+//! schema version in `schemas/` (a test checks it), because encoding writes fields
+//! in declaration order.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::value::{AvroField, Date, FieldErr, Timestamp, Val};
+
+/// Record namespace of every Tierline schema.
+pub const NAMESPACE: &str = "io.tierline.v1";
+
+macro_rules! avro_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $symbol:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vm])* #[serde(rename = $symbol)] $variant),+
+        }
+
+        impl $name {
+            /// The Avro symbols, in schema order.
+            pub const SYMBOLS: &'static [&'static str] = &[$($symbol),+];
+            const VARIANTS: &'static [$name] = &[$($name::$variant),+];
+
+            /// The Avro symbol.
+            pub fn symbol(self) -> &'static str {
+                match self { $($name::$variant => $symbol),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.symbol())
+            }
+        }
+
+        impl AvroField for $name {
+            #[inline]
+            fn from_val(v: &Val<'_>) -> Result<Self, FieldErr> {
+                match v {
+                    Val::Enum(i) => Self::VARIANTS.get(*i as usize).copied().ok_or(FieldErr::Missing),
+                    _ => Err(FieldErr::Missing),
+                }
+            }
+            fn encode(&self, buf: &mut Vec<u8>) {
+                let index = Self::VARIANTS.iter().position(|v| v == self).unwrap_or(0);
+                crate::binary::put_long(buf, index as i64);
+            }
+        }
+    };
+}
+
+avro_enum! {
+    /// Who cancelled a PO line.
+    CancelledBy { /** The buyer. */ Buyer = "BUYER", /** The supplier. */ Supplier = "SUPPLIER" }
+}
+avro_enum! {
+    /// Outcome of an inspection.
+    Disposition {
+        /** Lot accepted. */ Accepted = "ACCEPTED",
+        /** Lot accepted with deviations. */ ConditionallyAccepted = "CONDITIONALLY_ACCEPTED",
+        /** Lot rejected. */ Rejected = "REJECTED",
+    }
+}
+avro_enum! {
+    /// Kind of after-sales case.
+    CaseKind { /** A return. */ Return = "RETURN", /** A warranty claim. */ WarrantyClaim = "WARRANTY_CLAIM", /** A complaint. */ Complaint = "COMPLAINT" }
+}
+avro_enum! {
+    /// How an after-sales case was resolved.
+    Resolution {
+        /** Replaced. */ Replaced = "REPLACED", /** Refunded. */ Refunded = "REFUNDED",
+        /** Repaired. */ Repaired = "REPAIRED", /** Claim rejected. */ Rejected = "REJECTED",
+    }
+}
+avro_enum! {
+    /// Severity of an alert.
+    AlertLevel { /** Warning threshold breached. */ Warning = "WARNING", /** Critical threshold breached. */ Critical = "CRITICAL" }
+}
+
+macro_rules! records {
+    ($(
+        $(#[$m:meta])*
+        $name:ident {
+            $($(#[$fm:meta])* $field:ident : $ty:ty),+ $(,)?
+        }
+    )+) => {
+        $(
+            $(#[$m])*
+            #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+            pub struct $name {
+                $($(#[$fm])* pub $field: $ty),+
+            }
+
+            impl $name {
+                /// Field names in schema order.
+                pub const FIELDS: &'static [&'static str] = &[$(stringify!($field)),+];
+
+                #[inline]
+                fn from_slots(slots: &[Val<'_>]) -> Result<Self, (&'static str, FieldErr)> {
+                    let mut it = slots.iter();
+                    Ok(Self {
+                        $($field: {
+                            let v = it.next().unwrap_or(&Val::Absent);
+                            <$ty as AvroField>::from_val(v).map_err(|e| (stringify!($field), e))?
+                        }),+
+                    })
+                }
+
+                fn encode_datum(&self, buf: &mut Vec<u8>) {
+                    $(AvroField::encode(&self.$field, buf);)+
+                }
+            }
+
+            impl From<$name> for Record {
+                fn from(r: $name) -> Record { Record::$name(r) }
+            }
+        )+
+
+        /// The kind of a record, without its data.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum RecordKind { $($(#[$m])* $name),+ }
+
+        impl RecordKind {
+            /// Every record kind.
+            pub const ALL: &'static [RecordKind] = &[$(RecordKind::$name),+];
+
+            /// Short name, e.g. `GoodsReceived`.
+            pub fn name(self) -> &'static str {
+                match self { $(RecordKind::$name => stringify!($name)),+ }
+            }
+
+            /// Full name, e.g. `io.tierline.v1.GoodsReceived`.
+            pub fn full_name(self) -> &'static str {
+                match self { $(RecordKind::$name => concat!("io.tierline.v1.", stringify!($name))),+ }
+            }
+
+            /// Field names of the Rust type, in schema order.
+            pub fn fields(self) -> &'static [&'static str] {
+                match self { $(RecordKind::$name => $name::FIELDS),+ }
+            }
+
+            /// The kind with this full name.
+            pub fn from_full_name(full: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|k| k.full_name() == full)
+            }
+        }
+
+        /// Any record of the contract. JSON form: the fields plus `"type"`, the short name.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "type")]
+        pub enum Record { $($(#[$m])* $name($name)),+ }
+
+        impl Record {
+            /// Its kind.
+            pub fn kind(&self) -> RecordKind {
+                match self { $(Record::$name(_) => RecordKind::$name),+ }
+            }
+
+            pub(crate) fn from_slots(kind: RecordKind, slots: &[Val<'_>]) -> Result<Self, (&'static str, FieldErr)> {
+                Ok(match kind { $(RecordKind::$name => Record::$name($name::from_slots(slots)?)),+ })
+            }
+
+            /// Appends the Avro binary datum (latest schema version, no framing).
+            pub fn encode_datum(&self, buf: &mut Vec<u8>) {
+                match self { $(Record::$name(r) => r.encode_datum(buf)),+ }
+            }
+        }
+    };
+}
+
+records! {
+    /// A buyer placed a PO line with the supplier.
+    PurchaseOrderLinePlaced {
+        /** Unique per source. */ event_id: Uuid,
+        /** Emitting system. */ source: String,
+        /** Business time. */ occurred_at: Timestamp,
+        /** Supplier. */ supplier_id: String,
+        /** PO number. */ po_number: String,
+        /** Line number, >= 1. */ line_number: i32,
+        /** Item. */ item_id: String,
+        /** Purchasing category. */ category: String,
+        /** Ordered quantity, > 0. */ quantity: f64,
+        /** Unit of measure. */ unit_of_measure: String,
+        /** Unit price, >= 0. */ unit_price: f64,
+        /** ISO 4217 currency. */ currency: String,
+        /** Contract or benchmark price. */ reference_unit_price: Option<f64>,
+        /** Requested delivery date. */ requested_date: Date,
+        /** Promise made at placement. */ promised_date: Option<Date>,
+    }
+    /// The supplier acknowledged the line.
+    PurchaseOrderLineConfirmed {
+        /** Unique per source. */ event_id: Uuid,
+        /** Emitting system. */ source: String,
+        /** Business time. */ occurred_at: Timestamp,
+        /** Supplier. */ supplier_id: String,
+        /** PO number. */ po_number: String,
+        /** Line number. */ line_number: i32,
+        /** Promised delivery date. */ promised_date: Date,
+        /** Confirmed quantity, > 0. */ confirmed_quantity: f64,
+    }
+    /// The buyer changed the line.
+    PurchaseOrderLineChanged {
+        /** Unique per source. */ event_id: Uuid,
+        /** Emitting system. */ source: String,
+        /** Business time. */ occurred_at: Timestamp,
+        /** Supplier. */ supplier_id: String,
+        /** PO number. */ po_number: String,
+        /** Line number. */ line_number: i32,
+        /** New requested date; `None` = unchanged. */ requested_date: Option<Date>,
+        /** New quantity; `None` = unchanged. */ quantity: Option<f64>,
+    }
+    /// The line was cancelled.
+    PurchaseOrderLineCancelled {
+        /** Unique per source. */ event_id: Uuid,
+        /** Emitting system. */ source: String,
+        /** Business time. */ occurred_at: Timestamp,
+        /** Supplier. */ supplier_id: String,
+        /** PO number. */ po_number: String,
+        /** Line number. */ line_number: i32,
+        /** Who cancelled. */ cancelled_by: CancelledBy,
+        /** Why. */ reason: String,
+    }
+    /// Goods for a PO line were received.
+    GoodsReceived {
+        /** Unique per source. */ event_id: Uuid,
+        /** Emitting system. */ source: String,
+        /** Receipt time. */ occurred_at: Timestamp,
+        /** Supplier. */ supplier_id: String,
+        /** Receipt. */ receipt_id: String,
+        /** PO number. */ po_number: String,
+        /** Line number. */ line_number: i32,
+        /** Received quantity, > 0. */ quantity: f64,
+        /** Receiving site. */ site: String,
+        /** Delivery note number (schema version 2). */ delivery_note: Option<String>,
+    }
+    /// An inspection finished.
+    InspectionCompleted {
+        /** Unique per source. */ event_id: Uuid,
+        /** Emitting system. */ source: String,
+        /** When the inspection finished. */ occurred_at: Timestamp,
+        /** Supplier. */ supplier_id: String,
+        /** Inspection. */ inspection_id: String,
+        /** Receipt inspected. */ receipt_id: Option<String>,
+        /** PO number. */ po_number: Option<String>,
+        /** Line number. */ line_number: Option<i32>,
+        /** Item. */ item_id: String,
+        /** Inspected quantity, > 0. */ inspected_quantity: f64,
+        /** Defective quantity, 0..=inspected. */ defective_quantity: f64,
+        /** Critical nonconformities, >= 0. */ critical_defects: i32,
+        /** Outcome. */ disposition: Disposition,
+    }
+    /// An after-sales case was opened.
+    AfterSalesCaseOpened {
+        /** Unique per source. */ event_id: Uuid,
+        /** Emitting system. */ source: String,
+        /** Business time. */ occurred_at: Timestamp,
+        /** Supplier. */ supplier_id: String,
+        /** Case. */ case_id: String,
+        /** Item. */ item_id: String,
+        /** PO number. */ po_number: Option<String>,
+        /** Kind. */ kind: CaseKind,
+        /** Units concerned, >= 0. */ quantity: f64,
+        /** First assessment. */ supplier_attributable: bool,
+    }
+    /// An after-sales case was resolved.
+    AfterSalesCaseResolved {
+        /** Unique per source. */ event_id: Uuid,
+        /** Emitting system. */ source: String,
+        /** Business time. */ occurred_at: Timestamp,
+        /** Supplier. */ supplier_id: String,
+        /** Case. */ case_id: String,
+        /** Resolution. */ resolution: Resolution,
+        /** Final determination. */ supplier_attributable: bool,
+        /** Cost. */ cost: Option<f64>,
+        /** Currency of the cost. */ currency: Option<String>,
+    }
+    /// Tierline raised an alert episode.
+    SupplierAlertRaised {
+        /** Deterministic episode id. */ alert_id: Uuid,
+        /** Supplier. */ supplier_id: String,
+        /** Rule, e.g. `otif_rate`. */ rule: String,
+        /** Level. */ level: AlertLevel,
+        /** Indicator value. */ value: f64,
+        /** Threshold breached. */ threshold: f64,
+        /** Window in days. */ window_days: i32,
+        /** Evaluation date. */ as_of: Date,
+        /** When raised. */ raised_at: Timestamp,
+        /** Policy version. */ policy_version: String,
+    }
+    /// Tierline resolved a published alert episode.
+    SupplierAlertResolved {
+        /** Episode id. */ alert_id: Uuid,
+        /** Supplier. */ supplier_id: String,
+        /** Rule. */ rule: String,
+        /** Indicator value. */ value: f64,
+        /** Evaluation date. */ as_of: Date,
+        /** When resolved. */ resolved_at: Timestamp,
+        /** Policy version. */ policy_version: String,
+    }
+    /// A supplier's tier changed.
+    SupplierTierChanged {
+        /** Deterministic id. */ event_id: Uuid,
+        /** Supplier. */ supplier_id: String,
+        /** Previous tier. */ from_tier: Option<String>,
+        /** New tier. */ to_tier: String,
+        /** Composite score. */ score: Option<f64>,
+        /** Effective date. */ effective_date: Date,
+        /** Policy version. */ policy_version: String,
+    }
+}
+
+/// The common fields of an inbound record.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Envelope<'a> {
+    /// Unique per source.
+    pub event_id: Uuid,
+    /// Emitting system.
+    pub source: &'a str,
+    /// Business time.
+    pub occurred_at: Timestamp,
+    /// Supplier.
+    pub supplier_id: &'a str,
+}
+
+impl Record {
+    /// The common fields, for the inbound records (`None` for Tierline's own alerts).
+    pub fn envelope(&self) -> Option<Envelope<'_>> {
+        macro_rules! env {
+            ($r:expr) => {
+                Some(Envelope {
+                    event_id: $r.event_id,
+                    source: &$r.source,
+                    occurred_at: $r.occurred_at,
+                    supplier_id: &$r.supplier_id,
+                })
+            };
+        }
+        match self {
+            Record::PurchaseOrderLinePlaced(r) => env!(r),
+            Record::PurchaseOrderLineConfirmed(r) => env!(r),
+            Record::PurchaseOrderLineChanged(r) => env!(r),
+            Record::PurchaseOrderLineCancelled(r) => env!(r),
+            Record::GoodsReceived(r) => env!(r),
+            Record::InspectionCompleted(r) => env!(r),
+            Record::AfterSalesCaseOpened(r) => env!(r),
+            Record::AfterSalesCaseResolved(r) => env!(r),
+            Record::SupplierAlertRaised(_)
+            | Record::SupplierAlertResolved(_)
+            | Record::SupplierTierChanged(_) => None,
+        }
+    }
+
+    /// The supplier the record is about.
+    pub fn supplier_id(&self) -> &str {
+        match self {
+            Record::SupplierAlertRaised(r) => &r.supplier_id,
+            Record::SupplierAlertResolved(r) => &r.supplier_id,
+            Record::SupplierTierChanged(r) => &r.supplier_id,
+            other => other.envelope().map(|e| e.supplier_id).unwrap_or_default(),
+        }
+    }
+}
+
+impl RecordKind {
+    /// Whether systems outside Tierline publish it (the inbound topics).
+    pub fn is_inbound(self) -> bool {
+        !matches!(
+            self,
+            RecordKind::SupplierAlertRaised
+                | RecordKind::SupplierAlertResolved
+                | RecordKind::SupplierTierChanged
+        )
+    }
+}

@@ -1,0 +1,316 @@
+//! Valid example records: one of every kind, and a deterministic realistic mix for
+//! tests and benchmarks.
+
+use uuid::Uuid;
+
+use crate::records::*;
+use crate::value::{Date, Timestamp};
+
+const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+const D0: i32 = 20_454; // 2026-01-01
+
+fn id(n: u128) -> Uuid {
+    Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 | n)
+}
+
+/// A placed PO line.
+pub fn purchase_order_line_placed() -> Record {
+    PurchaseOrderLinePlaced {
+        event_id: id(1),
+        source: "erp-eu-1".into(),
+        occurred_at: Timestamp(T0 + 8 * 3_600_000),
+        supplier_id: "SUP-00042".into(),
+        po_number: "PO-2026-000117".into(),
+        line_number: 1,
+        item_id: "FAB-COT-140".into(),
+        category: "fabric".into(),
+        quantity: 1200.0,
+        unit_of_measure: "m".into(),
+        unit_price: 3.85,
+        currency: "EUR".into(),
+        reference_unit_price: Some(3.70),
+        requested_date: Date(D0 + 21),
+        promised_date: None,
+    }
+    .into()
+}
+
+/// A goods receipt.
+pub fn goods_received() -> Record {
+    GoodsReceived {
+        event_id: id(5),
+        source: "wms-plant-7".into(),
+        occurred_at: Timestamp(T0 + 20 * 86_400_000 + 3_600_000),
+        supplier_id: "SUP-00042".into(),
+        receipt_id: "GR-88123".into(),
+        po_number: "PO-2026-000117".into(),
+        line_number: 1,
+        quantity: 1180.0,
+        site: "plant-7".into(),
+        delivery_note: Some("DN-4471".into()),
+    }
+    .into()
+}
+
+/// One valid record of every kind, in [`RecordKind::ALL`] order.
+pub fn all() -> Vec<Record> {
+    let t = |h: i64| Timestamp(T0 + h * 3_600_000);
+    vec![
+        purchase_order_line_placed(),
+        PurchaseOrderLineConfirmed {
+            event_id: id(2),
+            source: "erp-eu-1".into(),
+            occurred_at: t(30),
+            supplier_id: "SUP-00042".into(),
+            po_number: "PO-2026-000117".into(),
+            line_number: 1,
+            promised_date: Date(D0 + 20),
+            confirmed_quantity: 1200.0,
+        }
+        .into(),
+        PurchaseOrderLineChanged {
+            event_id: id(3),
+            source: "erp-eu-1".into(),
+            occurred_at: t(50),
+            supplier_id: "SUP-00042".into(),
+            po_number: "PO-2026-000117".into(),
+            line_number: 1,
+            requested_date: Some(Date(D0 + 25)),
+            quantity: None,
+        }
+        .into(),
+        PurchaseOrderLineCancelled {
+            event_id: id(4),
+            source: "erp-eu-1".into(),
+            occurred_at: t(60),
+            supplier_id: "SUP-00042".into(),
+            po_number: "PO-2026-000118".into(),
+            line_number: 3,
+            cancelled_by: CancelledBy::Supplier,
+            reason: "capacity".into(),
+        }
+        .into(),
+        goods_received(),
+        InspectionCompleted {
+            event_id: id(6),
+            source: "qms-1".into(),
+            occurred_at: t(20 * 24 + 5),
+            supplier_id: "SUP-00042".into(),
+            inspection_id: "INSP-5521".into(),
+            receipt_id: Some("GR-88123".into()),
+            po_number: Some("PO-2026-000117".into()),
+            line_number: Some(1),
+            item_id: "FAB-COT-140".into(),
+            inspected_quantity: 200.0,
+            defective_quantity: 3.0,
+            critical_defects: 0,
+            disposition: Disposition::ConditionallyAccepted,
+        }
+        .into(),
+        AfterSalesCaseOpened {
+            event_id: id(7),
+            source: "crm".into(),
+            occurred_at: t(40 * 24),
+            supplier_id: "SUP-00042".into(),
+            case_id: "CASE-901".into(),
+            item_id: "FAB-COT-140".into(),
+            po_number: None,
+            kind: CaseKind::WarrantyClaim,
+            quantity: 12.0,
+            supplier_attributable: true,
+        }
+        .into(),
+        AfterSalesCaseResolved {
+            event_id: id(8),
+            source: "crm".into(),
+            occurred_at: t(45 * 24),
+            supplier_id: "SUP-00042".into(),
+            case_id: "CASE-901".into(),
+            resolution: Resolution::Replaced,
+            supplier_attributable: false,
+            cost: Some(46.2),
+            currency: Some("EUR".into()),
+        }
+        .into(),
+        SupplierAlertRaised {
+            alert_id: id(9),
+            supplier_id: "SUP-00042".into(),
+            rule: "otif_rate".into(),
+            level: AlertLevel::Warning,
+            value: 0.87,
+            threshold: 0.9,
+            window_days: 30,
+            as_of: Date(D0 + 60),
+            raised_at: t(60 * 24),
+            policy_version: "2026.1".into(),
+        }
+        .into(),
+        SupplierAlertResolved {
+            alert_id: id(9),
+            supplier_id: "SUP-00042".into(),
+            rule: "otif_rate".into(),
+            value: 0.93,
+            as_of: Date(D0 + 75),
+            resolved_at: t(75 * 24),
+            policy_version: "2026.1".into(),
+        }
+        .into(),
+        SupplierTierChanged {
+            event_id: id(11),
+            supplier_id: "SUP-00042".into(),
+            from_tier: Some("KEY".into()),
+            to_tier: "RESERVE".into(),
+            score: Some(61.25),
+            effective_date: Date(D0 + 61),
+            policy_version: "2026.1".into(),
+        }
+        .into(),
+    ]
+}
+
+/// A deterministic mix of inbound records in realistic proportions (per line:
+/// placement, confirmation, receipts, inspections, sometimes changes, cancellations
+/// and after-sales cases), `n` records long.
+pub fn mix(n: usize, seed: u64) -> Vec<Record> {
+    let mut rng = seed | 1;
+    let mut next = move || {
+        // xorshift64: deterministic, no dependency.
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut out = Vec::with_capacity(n);
+    let mut i: u128 = 0;
+    while out.len() < n {
+        let r = next();
+        let supplier = format!("SUP-{:05}", r % 300);
+        let po = format!("PO-2026-{:06}", (r >> 10) % 100_000);
+        let day = ((r >> 30) % 365) as i64;
+        let t = Timestamp(T0 + day * 86_400_000 + ((r >> 40) % 86_400_000) as i64);
+        i += 1;
+        let event_id = Uuid::from_u128(u128::from(r) << 64 | i);
+        let kind = (r >> 50) % 100;
+        let rec: Record = match kind {
+            0..=24 => PurchaseOrderLinePlaced {
+                event_id,
+                source: "erp-eu-1".into(),
+                occurred_at: t,
+                supplier_id: supplier,
+                po_number: po,
+                line_number: 1 + (r % 20) as i32,
+                item_id: format!("ITEM-{}", r % 5000),
+                category: ["fabric", "trims", "packaging", "electronics"][(r % 4) as usize].into(),
+                quantity: 10.0 + (r % 5000) as f64,
+                unit_of_measure: "pcs".into(),
+                unit_price: 0.5 + (r % 1000) as f64 / 100.0,
+                currency: "EUR".into(),
+                reference_unit_price: (r % 3 != 0).then_some(0.5 + (r % 997) as f64 / 100.0),
+                requested_date: Date(D0 + day as i32 + 21),
+                promised_date: (r % 5 == 0).then_some(Date(D0 + day as i32 + 20)),
+            }
+            .into(),
+            25..=44 => PurchaseOrderLineConfirmed {
+                event_id,
+                source: "erp-eu-1".into(),
+                occurred_at: t,
+                supplier_id: supplier,
+                po_number: po,
+                line_number: 1 + (r % 20) as i32,
+                promised_date: Date(D0 + day as i32 + 18),
+                confirmed_quantity: 10.0 + (r % 5000) as f64,
+            }
+            .into(),
+            45..=49 => PurchaseOrderLineChanged {
+                event_id,
+                source: "erp-eu-1".into(),
+                occurred_at: t,
+                supplier_id: supplier,
+                po_number: po,
+                line_number: 1 + (r % 20) as i32,
+                requested_date: (r % 2 == 0).then_some(Date(D0 + day as i32 + 30)),
+                quantity: (r % 3 == 0).then_some(5.0 + (r % 100) as f64),
+            }
+            .into(),
+            50..=52 => PurchaseOrderLineCancelled {
+                event_id,
+                source: "erp-eu-1".into(),
+                occurred_at: t,
+                supplier_id: supplier,
+                po_number: po,
+                line_number: 1 + (r % 20) as i32,
+                cancelled_by: if r % 4 == 0 {
+                    CancelledBy::Supplier
+                } else {
+                    CancelledBy::Buyer
+                },
+                reason: "demand change".into(),
+            }
+            .into(),
+            53..=79 => GoodsReceived {
+                event_id,
+                source: "wms-plant-7".into(),
+                occurred_at: t,
+                supplier_id: supplier,
+                receipt_id: format!("GR-{}", r % 1_000_000),
+                po_number: po,
+                line_number: 1 + (r % 20) as i32,
+                quantity: 1.0 + (r % 5000) as f64,
+                site: "plant-7".into(),
+                delivery_note: (r % 2 == 0).then(|| format!("DN-{}", r % 100_000)),
+            }
+            .into(),
+            80..=94 => InspectionCompleted {
+                event_id,
+                source: "qms-1".into(),
+                occurred_at: t,
+                supplier_id: supplier,
+                inspection_id: format!("INSP-{}", r % 1_000_000),
+                receipt_id: Some(format!("GR-{}", r % 1_000_000)),
+                po_number: Some(po),
+                line_number: Some(1 + (r % 20) as i32),
+                item_id: format!("ITEM-{}", r % 5000),
+                inspected_quantity: 50.0 + (r % 200) as f64,
+                defective_quantity: (r % 7) as f64,
+                critical_defects: (r % 11 == 0) as i32,
+                disposition: [
+                    Disposition::Accepted,
+                    Disposition::ConditionallyAccepted,
+                    Disposition::Rejected,
+                ][(r % 3) as usize],
+            }
+            .into(),
+            95..=97 => AfterSalesCaseOpened {
+                event_id,
+                source: "crm".into(),
+                occurred_at: t,
+                supplier_id: supplier,
+                case_id: format!("CASE-{}", r % 100_000),
+                item_id: format!("ITEM-{}", r % 5000),
+                po_number: (r % 2 == 0).then_some(po),
+                kind: [
+                    CaseKind::Return,
+                    CaseKind::WarrantyClaim,
+                    CaseKind::Complaint,
+                ][(r % 3) as usize],
+                quantity: (r % 50) as f64,
+                supplier_attributable: r % 2 == 0,
+            }
+            .into(),
+            _ => AfterSalesCaseResolved {
+                event_id,
+                source: "crm".into(),
+                occurred_at: t,
+                supplier_id: supplier,
+                case_id: format!("CASE-{}", r % 100_000),
+                resolution: Resolution::Refunded,
+                supplier_attributable: r % 3 != 0,
+                cost: Some((r % 10_000) as f64 / 10.0),
+                currency: Some("EUR".into()),
+            }
+            .into(),
+        };
+        out.push(rec);
+    }
+    out
+}

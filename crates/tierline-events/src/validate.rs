@@ -1,0 +1,257 @@
+//! The field rules of events.md. Beyond the letter of the contract (written down in
+//! `docs/contract-decisions.md`): doubles must be finite, dates and timestamps must
+//! fall in the years 0001..=9999, the nil UUID is refused, and optional fields obey
+//! the rule of their non-optional namesakes when present.
+
+use uuid::Uuid;
+
+use crate::error::{Rule, ValidationError};
+use crate::records::*;
+use crate::value::{Date, Timestamp, truncate};
+
+type Result = std::result::Result<(), ValidationError>;
+
+struct Check {
+    record: &'static str,
+}
+
+impl Check {
+    fn fail(&self, field: &'static str, rule: Rule, value: impl ToString) -> Result {
+        Err(ValidationError {
+            record: self.record,
+            field,
+            rule,
+            value: truncate(&value.to_string()),
+        })
+    }
+
+    fn uuid(&self, field: &'static str, v: &Uuid) -> Result {
+        if v.is_nil() {
+            self.fail(field, Rule::NilUuid, v)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn len(&self, field: &'static str, v: &str, min: usize, max: usize) -> Result {
+        // Characters are Unicode scalar values; a string has no more of them than
+        // bytes, so counting is needed only near the bounds.
+        if v.len() <= max && (min == 0 || (min == 1 && !v.is_empty())) {
+            return Ok(());
+        }
+        let actual = v.chars().count();
+        if actual < min || actual > max {
+            self.fail(field, Rule::Length { min, max, actual }, v)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn supplier_id(&self, field: &'static str, v: &str) -> Result {
+        self.len(field, v, 1, 64)?;
+        if v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+        {
+            Ok(())
+        } else {
+            self.fail(
+                field,
+                Rule::Charset {
+                    allowed: "[A-Za-z0-9._:-]",
+                },
+                v,
+            )
+        }
+    }
+
+    fn currency(&self, field: &'static str, v: &str) -> Result {
+        if v.len() == 3 && v.bytes().all(|b| b.is_ascii_uppercase()) {
+            Ok(())
+        } else {
+            self.fail(field, Rule::Currency, v)
+        }
+    }
+
+    fn finite(&self, field: &'static str, v: f64) -> Result {
+        if v.is_finite() {
+            Ok(())
+        } else {
+            self.fail(field, Rule::NotFinite, v)
+        }
+    }
+
+    fn positive(&self, field: &'static str, v: f64) -> Result {
+        self.finite(field, v)?;
+        if v > 0.0 {
+            Ok(())
+        } else {
+            self.fail(field, Rule::Positive, v)
+        }
+    }
+
+    fn non_negative(&self, field: &'static str, v: f64) -> Result {
+        self.finite(field, v)?;
+        // -0.0 >= 0.0 holds in IEEE-754; it is zero.
+        if v >= 0.0 {
+            Ok(())
+        } else {
+            self.fail(field, Rule::NonNegative, v)
+        }
+    }
+
+    fn at_least(&self, field: &'static str, v: i32, min: i32) -> Result {
+        if v >= min {
+            Ok(())
+        } else {
+            self.fail(field, Rule::AtLeast(i64::from(min)), v)
+        }
+    }
+
+    fn timestamp(&self, field: &'static str, v: Timestamp) -> Result {
+        if (Timestamp::MIN..=Timestamp::MAX).contains(&v) {
+            Ok(())
+        } else {
+            self.fail(field, Rule::OutOfRange, v.0)
+        }
+    }
+
+    fn date(&self, field: &'static str, v: Date) -> Result {
+        if (Date::MIN..=Date::MAX).contains(&v) {
+            Ok(())
+        } else {
+            self.fail(field, Rule::OutOfRange, v.0)
+        }
+    }
+
+    fn common(
+        &self,
+        event_id: &Uuid,
+        source: &str,
+        occurred_at: Timestamp,
+        supplier_id: &str,
+    ) -> Result {
+        self.uuid("event_id", event_id)?;
+        self.len("source", source, 1, 128)?;
+        self.timestamp("occurred_at", occurred_at)?;
+        self.supplier_id("supplier_id", supplier_id)
+    }
+
+    fn po_line(&self, po_number: &str, line_number: i32) -> Result {
+        self.len("po_number", po_number, 1, 64)?;
+        self.at_least("line_number", line_number, 1)
+    }
+}
+
+/// Checks every rule of events.md for this record; the first broken rule, in field
+/// order, is returned.
+pub fn validate(record: &Record) -> Result {
+    let c = Check {
+        record: record.kind().name(),
+    };
+    match record {
+        Record::PurchaseOrderLinePlaced(r) => {
+            c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
+            c.po_line(&r.po_number, r.line_number)?;
+            c.positive("quantity", r.quantity)?;
+            c.non_negative("unit_price", r.unit_price)?;
+            c.currency("currency", &r.currency)?;
+            if let Some(p) = r.reference_unit_price {
+                c.non_negative("reference_unit_price", p)?;
+            }
+            c.date("requested_date", r.requested_date)?;
+            if let Some(d) = r.promised_date {
+                c.date("promised_date", d)?;
+            }
+            Ok(())
+        }
+        Record::PurchaseOrderLineConfirmed(r) => {
+            c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
+            c.po_line(&r.po_number, r.line_number)?;
+            c.date("promised_date", r.promised_date)?;
+            c.positive("confirmed_quantity", r.confirmed_quantity)
+        }
+        Record::PurchaseOrderLineChanged(r) => {
+            c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
+            c.po_line(&r.po_number, r.line_number)?;
+            if let Some(d) = r.requested_date {
+                c.date("requested_date", d)?;
+            }
+            if let Some(q) = r.quantity {
+                c.positive("quantity", q)?;
+            }
+            Ok(())
+        }
+        Record::PurchaseOrderLineCancelled(r) => {
+            c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
+            c.po_line(&r.po_number, r.line_number)
+        }
+        Record::GoodsReceived(r) => {
+            c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
+            c.po_line(&r.po_number, r.line_number)?;
+            c.positive("quantity", r.quantity)
+        }
+        Record::InspectionCompleted(r) => {
+            c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
+            if let Some(po) = &r.po_number {
+                c.len("po_number", po, 1, 64)?;
+            }
+            if let Some(line) = r.line_number {
+                c.at_least("line_number", line, 1)?;
+            }
+            c.positive("inspected_quantity", r.inspected_quantity)?;
+            c.non_negative("defective_quantity", r.defective_quantity)?;
+            if r.defective_quantity > r.inspected_quantity {
+                return c.fail(
+                    "defective_quantity",
+                    Rule::AtMostField("inspected_quantity"),
+                    r.defective_quantity,
+                );
+            }
+            if r.critical_defects < 0 {
+                return c.fail("critical_defects", Rule::AtLeast(0), r.critical_defects);
+            }
+            Ok(())
+        }
+        Record::AfterSalesCaseOpened(r) => {
+            c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
+            if let Some(po) = &r.po_number {
+                c.len("po_number", po, 1, 64)?;
+            }
+            c.non_negative("quantity", r.quantity)
+        }
+        Record::AfterSalesCaseResolved(r) => {
+            c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
+            if let Some(cost) = r.cost {
+                c.non_negative("cost", cost)?;
+            }
+            if let Some(cur) = &r.currency {
+                c.currency("currency", cur)?;
+            }
+            Ok(())
+        }
+        Record::SupplierAlertRaised(r) => {
+            c.uuid("alert_id", &r.alert_id)?;
+            c.supplier_id("supplier_id", &r.supplier_id)?;
+            c.finite("value", r.value)?;
+            c.finite("threshold", r.threshold)?;
+            c.at_least("window_days", r.window_days, 1)?;
+            c.date("as_of", r.as_of)?;
+            c.timestamp("raised_at", r.raised_at)
+        }
+        Record::SupplierAlertResolved(r) => {
+            c.uuid("alert_id", &r.alert_id)?;
+            c.supplier_id("supplier_id", &r.supplier_id)?;
+            c.finite("value", r.value)?;
+            c.date("as_of", r.as_of)?;
+            c.timestamp("resolved_at", r.resolved_at)
+        }
+        Record::SupplierTierChanged(r) => {
+            c.uuid("event_id", &r.event_id)?;
+            c.supplier_id("supplier_id", &r.supplier_id)?;
+            if let Some(s) = r.score {
+                c.finite("score", s)?;
+            }
+            c.date("effective_date", r.effective_date)
+        }
+    }
+}
