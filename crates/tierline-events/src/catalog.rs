@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use apache_avro::rabin::Rabin;
+use digest::Digest;
 
 use crate::error::CatalogError;
 use crate::plan::Plan;
 use crate::records::RecordKind;
-use crate::schema::{RecordTy, parse_record};
+use crate::schema::{RecordTy, canonical_form, parse_record};
 
 include!(concat!(env!("OUT_DIR"), "/embedded_schemas.rs"));
 
@@ -47,17 +48,17 @@ pub struct Catalog {
     readers: BTreeMap<RecordKind, (RecordTy, usize)>,
 }
 
-/// Parses a schema with apache-avro (the reference parser) and returns
-/// (canonical form, fingerprint).
+/// Checks a schema with apache-avro (the reference parser) and returns its Parsing
+/// Canonical Form and CRC-64-AVRO fingerprint.
 fn canonical(json: &str) -> Result<(String, u64), CatalogError> {
-    let schema =
-        apache_avro::Schema::parse_str(json).map_err(|e| CatalogError::Schema(e.to_string()))?;
-    let bytes = schema.fingerprint::<Rabin>().bytes;
-    let fp: [u8; 8] = bytes
+    apache_avro::Schema::parse_str(json).map_err(|e| CatalogError::Schema(e.to_string()))?;
+    let form = canonical_form(json)?;
+    let digest = Rabin::digest(form.as_bytes());
+    let fp: [u8; 8] = digest
         .as_slice()
         .try_into()
         .map_err(|_| CatalogError::Schema("fingerprint is not 8 bytes".into()))?;
-    Ok((schema.canonical_form(), u64::from_le_bytes(fp)))
+    Ok((form, u64::from_le_bytes(fp)))
 }
 
 impl Catalog {

@@ -80,7 +80,10 @@ fn err(msg: impl Into<String>) -> CatalogError {
     CatalogError::Schema(msg.into())
 }
 
-fn full_name(obj: &Map<String, Json>, ns: &str) -> Result<(String, String), CatalogError> {
+pub(crate) fn full_name(
+    obj: &Map<String, Json>,
+    ns: &str,
+) -> Result<(String, String), CatalogError> {
     let name = obj
         .get("name")
         .and_then(Json::as_str)
@@ -236,5 +239,164 @@ impl Parser {
                     })?
             }
         })
+    }
+}
+
+/// The Parsing Canonical Form of a schema (Avro specification, "Parsing Canonical
+/// Form for Schemas"). Written here because apache-avro 0.22 keeps logical types as
+/// `{"type":"int"}` where the specification (and Java, Python, fastavro) write `"int"`,
+/// which changes every fingerprint.
+pub(crate) fn canonical_form(json: &str) -> Result<String, CatalogError> {
+    let value: Json =
+        serde_json::from_str(json).map_err(|e| CatalogError::Schema(format!("not JSON: {e}")))?;
+    let mut out = String::with_capacity(json.len());
+    let mut defined = std::collections::HashSet::new();
+    pcf(&value, "", &mut defined, &mut out)?;
+    Ok(out)
+}
+
+const PRIMITIVES: &[&str] = &[
+    "null", "boolean", "int", "long", "float", "double", "bytes", "string",
+];
+
+fn quote(s: &str, out: &mut String) {
+    out.push_str(&Json::String(s.to_owned()).to_string());
+}
+
+fn pcf(
+    v: &Json,
+    ns: &str,
+    defined: &mut std::collections::HashSet<String>,
+    out: &mut String,
+) -> Result<(), CatalogError> {
+    match v {
+        Json::String(s) if PRIMITIVES.contains(&s.as_str()) => quote(s, out),
+        Json::String(s) => {
+            let full = if s.contains('.') || ns.is_empty() {
+                s.clone()
+            } else {
+                format!("{ns}.{s}")
+            };
+            quote(&full, out);
+        }
+        Json::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                pcf(item, ns, defined, out)?;
+            }
+            out.push(']');
+        }
+        Json::Object(obj) => {
+            let ty = obj
+                .get("type")
+                .ok_or_else(|| err("object schema without a type"))?;
+            let Json::String(kind) = ty else {
+                return pcf(ty, ns, defined, out);
+            };
+            match kind.as_str() {
+                "record" | "error" | "enum" | "fixed" => {
+                    let (full, inner_ns) = full_name(obj, ns)?;
+                    if !defined.insert(full.clone()) {
+                        quote(&full, out);
+                        return Ok(());
+                    }
+                    out.push_str("{\"name\":");
+                    quote(&full, out);
+                    out.push_str(",\"type\":");
+                    quote(if kind == "error" { "error" } else { kind }, out);
+                    if let Some(Json::Array(fields)) = obj.get("fields") {
+                        out.push_str(",\"fields\":[");
+                        for (i, f) in fields.iter().enumerate() {
+                            if i > 0 {
+                                out.push(',');
+                            }
+                            let name = f
+                                .get("name")
+                                .and_then(Json::as_str)
+                                .ok_or_else(|| err("field without a name"))?;
+                            let fty = f.get("type").ok_or_else(|| err("field without a type"))?;
+                            out.push_str("{\"name\":");
+                            quote(name, out);
+                            out.push_str(",\"type\":");
+                            pcf(fty, &inner_ns, defined, out)?;
+                            out.push('}');
+                        }
+                        out.push(']');
+                    }
+                    if let Some(Json::Array(symbols)) = obj.get("symbols") {
+                        out.push_str(",\"symbols\":[");
+                        for (i, s) in symbols.iter().enumerate() {
+                            if i > 0 {
+                                out.push(',');
+                            }
+                            quote(
+                                s.as_str().ok_or_else(|| err("enum symbol not a string"))?,
+                                out,
+                            );
+                        }
+                        out.push(']');
+                    }
+                    if let Some(size) = obj.get("size") {
+                        let size = size
+                            .as_u64()
+                            .ok_or_else(|| err("fixed size not an integer"))?;
+                        out.push_str(&format!(",\"size\":{size}"));
+                    }
+                    out.push('}');
+                }
+                "array" => {
+                    out.push_str("{\"type\":\"array\",\"items\":");
+                    pcf(
+                        obj.get("items").ok_or_else(|| err("array without items"))?,
+                        ns,
+                        defined,
+                        out,
+                    )?;
+                    out.push('}');
+                }
+                "map" => {
+                    out.push_str("{\"type\":\"map\",\"values\":");
+                    pcf(
+                        obj.get("values").ok_or_else(|| err("map without values"))?,
+                        ns,
+                        defined,
+                        out,
+                    )?;
+                    out.push('}');
+                }
+                // A primitive with attributes (logicalType, ...) is just the primitive.
+                other => pcf(&Json::String(other.to_owned()), ns, defined, out)?,
+            }
+        }
+        other => return Err(err(format!("not a schema: {other}"))),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_form_follows_the_specification() {
+        let schema = r#"{"type":"record","name":"R","namespace":"a.b","doc":"x","fields":[
+            {"name":"id","type":{"type":"string","logicalType":"uuid"},"doc":"d"},
+            {"name":"e","type":{"type":"enum","name":"E","symbols":["X","Y"],"default":"X"}},
+            {"name":"e2","type":["null","E"],"default":null},
+            {"name":"m","type":{"type":"map","values":{"type":"array","items":"long"}}},
+            {"name":"f","type":{"type":"fixed","name":"c.F","size":16}}]}"#;
+        assert_eq!(
+            canonical_form(schema).unwrap(),
+            concat!(
+                r#"{"name":"a.b.R","type":"record","fields":[{"name":"id","type":"string"},"#,
+                r#"{"name":"e","type":{"name":"a.b.E","type":"enum","symbols":["X","Y"]}},"#,
+                r#"{"name":"e2","type":["null","a.b.E"]},"#,
+                r#"{"name":"m","type":{"type":"map","values":{"type":"array","items":"long"}}},"#,
+                r#"{"name":"f","type":{"name":"c.F","type":"fixed","size":16}}]}"#
+            )
+        );
     }
 }
