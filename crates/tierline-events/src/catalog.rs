@@ -31,7 +31,7 @@ pub struct SchemaInfo {
     pub canonical: String,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Entry {
     pub(crate) info: SchemaInfo,
     pub(crate) plan: Plan,
@@ -39,7 +39,7 @@ pub(crate) struct Entry {
 
 /// Known schemas and their compiled plans. Lookups are a binary search; nothing is
 /// parsed or resolved per message.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Catalog {
     entries: Vec<Entry>,
     by_id: Vec<(u32, usize)>,
@@ -72,6 +72,12 @@ impl Catalog {
                 Err(e) => panic!("embedded schema catalog is invalid: {e}"),
             })
             .clone()
+    }
+
+    /// A private copy of the shipped catalog, to [`register`](Catalog::register) more
+    /// writer schemas into.
+    pub fn clone_builtin() -> Catalog {
+        Catalog::builtin().as_ref().clone()
     }
 
     fn from_embedded() -> Result<Catalog, CatalogError> {
