@@ -1,5 +1,7 @@
 //! The catalogue of bad inputs: each gets its own specific error, never a panic.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
 mod common;
 
 use common::*;

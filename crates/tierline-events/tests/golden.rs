@@ -1,6 +1,8 @@
 //! Golden vectors written by fastavro (tests/golden/avro_golden.py), decoded here;
 //! and the codec's own output read back by fastavro.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
 mod common;
 
 use std::process::Command;
@@ -192,5 +194,39 @@ fn fastavro_reads_what_the_codec_writes() {
         stdout.contains(&format!("{} passed, 0 failed", cases.len())),
         "{stdout}"
     );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The committed vectors are exactly what the committed script writes.
+#[test]
+fn committed_vectors_match_the_generator() {
+    let dir = std::env::temp_dir().join(format!("tierline-golden-{}", std::process::id()));
+    let script = repo_root().join("tests/golden/avro_golden.py");
+    let out = Command::new(python())
+        .arg(&script)
+        .arg("generate")
+        .arg(&dir)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    let committed = std::fs::read_dir(vectors_dir()).unwrap().count();
+    assert_eq!(names.len(), committed);
+    for name in names {
+        let fresh = std::fs::read(dir.join(&name)).unwrap();
+        let kept = std::fs::read(vectors_dir().join(&name)).unwrap();
+        assert!(
+            fresh == kept,
+            "{name:?} differs from the generator's output: regenerate with tests/golden/avro_golden.py generate tests/golden/vectors"
+        );
+    }
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -1,5 +1,7 @@
 //! Property tests: no input panics the decoder, and no invalid value slips through.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
 mod common;
 
 use proptest::prelude::*;

@@ -2,6 +2,8 @@
 //! promotions, skipped writer-only fields of every shape, reader defaults, enum
 //! defaults, and writers that cannot be read.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
 use tierline_events::*;
 
 fn catalog_with(id: u32, json: &str) -> Result<Codec, CatalogError> {
@@ -168,22 +170,21 @@ fn incompatible_writers_are_refused_when_registered() {
      {"name":"event_id","type":"string"},{"name":"source","type":"string"},{"name":"occurred_at","type":"long"},
      {"name":"supplier_id","type":"string"},{"name":"receipt_id","type":"string"},{"name":"po_number","type":"string"},
      {"name":"line_number","type":"int"},{"name":"quantity","type":"double"}]}"#;
-    let err = catalog_with(2003, missing).err().expect("refused");
+    let err = catalog_with(2003, missing).expect_err("refused");
     assert!(err.to_string().contains("writer lacks field site"), "{err}");
     // A type that does not promote (string -> double).
     let bad_type = missing.replace(
         r#"{"name":"quantity","type":"double"}"#,
         r#"{"name":"quantity","type":"string"},{"name":"site","type":"string"}"#,
     );
-    let err = catalog_with(2004, &bad_type).err().expect("refused");
+    let err = catalog_with(2004, &bad_type).expect_err("refused");
     assert!(matches!(err, CatalogError::Incompatible { .. }), "{err}");
     // A record this contract does not know.
-    let err = catalog_with(2005, r#"{"type":"record","name":"Nope","fields":[]}"#)
-        .err()
-        .expect("refused");
+    let err =
+        catalog_with(2005, r#"{"type":"record","name":"Nope","fields":[]}"#).expect_err("refused");
     assert_eq!(err, CatalogError::UnknownRecord("Nope".into()));
     // An id already taken.
-    let err = catalog_with(1001, WRITER_V3).err().expect("refused");
+    let err = catalog_with(1001, WRITER_V3).expect_err("refused");
     assert_eq!(err, CatalogError::Duplicate("id 1001".into()));
     // Not a schema at all.
     assert!(matches!(

@@ -1,5 +1,5 @@
 //! Shared test helpers: one invalidating mutation per field rule of events.md.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub, clippy::expect_used)]
 
 use tierline_events::*;
 

@@ -1,0 +1,95 @@
+//! The binary end to end: encode JSON records, decode the files, reject bad ones.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
+use std::process::Command;
+
+fn tierline() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tierline"))
+}
+
+#[test]
+fn encode_then_decode_round_trips_and_bad_files_fail_with_reasons() {
+    let dir = std::env::temp_dir().join(format!("tierline-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let records: Vec<String> = tierline_events::sample::all()
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap())
+        .collect();
+    let input = dir.join("records.jsonl");
+    std::fs::write(&input, records.join("\n")).unwrap();
+    let out = dir.join("msgs");
+    let status = tierline()
+        .args(["encode", "--framing", "single-object", "--out"])
+        .arg(&out)
+        .arg(&input)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut files: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), records.len());
+    let output = tierline().arg("decode").args(&files).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), records.len());
+    for (line, record) in lines.iter().zip(&records) {
+        assert_eq!(
+            line["record"],
+            serde_json::from_str::<serde_json::Value>(record).unwrap()
+        );
+        assert_eq!(line["meta"]["framing"], "single-object");
+    }
+    // One bad file among good ones: the good one is printed, the bad one named, exit 1.
+    let bad = dir.join("bad.bin");
+    std::fs::write(&bad, [0x00, 0, 0, 0x27, 0x0f, 1, 2]).unwrap();
+    let output = tierline()
+        .arg("decode")
+        .arg(&files[0])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 1);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("bad.bin: rejected (unknown-schema-id): unknown schema id 9999"),
+        "{stderr}"
+    );
+    // An invalid record is refused by encode with the field and rule.
+    let invalid = dir.join("invalid.jsonl");
+    std::fs::write(&invalid, records[0].replace("\"SUP-00042\"", "\"SUP 42\"")).unwrap();
+    let output = tierline()
+        .arg("encode")
+        .arg("--out")
+        .arg(dir.join("x"))
+        .arg(&invalid)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("supplier_id must only contain"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn schemas_lists_the_catalog() {
+    let output = tierline().arg("schemas").output().unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(text.lines().count(), 12);
+    assert!(
+        text.contains("1012  v2  io.tierline.v1.GoodsReceived"),
+        "{text}"
+    );
+}
