@@ -194,6 +194,16 @@ impl Codec {
         })
     }
 
+    /// Decodes a bare datum written with the schema of this fingerprint (as kept in
+    /// the event store), resolved to the reader schema; the rules are not checked.
+    pub fn decode_datum(&self, fingerprint: u64, datum: &[u8]) -> Result<Record, DecodeError> {
+        let entry = self
+            .catalog
+            .by_fingerprint(fingerprint)
+            .ok_or(DecodeError::UnknownFingerprint(fingerprint))?;
+        entry.plan.decode(datum)
+    }
+
     /// Encodes a record with the latest schema of its kind after checking its
     /// rules. Appends to `buf`.
     pub fn encode(

@@ -172,7 +172,13 @@ pub fn all() -> Vec<Record> {
 /// placement, confirmation, receipts, inspections, sometimes changes, cancellations
 /// and after-sales cases), `n` records long.
 pub fn mix(n: usize, seed: u64) -> Vec<Record> {
-    let mut rng = seed | 1;
+    // splitmix64 of the seed: neighbouring seeds give unrelated streams.
+    let mut rng = {
+        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) | 1
+    };
     let mut next = move || {
         // xorshift64: deterministic, no dependency.
         rng ^= rng << 13;

@@ -1,0 +1,340 @@
+//! The SQLite backend: the embedded default. One writer at a time (SQLite's own
+//! rule), so positions follow commit order and the cursor needs no transaction id.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+use tierline_events::{Codec, Timestamp};
+use tracing::instrument;
+use uuid::Uuid;
+
+use crate::types::*;
+use crate::{EventStore, StoreError};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The SQLite event store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    codec: Codec,
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `sqlite://path`.
+    pub async fn open(url: &str, codec: Codec) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // WAL + NORMAL is durable against process crashes; FULL adds power loss.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        Ok(SqliteStore { pool, codec })
+    }
+
+    /// The pool (for tests and tools that need raw SQL).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    async fn ensure_schema(
+        &self,
+        tx: &mut Transaction<'_, Sqlite>,
+        fp: u64,
+    ) -> Result<(), StoreError> {
+        let info = self
+            .codec
+            .catalog()
+            .schema_by_fingerprint(fp)
+            .ok_or(StoreError::UnknownSchema(fp))?;
+        sqlx::query(
+            "INSERT INTO schemas (fingerprint, schema_id, record_name, version, definition) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (fingerprint) DO NOTHING",
+        )
+        .bind(fp as i64)
+        .bind(info.id.map(i64::from))
+        .bind(info.kind.full_name())
+        .bind(i64::from(info.version))
+        .bind(info.json.as_ref())
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    fn stored_event(row: &SqliteRow) -> Result<StoredEvent, sqlx::Error> {
+        let position: i64 = row.try_get("position")?;
+        Ok(StoredEvent {
+            position,
+            cursor: Cursor { txid: 0, position },
+            source: row.try_get("source")?,
+            event_id: row.try_get::<Uuid, _>("event_id")?,
+            supplier_id: row.try_get("supplier_id")?,
+            record_name: row.try_get("record_name")?,
+            occurred_at: Timestamp(row.try_get("occurred_at")?),
+            recorded_at: Timestamp(row.try_get("recorded_at")?),
+            schema_id: row
+                .try_get::<Option<i64>, _>("schema_id")?
+                .map(|i| i as u32),
+            fingerprint: row.try_get::<i64, _>("fingerprint")? as u64,
+            datum: row.try_get("datum")?,
+            origin: origin(
+                row.try_get("kafka_topic")?,
+                row.try_get("kafka_partition")?,
+                row.try_get("kafka_offset")?,
+            ),
+        })
+    }
+}
+
+macro_rules! select_events {
+    ($rest:literal) => {
+        concat!("SELECT position, source, event_id, supplier_id, record_name, occurred_at, recorded_at, schema_id, \
+            fingerprint, datum, kafka_topic, kafka_partition, kafka_offset FROM events ", $rest)
+    };
+}
+
+impl EventStore for SqliteStore {
+    #[instrument(skip(self), err)]
+    async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await?;
+        let mut tx = self.pool.begin().await?;
+        for info in self.codec.catalog().schemas() {
+            self.ensure_schema(&mut tx, info.fingerprint).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[instrument(skip_all, fields(events = batch.events.len(), offsets = batch.offsets.len(), quarantine = batch.quarantine.len()), err)]
+    async fn append(&self, batch: &AppendBatch) -> Result<AppendOutcome, StoreError> {
+        let (unique, twins) = dedupe_in_batch(&batch.events);
+        let mut results = vec![Appended::New; batch.events.len()];
+        for (i, r) in &twins {
+            results[*i] = *r;
+        }
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut fps: Vec<u64> = batch.events.iter().map(|e| e.fingerprint).collect();
+        fps.sort_unstable();
+        fps.dedup();
+        for fp in fps {
+            self.ensure_schema(&mut tx, fp).await?;
+        }
+        let recorded_at = now_ms();
+        let mut conflicts = Vec::new();
+        for &i in &unique {
+            let e = &batch.events[i];
+            let inserted = sqlx::query(
+                "INSERT INTO events (source, event_id, supplier_id, record_name, occurred_at, recorded_at, schema_id, fingerprint,
+                                     datum, kafka_topic, kafka_partition, kafka_offset)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, event_id) DO NOTHING",
+            )
+            .bind(&e.source)
+            .bind(e.event_id)
+            .bind(&e.supplier_id)
+            .bind(e.record_name())
+            .bind(e.occurred_at.0)
+            .bind(recorded_at)
+            .bind(e.schema_id.map(i64::from))
+            .bind(e.fingerprint as i64)
+            .bind(e.datum())
+            .bind(e.origin.as_ref().map(|o| o.topic.as_str()))
+            .bind(e.origin.as_ref().map(|o| o.partition))
+            .bind(e.origin.as_ref().map(|o| o.offset))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted == 1 {
+                continue;
+            }
+            let row = sqlx::query(
+                "SELECT position, fingerprint, datum FROM events WHERE source = ? AND event_id = ?",
+            )
+            .bind(&e.source)
+            .bind(e.event_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let position: i64 = row.try_get(0)?;
+            let fp: i64 = row.try_get(1)?;
+            let datum: Vec<u8> = row.try_get(2)?;
+            let stored = self.codec.decode_datum(fp as u64, &datum).map_err(|err| {
+                StoreError::Corrupt(format!("event at position {position}: {err}"))
+            })?;
+            results[i] = if stored == e.record {
+                Appended::Duplicate {
+                    position: Some(position),
+                }
+            } else {
+                conflicts.push(e.conflict_row(Some(position)));
+                Appended::Conflict {
+                    position: Some(position),
+                }
+            };
+        }
+        for (i, r) in results.iter().enumerate() {
+            if matches!(r, Appended::Conflict { position: None }) {
+                conflicts.push(batch.events[i].conflict_row(None));
+            }
+        }
+        for o in &batch.offsets {
+            sqlx::query(
+                "INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, updated_at) VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT (group_id, topic, partition) DO UPDATE
+                 SET next_offset = MAX(next_offset, excluded.next_offset), updated_at = excluded.updated_at",
+            )
+            .bind(&o.group)
+            .bind(&o.topic)
+            .bind(o.partition)
+            .bind(o.next_offset)
+            .bind(recorded_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for q in batch.quarantine.iter().chain(conflicts.iter()) {
+            sqlx::query(
+                "INSERT INTO quarantine (received_at, kafka_topic, kafka_partition, kafka_offset, message_key, message_value, headers,
+                                         reason_code, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(recorded_at)
+            .bind(q.origin.as_ref().map(|o| o.topic.as_str()))
+            .bind(q.origin.as_ref().map(|o| o.partition))
+            .bind(q.origin.as_ref().map(|o| o.offset))
+            .bind(q.key.as_deref())
+            .bind(&q.value)
+            .bind(headers_json(&q.headers))
+            .bind(&q.reason_code)
+            .bind(&q.reason)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(AppendOutcome { results })
+    }
+
+    #[instrument(skip(self), err, level = "debug")]
+    async fn read_global(
+        &self,
+        after: Cursor,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query(select_events!(
+            "WHERE position > ? ORDER BY position LIMIT ?"
+        ))
+        .bind(after.position)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(Self::stored_event)
+            .collect::<Result<_, _>>()?)
+    }
+
+    #[instrument(skip(self), err, level = "debug")]
+    async fn read_supplier(
+        &self,
+        supplier_id: &str,
+        after: Option<SupplierCursor>,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let after = after.unwrap_or(SUPPLIER_START);
+        let rows = sqlx::query(select_events!(
+            "WHERE supplier_id = ? AND (occurred_at > ? OR (occurred_at = ? AND position > ?)) ORDER BY occurred_at, position LIMIT ?"
+        ))
+        .bind(supplier_id)
+        .bind(after.occurred_at.0)
+        .bind(after.occurred_at.0)
+        .bind(after.position)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(Self::stored_event)
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn consumer_offsets(
+        &self,
+        group: &str,
+        topic: &str,
+    ) -> Result<Vec<(i32, i64)>, StoreError> {
+        Ok(sqlx::query_as::<_, (i32, i64)>(
+            "SELECT partition, next_offset FROM consumer_offsets WHERE group_id = ? AND topic = ? ORDER BY partition",
+        )
+        .bind(group)
+        .bind(topic)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn quarantined(&self, limit: usize) -> Result<Vec<QuarantineRow>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM quarantine ORDER BY id LIMIT ?")
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(QuarantineRow {
+                    id: r.try_get("id")?,
+                    received_at: Timestamp(r.try_get("received_at")?),
+                    message: Quarantined {
+                        origin: origin(
+                            r.try_get("kafka_topic")?,
+                            r.try_get("kafka_partition")?,
+                            r.try_get("kafka_offset")?,
+                        ),
+                        key: r.try_get("message_key")?,
+                        value: r.try_get("message_value")?,
+                        headers: headers_from_json(&r.try_get::<String, _>("headers")?),
+                        reason_code: r.try_get("reason_code")?,
+                        reason: r.try_get("reason")?,
+                    },
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    async fn stored_schemas(&self) -> Result<Vec<StoredSchema>, StoreError> {
+        let rows = sqlx::query_as::<_, (i64, Option<i64>, String, i64, String)>(
+            "SELECT fingerprint, schema_id, record_name, version, definition FROM schemas ORDER BY record_name, version",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(f, id, record_name, version, definition)| StoredSchema {
+                fingerprint: f as u64,
+                schema_id: id.map(|i| i as u32),
+                record_name,
+                version: version as u32,
+                definition,
+            })
+            .collect())
+    }
+
+    async fn count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM events")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
