@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use tierline_events::{Codec, Framing, Record};
+use tierline_store::{EventStore, Store};
 
 #[derive(Parser)]
 #[command(
@@ -53,6 +54,16 @@ enum Command {
     },
     /// List the schema catalog: ids, versions, records, fingerprints.
     Schemas,
+    /// Create or upgrade the event store's tables and record the schema catalog in it.
+    Migrate {
+        /// Event store: `postgres://user:pass@host/db` or `sqlite://path` (created if missing).
+        #[arg(
+            long,
+            env = "TIERLINE_STORE",
+            default_value = "sqlite://data/tierline.db"
+        )]
+        store: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -63,7 +74,8 @@ enum FramingArg {
     SingleObject,
 }
 
-fn main() -> Result<()> {
+#[tokio::main]
+async fn main() -> Result<()> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -79,6 +91,7 @@ fn main() -> Result<()> {
             out,
             framing,
         } => encode(&codec, &input, &out, framing),
+        Command::Migrate { store } => migrate(codec, &store).await,
         Command::Schemas => {
             for s in codec.catalog().schemas() {
                 let id = s.id.map_or_else(|| "-".into(), |i| i.to_string());
@@ -144,6 +157,30 @@ fn decode(codec: &Codec, files: &[PathBuf], no_validate: bool) -> Result<()> {
     if failed > 0 {
         bail!("{failed} of {} messages rejected", inputs.len());
     }
+    Ok(())
+}
+
+async fn migrate(codec: Codec, url: &str) -> Result<()> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        if let Some(dir) = std::path::Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+    }
+    let shown = tierline_store::redact(url);
+    let store = Store::connect(url, codec)
+        .await
+        .with_context(|| format!("connecting to {shown}"))?;
+    store
+        .migrate()
+        .await
+        .with_context(|| format!("migrating {shown}"))?;
+    let events = store.count().await?;
+    let schemas = store.stored_schemas().await?.len();
+    tracing::info!(store = %shown, events, schemas, "event store is up to date");
+    println!("{shown}: schema up to date; {events} events, {schemas} writer schemas recorded");
     Ok(())
 }
 

@@ -93,3 +93,32 @@ fn schemas_lists_the_catalog() {
         "{text}"
     );
 }
+
+#[test]
+fn migrate_creates_an_sqlite_store_and_is_idempotent() {
+    let dir = std::env::temp_dir().join(format!("tierline-migrate-{}", std::process::id()));
+    let url = format!("sqlite://{}/nested/t.db", dir.display());
+    for _ in 0..2 {
+        let output = tierline()
+            .args(["migrate", "--store", &url])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            text.contains("0 events, 12 writer schemas recorded"),
+            "{text}"
+        );
+    }
+    let output = tierline()
+        .args(["migrate", "--store", "mysql://x"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unsupported store URL"));
+    std::fs::remove_dir_all(&dir).ok();
+}
