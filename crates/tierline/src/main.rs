@@ -161,13 +161,12 @@ fn decode(codec: &Codec, files: &[PathBuf], no_validate: bool) -> Result<()> {
 }
 
 async fn migrate(codec: Codec, url: &str) -> Result<()> {
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        if let Some(dir) = std::path::Path::new(path)
+    if let Some(path) = url.strip_prefix("sqlite://")
+        && let Some(dir) = std::path::Path::new(path)
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        }
+    {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let shown = tierline_store::redact(url);
     let store = Store::connect(url, codec)
