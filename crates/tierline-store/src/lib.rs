@@ -7,6 +7,8 @@
 mod copy;
 mod postgres;
 mod sqlite;
+#[doc(hidden)]
+pub mod testing;
 mod types;
 
 use std::future::Future;

@@ -42,7 +42,7 @@ async fn postgres_refuses_update_delete_and_truncate() {
         );
     }
     assert_eq!(db.store.count().await.unwrap(), 3);
-    db.drop_db().await;
+    db.drop_db().await.unwrap();
 }
 
 #[tokio::test]
@@ -156,7 +156,7 @@ async fn a_late_commit_is_never_skipped_by_the_global_cursor() {
         "the late commit comes first: its transaction is older"
     );
     assert!(after.windows(2).all(|w| w[0].cursor < w[1].cursor));
-    db.drop_db().await;
+    db.drop_db().await.unwrap();
 }
 
 #[tokio::test]
@@ -169,7 +169,7 @@ async fn an_aborted_appender_leaves_no_trace_and_blocks_nothing_after() {
     assert!(s.read_global(Cursor::START, 100).await.unwrap().is_empty());
     slow.rollback().await.unwrap();
     assert_eq!(read_n(s, Cursor::START, 4).await.len(), 4);
-    db.drop_db().await;
+    db.drop_db().await.unwrap();
 }
 
 /// Writers append concurrently (some transactions held open a while) while a reader
@@ -233,5 +233,5 @@ async fn concurrent_appenders_and_a_tailing_reader() {
         "an event was skipped"
     );
     assert_eq!(seen.len(), TOTAL);
-    db.drop_db().await;
+    db.drop_db().await.unwrap();
 }

@@ -324,7 +324,7 @@ macro_rules! suite {
                 async fn $scenario() {
                     let db = super::pg().await;
                     super::$scenario(&db.store).await;
-                    db.drop_db().await;
+                    db.drop_db().await.unwrap();
                 }
             )+
         }

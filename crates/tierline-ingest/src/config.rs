@@ -1,0 +1,94 @@
+//! The ingest service's configuration (flags, each also an environment variable).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Args;
+use tierline_kafka::KafkaArgs;
+
+/// Ingest flags.
+#[derive(Debug, Clone, Args)]
+pub struct IngestConfig {
+    /// Kafka connection.
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    /// Consumer group of the ingest instances.
+    #[arg(long, env = "TIERLINE_INGEST_GROUP", default_value = "tierline-ingest")]
+    pub group: String,
+    /// Purchase-order topic.
+    #[arg(
+        long,
+        env = "TIERLINE_TOPIC_PURCHASE_ORDERS",
+        default_value = "srm.purchase-orders.v1"
+    )]
+    pub topic_purchase_orders: String,
+    /// Deliveries topic.
+    #[arg(
+        long,
+        env = "TIERLINE_TOPIC_DELIVERIES",
+        default_value = "srm.deliveries.v1"
+    )]
+    pub topic_deliveries: String,
+    /// Inspections topic.
+    #[arg(
+        long,
+        env = "TIERLINE_TOPIC_INSPECTIONS",
+        default_value = "srm.inspections.v1"
+    )]
+    pub topic_inspections: String,
+    /// After-sales topic.
+    #[arg(
+        long,
+        env = "TIERLINE_TOPIC_AFTER_SALES",
+        default_value = "srm.after-sales.v1"
+    )]
+    pub topic_after_sales: String,
+    /// Dead-letter topic.
+    #[arg(
+        long,
+        env = "TIERLINE_TOPIC_DEAD_LETTER",
+        default_value = "srm.dead-letter.v1"
+    )]
+    pub topic_dead_letter: String,
+    /// Most messages in one store transaction.
+    #[arg(long, env = "TIERLINE_INGEST_BATCH_SIZE", default_value_t = 1000)]
+    pub batch_size: usize,
+    /// Longest a message waits for its batch to fill, in milliseconds.
+    #[arg(long, env = "TIERLINE_INGEST_BATCH_LINGER_MS", default_value_t = 200)]
+    pub batch_linger_ms: u64,
+    /// Address of /livez, /readyz and /metrics.
+    #[arg(long, env = "TIERLINE_INGEST_HTTP", default_value = "0.0.0.0:9101")]
+    pub http: SocketAddr,
+}
+
+impl IngestConfig {
+    /// Defaults, against these brokers (for tests and the embedded demo).
+    pub fn with_brokers(brokers: impl Into<String>) -> Self {
+        IngestConfig {
+            kafka: KafkaArgs::plaintext(brokers),
+            group: "tierline-ingest".into(),
+            topic_purchase_orders: "srm.purchase-orders.v1".into(),
+            topic_deliveries: "srm.deliveries.v1".into(),
+            topic_inspections: "srm.inspections.v1".into(),
+            topic_after_sales: "srm.after-sales.v1".into(),
+            topic_dead_letter: "srm.dead-letter.v1".into(),
+            batch_size: 1000,
+            batch_linger_ms: 200,
+            http: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+
+    /// The four inbound topics.
+    pub fn inbound_topics(&self) -> [&str; 4] {
+        [
+            &self.topic_purchase_orders,
+            &self.topic_deliveries,
+            &self.topic_inspections,
+            &self.topic_after_sales,
+        ]
+    }
+
+    pub(crate) fn linger(&self) -> Duration {
+        Duration::from_millis(self.batch_linger_ms)
+    }
+}

@@ -1,0 +1,653 @@
+//! The consumer loop. It runs on its own thread with a `BaseConsumer`, so that the
+//! rebalance callback (called inside `poll`) can finish the in-flight batch and read
+//! the stored offsets before partitions change hands.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
+use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::statistics::Statistics;
+use rdkafka::types::RDKafkaRespErr;
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use tierline_events::{CeHeaders, Codec};
+use tierline_store::{
+    AppendBatch, Appended, EventStore, KafkaOrigin, NewEvent, OffsetUpdate, Quarantined,
+};
+use tokio::runtime::Handle;
+use tracing::{debug, error, info, info_span, warn};
+
+use crate::config::IngestConfig;
+use crate::metrics::{DeadLetterLabels, Metrics, PartitionLabels, TopicLabel};
+use crate::{Health, IngestError, RetentionGap};
+
+/// Dead-letter headers naming where a message came from and why it was rejected.
+pub const DLQ_SOURCE_TOPIC: &str = "tierline.dlq.source.topic";
+/// See [`DLQ_SOURCE_TOPIC`].
+pub const DLQ_SOURCE_PARTITION: &str = "tierline.dlq.source.partition";
+/// See [`DLQ_SOURCE_TOPIC`].
+pub const DLQ_SOURCE_OFFSET: &str = "tierline.dlq.source.offset";
+/// Short reason code (`DecodeError::reason_code`, `conflicting-duplicate`, ...).
+pub const DLQ_REASON_CODE: &str = "tierline.dlq.reason.code";
+/// The full reason.
+pub const DLQ_REASON: &str = "tierline.dlq.reason";
+
+/// Messages read but not yet durable.
+#[derive(Default)]
+struct Pending {
+    events: Vec<NewEvent>,
+    rejected: Vec<Quarantined>,
+    /// Next offset per (topic, partition).
+    offsets: BTreeMap<(String, i32), i64>,
+    first_at: Option<Instant>,
+    /// The rejected messages are already on the dead-letter topic (a retry of the
+    /// store must not send them again).
+    dead_lettered: bool,
+}
+
+impl Pending {
+    fn len(&self) -> usize {
+        self.events.len() + self.rejected.len()
+    }
+    fn is_empty(&self) -> bool {
+        self.offsets.is_empty()
+    }
+}
+
+/// How hard a flush tries when the store or the broker fails.
+#[derive(Clone, Copy)]
+enum Persistence {
+    /// Until it succeeds or `stop` is set and `deadline` passed.
+    Until(Option<Instant>),
+}
+
+pub(crate) struct Context<S> {
+    cfg: IngestConfig,
+    codec: Codec,
+    store: Arc<S>,
+    rt: Handle,
+    producer: FutureProducer,
+    metrics: Arc<Metrics>,
+    health: Arc<Health>,
+    stop: Arc<AtomicBool>,
+    pending: Mutex<Pending>,
+    /// Next offset expected per partition, to notice offsets the broker deleted.
+    expected: Mutex<HashMap<(String, i32), i64>>,
+}
+
+impl<S: EventStore + 'static> ClientContext for Context<S> {
+    fn stats(&self, stats: Statistics) {
+        for (topic, t) in &stats.topics {
+            for (id, p) in &t.partitions {
+                if *id >= 0 && p.consumer_lag >= 0 {
+                    let labels = PartitionLabels {
+                        topic: topic.clone(),
+                        partition: id.to_string(),
+                    };
+                    self.metrics
+                        .consumer_lag
+                        .get_or_create(&labels)
+                        .set(p.consumer_lag);
+                }
+            }
+        }
+    }
+
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        warn!(%error, reason, "kafka client error");
+        if matches!(
+            error.rdkafka_error_code(),
+            Some(rdkafka::types::RDKafkaErrorCode::AllBrokersDown)
+        ) {
+            self.health.broker_ok.store(false, Ordering::Relaxed);
+        }
+    }
+}
+
+impl<S: EventStore + 'static> ConsumerContext for Context<S> {
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
+        match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                let _span = info_span!("assign", partitions = tpl.count()).entered();
+                if let Err(e) = self.position_from_store(tpl) {
+                    // Without the stored offsets nothing may be consumed: take no partitions
+                    // now; the group will hand them out again.
+                    error!(error = %e, "cannot read stored offsets; declining the assignment");
+                    let _ = consumer.assign(&TopicPartitionList::new());
+                    return;
+                }
+                if let Err(e) = consumer.assign(tpl) {
+                    error!(error = %e, "assign failed");
+                }
+                self.health.assigned.store(tpl.count(), Ordering::Relaxed);
+            }
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                let _span = info_span!("revoke", partitions = tpl.count()).entered();
+                // Finish the in-flight batch while the partitions are still ours; if the
+                // store cannot take it in time, abandon it: its offsets were not stored,
+                // so the next owner reads the same messages again.
+                let deadline = Instant::now() + Duration::from_secs(10);
+                if !self.flush(consumer, Persistence::Until(Some(deadline))) {
+                    self.abandon();
+                }
+                if let Err(e) = consumer.unassign() {
+                    error!(error = %e, "unassign failed");
+                }
+                self.health.assigned.store(0, Ordering::Relaxed);
+                if let Ok(mut expected) = self.expected.lock() {
+                    expected.clear();
+                }
+            }
+            other => error!(error = ?other, "rebalance error"),
+        }
+    }
+}
+
+impl<S: EventStore + 'static> Context<S> {
+    /// Sets each assigned partition's start to the offset stored in the database
+    /// (the Kafka commit is only for tooling); the beginning if none is stored.
+    fn position_from_store(
+        &self,
+        tpl: &mut TopicPartitionList,
+    ) -> Result<(), tierline_store::StoreError> {
+        let mut stored: HashMap<String, HashMap<i32, i64>> = HashMap::new();
+        let elements: Vec<(String, i32)> = tpl
+            .elements()
+            .iter()
+            .map(|e| (e.topic().to_owned(), e.partition()))
+            .collect();
+        for (topic, _) in &elements {
+            if !stored.contains_key(topic) {
+                let offsets = self
+                    .rt
+                    .block_on(self.store.consumer_offsets(&self.cfg.group, topic))?;
+                stored.insert(topic.clone(), offsets.into_iter().collect());
+            }
+        }
+        let mut expected = self
+            .expected
+            .lock()
+            .map_err(|_| tierline_store::StoreError::Corrupt("lock poisoned".into()))?;
+        for (topic, partition) in elements {
+            let start = stored.get(&topic).and_then(|m| m.get(&partition)).copied();
+            let offset = start.map_or(Offset::Beginning, Offset::Offset);
+            if let Err(e) = tpl.set_partition_offset(&topic, partition, offset) {
+                error!(%topic, partition, error = %e, "cannot set start offset");
+            }
+            info!(%topic, partition, stored = ?start, "assigned");
+            if let Some(s) = start {
+                expected.insert((topic, partition), s);
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads one message into the pending batch: an event, or a rejected message.
+    fn accept(&self, consumer: &BaseConsumer<Self>, msg: &BorrowedMessage<'_>) {
+        let topic = msg.topic().to_owned();
+        let (partition, offset) = (msg.partition(), msg.offset());
+        self.check_retention(consumer, &topic, partition, offset);
+        let key = msg.key().map(<[u8]>::to_vec);
+        let headers: Vec<(String, Option<Vec<u8>>)> = msg
+            .headers()
+            .map(|h| {
+                h.iter()
+                    .map(|x| (x.key.to_owned(), x.value.map(<[u8]>::to_vec)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let origin = KafkaOrigin {
+            topic: topic.clone(),
+            partition,
+            offset,
+        };
+        let value = msg.payload().unwrap_or_default();
+        let ce = CeHeaders::from_pairs(headers.iter().map(|(k, v)| (k.as_str(), v.as_deref())));
+        let outcome = self
+            .codec
+            .decode_with_headers(value, ce)
+            .map_err(|e| (e.reason_code().to_owned(), e.to_string()))
+            .and_then(|d| {
+                NewEvent::from_decoded(d, value.to_vec())
+                    .map_err(|e| ("not-inbound".to_owned(), e.to_string()))
+            });
+        let Ok(mut pending) = self.pending.lock() else {
+            return;
+        };
+        match outcome {
+            Ok(event) => pending
+                .events
+                .push(event.with_message(origin, key, headers)),
+            Err((reason_code, reason)) => {
+                debug!(%topic, partition, offset, %reason, "rejected");
+                pending.rejected.push(Quarantined {
+                    origin: Some(origin),
+                    key,
+                    value: value.to_vec(),
+                    headers,
+                    reason_code,
+                    reason,
+                });
+                pending.dead_lettered = false;
+            }
+        }
+        pending.offsets.insert((topic, partition), offset + 1);
+        pending.first_at.get_or_insert_with(Instant::now);
+    }
+
+    /// Offsets that jump past the log start were deleted by the broker before anyone
+    /// consumed them: say so loudly, then carry on from the log start.
+    fn check_retention(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+    ) {
+        let Ok(mut expected) = self.expected.lock() else {
+            return;
+        };
+        let key = (topic.to_owned(), partition);
+        if let Some(&next) = expected.get(&key)
+            && offset > next
+        {
+            // Transaction markers also skip offsets: only the log start tells.
+            if let Ok((low, _high)) =
+                consumer.fetch_watermarks(topic, partition, Duration::from_secs(5))
+                && low > next
+            {
+                let lost = low.min(offset) - next;
+                error!(
+                    topic,
+                    partition,
+                    from = next,
+                    to = low,
+                    lost,
+                    "retention gap: the broker deleted offsets nobody consumed"
+                );
+                let labels = PartitionLabels {
+                    topic: topic.to_owned(),
+                    partition: partition.to_string(),
+                };
+                self.metrics
+                    .retention_lost_offsets
+                    .get_or_create(&labels)
+                    .inc_by(lost as u64);
+                if let Ok(mut gaps) = self.health.retention_gaps.lock() {
+                    gaps.push(RetentionGap {
+                        topic: topic.to_owned(),
+                        partition,
+                        from_offset: next,
+                        to_offset: low,
+                        lost,
+                    });
+                }
+            }
+        }
+        expected.insert(key, offset + 1);
+    }
+
+    fn due(&self) -> bool {
+        let Ok(p) = self.pending.lock() else {
+            return false;
+        };
+        p.len() >= self.cfg.batch_size
+            || p.first_at.is_some_and(|t| t.elapsed() >= self.cfg.linger())
+    }
+
+    fn abandon(&self) {
+        if let Ok(mut p) = self.pending.lock() {
+            if !p.is_empty() {
+                warn!(
+                    messages = p.len(),
+                    "abandoning the in-flight batch; its messages will be read again"
+                );
+            }
+            *p = Pending::default();
+        }
+    }
+
+    /// Makes the pending batch durable: dead letters produced, then events, quarantine
+    /// rows and offsets in one store transaction, then the Kafka commit. Returns false
+    /// if it gave up (stop requested past the deadline).
+    fn flush(&self, consumer: &BaseConsumer<Self>, persistence: Persistence) -> bool {
+        let Ok(mut p) = self.pending.lock() else {
+            return false;
+        };
+        if p.is_empty() {
+            return true;
+        }
+        let Persistence::Until(deadline) = persistence;
+        let give_up = || {
+            deadline.is_some_and(|d| Instant::now() >= d)
+                || (self.stop.load(Ordering::Relaxed) && deadline.is_none())
+        };
+        let span = info_span!(
+            "flush",
+            events = p.events.len(),
+            rejected = p.rejected.len()
+        );
+        let _e = span.enter();
+        let mut backoff = Backoff::new();
+
+        while !p.dead_lettered && !p.rejected.is_empty() {
+            match self.dead_letter(&p.rejected) {
+                Ok(()) => p.dead_lettered = true,
+                Err(e) => {
+                    self.metrics.dead_letter_retries.inc();
+                    warn!(error = %e, "dead-letter topic unavailable; retrying");
+                    if give_up() {
+                        return false;
+                    }
+                    backoff.sleep();
+                }
+            }
+        }
+
+        let batch = AppendBatch {
+            events: std::mem::take(&mut p.events),
+            offsets: p
+                .offsets
+                .iter()
+                .map(|((topic, partition), next)| OffsetUpdate {
+                    group: self.cfg.group.clone(),
+                    topic: topic.clone(),
+                    partition: *partition,
+                    next_offset: *next,
+                })
+                .collect(),
+            quarantine: std::mem::take(&mut p.rejected),
+        };
+        let outcome = loop {
+            match self.rt.block_on(self.store.append(&batch)) {
+                Ok(o) => break o,
+                Err(e) => {
+                    self.metrics.store_retries.inc();
+                    if e.is_transient() {
+                        warn!(error = %e, "store unavailable; retrying");
+                    } else {
+                        error!(error = %e, "store refused the batch; retrying");
+                    }
+                    if give_up() {
+                        // Put the batch back so a later flush (or the next owner) has it.
+                        p.events = batch.events;
+                        p.rejected = batch.quarantine;
+                        return false;
+                    }
+                    backoff.sleep();
+                }
+            }
+        };
+        fault_pause_after_commit();
+
+        // Conflicts were quarantined by the store; they go to the dead-letter topic too.
+        let conflicts: Vec<Quarantined> = batch
+            .events
+            .iter()
+            .zip(&outcome.results)
+            .filter(|(_, r)| matches!(r, Appended::Conflict { .. }))
+            .map(|(e, _)| Quarantined {
+                origin: e.origin.clone(),
+                key: e.key.clone(),
+                value: e.value.clone(),
+                headers: e.headers.clone(),
+                reason_code: tierline_store::CONFLICT_CODE.into(),
+                reason: "conflicting duplicate".into(),
+            })
+            .collect();
+        let mut tries = 0;
+        while !conflicts.is_empty() {
+            match self.dead_letter(&conflicts) {
+                Ok(()) => break,
+                Err(e) if tries < 20 => {
+                    tries += 1;
+                    warn!(error = %e, "dead-letter topic unavailable; retrying");
+                    backoff.sleep();
+                }
+                Err(e) => {
+                    error!(error = %e, "conflicts are quarantined but not on the dead-letter topic");
+                    break;
+                }
+            }
+        }
+
+        for (e, r) in batch.events.iter().zip(&outcome.results) {
+            let topic = e
+                .origin
+                .as_ref()
+                .map(|o| o.topic.clone())
+                .unwrap_or_default();
+            match r {
+                Appended::New => self
+                    .metrics
+                    .events_appended
+                    .get_or_create(&TopicLabel { topic })
+                    .inc(),
+                Appended::Duplicate { .. } => self
+                    .metrics
+                    .duplicates_suppressed
+                    .get_or_create(&TopicLabel { topic })
+                    .inc(),
+                Appended::Conflict { .. } => self
+                    .metrics
+                    .dead_letters
+                    .get_or_create(&DeadLetterLabels {
+                        topic,
+                        reason: tierline_store::CONFLICT_CODE.into(),
+                    })
+                    .inc(),
+            };
+        }
+        for q in &batch.quarantine {
+            let topic = q
+                .origin
+                .as_ref()
+                .map(|o| o.topic.clone())
+                .unwrap_or_default();
+            self.metrics
+                .dead_letters
+                .get_or_create(&DeadLetterLabels {
+                    topic,
+                    reason: q.reason_code.clone(),
+                })
+                .inc();
+        }
+        if let Some(t) = p.first_at {
+            self.metrics
+                .batch_seconds
+                .observe(t.elapsed().as_secs_f64());
+        }
+
+        // For tooling only: the database holds the offsets that count.
+        let mut tpl = TopicPartitionList::new();
+        for ((topic, partition), next) in &p.offsets {
+            let _ = tpl.add_partition_offset(topic, *partition, Offset::Offset(*next));
+        }
+        if let Err(e) = consumer.commit(&tpl, CommitMode::Async) {
+            debug!(error = %e, "kafka commit failed (informational only)");
+        }
+        info!(
+            appended = outcome.new_count(),
+            duplicates = outcome.duplicate_count(),
+            conflicts = outcome.conflict_count(),
+            dead_letters = batch.quarantine.len(),
+            "batch committed"
+        );
+        *p = Pending::default();
+        true
+    }
+
+    /// Sends rejected messages to the dead-letter topic and waits until the broker has them.
+    fn dead_letter(&self, rejected: &[Quarantined]) -> Result<(), rdkafka::error::KafkaError> {
+        let producer = &self.producer;
+        let dlq = self.cfg.topic_dead_letter.as_str();
+        self.rt.block_on(async {
+            let mut sends = Vec::with_capacity(rejected.len());
+            for q in rejected {
+                let mut headers = OwnedHeaders::new_with_capacity(q.headers.len() + 5);
+                for (k, v) in &q.headers {
+                    headers = headers.insert(Header {
+                        key: k,
+                        value: v.as_deref(),
+                    });
+                }
+                let (topic, partition, offset) = q
+                    .origin
+                    .as_ref()
+                    .map(|o| {
+                        (
+                            o.topic.clone(),
+                            o.partition.to_string(),
+                            o.offset.to_string(),
+                        )
+                    })
+                    .unwrap_or_default();
+                headers = headers
+                    .insert(Header {
+                        key: DLQ_SOURCE_TOPIC,
+                        value: Some(topic.as_bytes()),
+                    })
+                    .insert(Header {
+                        key: DLQ_SOURCE_PARTITION,
+                        value: Some(partition.as_bytes()),
+                    })
+                    .insert(Header {
+                        key: DLQ_SOURCE_OFFSET,
+                        value: Some(offset.as_bytes()),
+                    })
+                    .insert(Header {
+                        key: DLQ_REASON_CODE,
+                        value: Some(q.reason_code.as_bytes()),
+                    })
+                    .insert(Header {
+                        key: DLQ_REASON,
+                        value: Some(q.reason.as_bytes()),
+                    });
+                let mut record = FutureRecord::to(dlq)
+                    .payload(q.value.as_slice())
+                    .headers(headers);
+                if let Some(k) = &q.key {
+                    record = record.key(k.as_slice());
+                }
+                sends.push(producer.send(record, Duration::from_secs(10)));
+            }
+            for s in sends {
+                s.await.map_err(|(e, _)| e)?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Test hook: pause right after the database commit, before the Kafka commit, so a
+/// test can SIGKILL the process in exactly that window.
+fn fault_pause_after_commit() {
+    static PAUSE: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    let pause = PAUSE.get_or_init(|| {
+        std::env::var("TIERLINE_FAULT_PAUSE_AFTER_DB_COMMIT_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+    });
+    if let Some(ms) = pause {
+        eprintln!("fault: database commit done, pausing {ms} ms before the Kafka commit");
+        std::thread::sleep(Duration::from_millis(*ms));
+    }
+}
+
+struct Backoff(Duration);
+
+impl Backoff {
+    fn new() -> Self {
+        Backoff(Duration::from_millis(100))
+    }
+    fn sleep(&mut self) {
+        std::thread::sleep(self.0);
+        self.0 = (self.0 * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// Runs the consumer until `stop` is set; then finishes the batch and leaves.
+pub(crate) fn run<S: EventStore + 'static>(
+    cfg: IngestConfig,
+    codec: Codec,
+    store: Arc<S>,
+    rt: Handle,
+    metrics: Arc<Metrics>,
+    health: Arc<Health>,
+    stop: Arc<AtomicBool>,
+) -> Result<(), IngestError> {
+    let base = cfg.kafka.client_config()?;
+    let mut producer_cfg = base.clone();
+    producer_cfg
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("linger.ms", "5");
+    let producer: FutureProducer = producer_cfg.create()?;
+    let mut consumer_cfg = base;
+    consumer_cfg
+        .set("group.id", &cfg.group)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.partition.eof", "false")
+        .set("statistics.interval.ms", "5000")
+        // A store outage is waited out inside a flush, without polling.
+        .set("max.poll.interval.ms", "600000");
+    let context = Context {
+        cfg: cfg.clone(),
+        codec,
+        store,
+        rt,
+        producer,
+        metrics,
+        health: health.clone(),
+        stop: stop.clone(),
+        pending: Mutex::new(Pending::default()),
+        expected: Mutex::new(HashMap::new()),
+    };
+    let consumer: BaseConsumer<Context<S>> = consumer_cfg.create_with_context(context)?;
+    consumer.subscribe(&cfg.inbound_topics())?;
+    info!(group = %cfg.group, topics = ?cfg.inbound_topics(), "ingest consuming");
+    let mut last_probe = Instant::now() - Duration::from_secs(60);
+    while !stop.load(Ordering::Relaxed) {
+        match consumer.poll(Duration::from_millis(50)) {
+            Some(Ok(msg)) => {
+                consumer.context().accept(&consumer, &msg);
+                health.broker_ok.store(true, Ordering::Relaxed);
+            }
+            Some(Err(e)) => warn!(error = %e, "consumer error"),
+            None => {}
+        }
+        if consumer.context().due() {
+            consumer
+                .context()
+                .flush(&consumer, Persistence::Until(None));
+        }
+        if last_probe.elapsed() >= Duration::from_secs(5) {
+            last_probe = Instant::now();
+            let ok = consumer
+                .fetch_metadata(Some(cfg.topic_deliveries.as_str()), Duration::from_secs(2))
+                .is_ok();
+            health.broker_ok.store(ok, Ordering::Relaxed);
+        }
+    }
+    info!("stopping: finishing the in-flight batch");
+    let done = consumer.context().flush(
+        &consumer,
+        Persistence::Until(Some(Instant::now() + Duration::from_secs(30))),
+    );
+    consumer.unsubscribe();
+    if done {
+        Ok(())
+    } else {
+        Err(IngestError::Unfinished)
+    }
+}
