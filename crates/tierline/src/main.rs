@@ -17,9 +17,13 @@ use tierline_store::{EventStore, Store};
     about = "Tierline: event-sourced supplier performance"
 )]
 struct Cli {
-    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `tierline=debug`.
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `tierline_ingest=debug`.
     #[arg(long, env = "TIERLINE_LOG", default_value = "info", global = true)]
     log: String,
+
+    /// Log format: `text` for people, `json` for log pipelines.
+    #[arg(long, env = "TIERLINE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
 
     /// Largest message accepted, in bytes.
     #[arg(long, env = "TIERLINE_MAX_MESSAGE_BYTES", default_value_t = tierline_events::DEFAULT_MAX_MESSAGE_BYTES, global = true)]
@@ -54,6 +58,18 @@ enum Command {
     },
     /// List the schema catalog: ids, versions, records, fingerprints.
     Schemas,
+    /// Run the ingest service: inbound topics into the event store.
+    Ingest {
+        /// Event store URL.
+        #[arg(
+            long,
+            env = "TIERLINE_STORE",
+            default_value = "sqlite://data/tierline.db"
+        )]
+        store: String,
+        #[command(flatten)]
+        config: tierline_ingest::IngestConfig,
+    },
     /// Create or upgrade the event store's tables and record the schema catalog in it.
     Migrate {
         /// Event store: `postgres://user:pass@host/db` or `sqlite://path` (created if missing).
@@ -64,6 +80,14 @@ enum Command {
         )]
         store: String,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -92,6 +116,7 @@ async fn main() -> Result<()> {
             framing,
         } => encode(&codec, &input, &out, framing),
         Command::Migrate { store } => migrate(codec, &store).await,
+        Command::Ingest { store, config } => ingest(codec, &store, config).await,
         Command::Schemas => {
             for s in codec.catalog().schemas() {
                 let id = s.id.map_or_else(|| "-".into(), |i| i.to_string());
@@ -160,7 +185,8 @@ fn decode(codec: &Codec, files: &[PathBuf], no_validate: bool) -> Result<()> {
     Ok(())
 }
 
-async fn migrate(codec: Codec, url: &str) -> Result<()> {
+/// Opens the store (creating an SQLite file's folder) and brings its schema up to date.
+async fn open_store(codec: Codec, url: &str) -> Result<Store> {
     if let Some(path) = url.strip_prefix("sqlite://")
         && let Some(dir) = std::path::Path::new(path)
             .parent()
@@ -176,6 +202,39 @@ async fn migrate(codec: Codec, url: &str) -> Result<()> {
         .migrate()
         .await
         .with_context(|| format!("migrating {shown}"))?;
+    Ok(store)
+}
+
+async fn ingest(codec: Codec, url: &str, config: tierline_ingest::IngestConfig) -> Result<()> {
+    tracing::info!(store = %tierline_store::redact(url), kafka = ?config.kafka, "starting ingest");
+    let store = open_store(codec.clone(), url).await?;
+    let mut service =
+        tierline_ingest::Ingest::start(config, codec, std::sync::Arc::new(store)).await?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("installing SIGTERM handler")?;
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
+        _ = wait_finished(&service) => tracing::error!("the consumer stopped on its own"),
+    }
+    service.request_stop();
+    service
+        .join()
+        .await
+        .context("ingest did not stop cleanly")?;
+    tracing::info!("ingest stopped; offsets are stored");
+    Ok(())
+}
+
+async fn wait_finished(service: &tierline_ingest::Ingest) {
+    while !service.is_finished() {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+async fn migrate(codec: Codec, url: &str) -> Result<()> {
+    let shown = tierline_store::redact(url);
+    let store = open_store(codec, url).await?;
     let events = store.count().await?;
     let schemas = store.stored_schemas().await?.len();
     tracing::info!(store = %shown, events, schemas, "event store is up to date");

@@ -128,6 +128,10 @@ pub fn config(k: &Kafka, group: &str) -> IngestConfig {
     c.group = group.into();
     c.batch_size = 100;
     c.batch_linger_ms = 50;
+    c.kafka.options = vec![
+        "session.timeout.ms=6000".into(),
+        "heartbeat.interval.ms=500".into(),
+    ];
     c
 }
 
