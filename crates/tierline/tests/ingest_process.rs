@@ -91,10 +91,10 @@ impl Running {
     fn wait_line(&self, needle: &str, secs: u64) -> bool {
         let deadline = Instant::now() + Duration::from_secs(secs);
         while Instant::now() < deadline {
-            if let Ok(l) = self.lines.recv_timeout(Duration::from_millis(200)) {
-                if l.contains(needle) {
-                    return true;
-                }
+            if let Ok(l) = self.lines.recv_timeout(Duration::from_millis(200))
+                && l.contains(needle)
+            {
+                return true;
             }
         }
         false
