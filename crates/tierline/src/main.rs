@@ -68,7 +68,7 @@ enum Command {
         )]
         store: String,
         #[command(flatten)]
-        config: tierline_ingest::IngestConfig,
+        config: Box<tierline_ingest::IngestConfig>,
     },
     /// Create or upgrade the event store's tables and record the schema catalog in it.
     Migrate {
@@ -116,7 +116,7 @@ async fn main() -> Result<()> {
             framing,
         } => encode(&codec, &input, &out, framing),
         Command::Migrate { store } => migrate(codec, &store).await,
-        Command::Ingest { store, config } => ingest(codec, &store, config).await,
+        Command::Ingest { store, config } => ingest(codec, &store, *config).await,
         Command::Schemas => {
             for s in codec.catalog().schemas() {
                 let id = s.id.map_or_else(|| "-".into(), |i| i.to_string());
