@@ -429,3 +429,92 @@ async fn a_database_outage_is_waited_out_without_dead_letters_or_loss() {
     drop(proxy);
     db.drop_db().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_retention_gap_is_reported_then_consumption_continues_from_the_log_start() {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let k = kafka();
+    let db = db().await;
+    let store = Arc::new(db.store.clone());
+    // Ingest had consumed nothing of partition 0 yet (its stored offset is 0)...
+    let offsets = vec![tierline_store::OffsetUpdate {
+        group: "g5".into(),
+        topic: INBOUND[1].into(),
+        partition: 0,
+        next_offset: 0,
+    }];
+    store
+        .append(&tierline_store::AppendBatch {
+            offsets,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // ...when more than the broker keeps was written to it (the mock keeps ~5 MB).
+    let codec = Codec::default();
+    let msgs: Vec<Msg> = (0..4000u128)
+        .map(|i| {
+            let mut r = sample::goods_received();
+            if let Record::GoodsReceived(g) = &mut r {
+                g.event_id = uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0001_0000 + i);
+                g.site = "x".repeat(2000);
+            }
+            Msg {
+                topic: INBOUND[1].into(),
+                key: None,
+                value: Some(codec.to_bytes(&r, Framing::Confluent).unwrap()),
+                headers: vec![],
+                partition: Some(0),
+            }
+        })
+        .collect();
+    for chunk in msgs.chunks(500) {
+        produce(&k, chunk).await;
+    }
+    let probe: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &k.brokers)
+        .create()
+        .unwrap();
+    let (low, high) = probe
+        .fetch_watermarks(INBOUND[1], 0, Duration::from_secs(5))
+        .unwrap();
+    assert!(
+        low > 0,
+        "the broker kept everything (low {low}, high {high}); write more"
+    );
+    assert_eq!(high, 4000);
+
+    let ingest = Ingest::start(config(&k, "g5"), Codec::default(), store.clone())
+        .await
+        .unwrap();
+    assert!(
+        wait_for(60, || async {
+            store
+                .consumer_offsets("g5", INBOUND[1])
+                .await
+                .unwrap()
+                .iter()
+                .any(|&(p, o)| p == 0 && o == high)
+        })
+        .await,
+        "did not continue to the end"
+    );
+    assert_eq!(
+        store.count().await.unwrap(),
+        high - low,
+        "everything the broker still had is stored"
+    );
+    let (_, text) = http_get(ingest.http_addr, "/metrics");
+    assert_eq!(
+        metric(&text, "tierline_ingest_retention_lost_offsets_total"),
+        low as f64,
+        "{text}"
+    );
+    let (_, body) = http_get(ingest.http_addr, "/readyz");
+    let detail: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(detail["retention_gaps"][0]["lost"], low, "{body}");
+    assert_eq!(detail["retention_gaps"][0]["topic"], INBOUND[1]);
+    assert_eq!(detail["retention_gaps"][0]["from_offset"], 0);
+    ingest.stop().await.unwrap();
+    db.drop_db().await.unwrap();
+}
