@@ -364,6 +364,24 @@ impl Record {
 }
 
 impl RecordKind {
+    /// The topic events.md puts it on by default.
+    pub fn default_topic(self) -> &'static str {
+        match self {
+            RecordKind::PurchaseOrderLinePlaced
+            | RecordKind::PurchaseOrderLineConfirmed
+            | RecordKind::PurchaseOrderLineChanged
+            | RecordKind::PurchaseOrderLineCancelled => "srm.purchase-orders.v1",
+            RecordKind::GoodsReceived => "srm.deliveries.v1",
+            RecordKind::InspectionCompleted => "srm.inspections.v1",
+            RecordKind::AfterSalesCaseOpened | RecordKind::AfterSalesCaseResolved => {
+                "srm.after-sales.v1"
+            }
+            RecordKind::SupplierAlertRaised
+            | RecordKind::SupplierAlertResolved
+            | RecordKind::SupplierTierChanged => "srm.supplier-alerts.v1",
+        }
+    }
+
     /// Whether systems outside Tierline publish it (the inbound topics).
     pub fn is_inbound(self) -> bool {
         !matches!(

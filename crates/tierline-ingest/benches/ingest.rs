@@ -13,7 +13,7 @@ use rdkafka::ClientConfig;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use sqlx::Connection;
-use tierline_events::{Codec, Framing, RecordKind, sample};
+use tierline_events::{Codec, Framing, sample};
 use tierline_ingest::{Ingest, IngestConfig};
 use tierline_store::{EventStore, KafkaOrigin, NewEvent, PG_COPY_COLUMNS, pg_copy_rows};
 
@@ -23,15 +23,6 @@ const TOPICS: [&str; 4] = [
     "srm.inspections.v1",
     "srm.after-sales.v1",
 ];
-
-fn topic_of(kind: RecordKind) -> &'static str {
-    match kind {
-        RecordKind::GoodsReceived => TOPICS[1],
-        RecordKind::InspectionCompleted => TOPICS[2],
-        RecordKind::AfterSalesCaseOpened | RecordKind::AfterSalesCaseResolved => TOPICS[3],
-        _ => TOPICS[0],
-    }
-}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -67,7 +58,7 @@ async fn main() {
         sends.push(
             producer
                 .send_result(
-                    FutureRecord::to(topic_of(r.kind()))
+                    FutureRecord::to(r.kind().default_topic())
                         .key(&key)
                         .payload(&bytes),
                 )
@@ -76,7 +67,7 @@ async fn main() {
         let d = codec.decode(&bytes).unwrap();
         rows.push(NewEvent::from_decoded(d, bytes).unwrap().with_message(
             KafkaOrigin {
-                topic: topic_of(r.kind()).into(),
+                topic: r.kind().default_topic().into(),
                 partition: 0,
                 offset: i as i64,
             },

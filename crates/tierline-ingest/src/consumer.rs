@@ -393,14 +393,9 @@ impl<S: EventStore + 'static> Context<S> {
             .events
             .iter()
             .zip(&outcome.results)
-            .filter(|(_, r)| matches!(r, Appended::Conflict { .. }))
-            .map(|(e, _)| Quarantined {
-                origin: e.origin.clone(),
-                key: e.key.clone(),
-                value: e.value.clone(),
-                headers: e.headers.clone(),
-                reason_code: tierline_store::CONFLICT_CODE.into(),
-                reason: "conflicting duplicate".into(),
+            .filter_map(|(e, r)| match r {
+                Appended::Conflict { position } => Some(e.conflict_row(*position)),
+                _ => None,
             })
             .collect();
         let mut tries = 0;

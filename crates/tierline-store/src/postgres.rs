@@ -181,37 +181,19 @@ impl PgStore {
             let position: i64 = row.try_get(2)?;
             let fp: i64 = row.try_get(3)?;
             let datum: Vec<u8> = row.try_get(4)?;
-            let record = self.codec.decode_datum(fp as u64, &datum).map_err(|err| {
-                StoreError::Corrupt(format!("event at position {position}: {err}"))
-            })?;
-            stored.insert(key, (position, record));
+            stored.insert(key, (position, fp, datum));
         }
-        let mut conflicts = Vec::new();
+        let mut conflicts = twin_conflicts(&batch.events, results);
         for i in known {
             let e = ev(&i);
-            let (position, record) =
+            let (position, fp, datum) =
                 stored.get(&(e.source.clone(), e.event_id)).ok_or_else(|| {
                     StoreError::Corrupt(format!(
                         "{} {} neither inserted nor stored",
                         e.source, e.event_id
                     ))
                 })?;
-            results[i] = if *record == e.record {
-                Appended::Duplicate {
-                    position: Some(*position),
-                }
-            } else {
-                conflicts.push(e.conflict_row(Some(*position)));
-                Appended::Conflict {
-                    position: Some(*position),
-                }
-            };
-        }
-        // Conflicting twins inside the batch are quarantined too.
-        for (i, r) in results.iter().enumerate() {
-            if matches!(r, Appended::Conflict { position: None }) {
-                conflicts.push(batch.events[i].conflict_row(None));
-            }
+            results[i] = classify_stored(&self.codec, e, *position, *fp, datum, &mut conflicts)?;
         }
         write_offsets_and_quarantine(
             &mut tx,
@@ -418,52 +400,24 @@ impl EventStore for PgStore {
     }
 
     async fn quarantined(&self, limit: usize) -> Result<Vec<QuarantineRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, received_at, kafka_topic, kafka_partition, kafka_offset, message_key, message_value, headers::text AS headers,
-                    reason_code, reason FROM quarantine ORDER BY id LIMIT $1",
+        let rows = sqlx::query_as::<_, QuarantineDbRow>(
+            "SELECT id, (extract(epoch FROM received_at) * 1000)::int8 AS received_at, kafka_topic, kafka_partition, kafka_offset,
+                    message_key, message_value, headers::text AS headers, reason_code, reason
+             FROM quarantine ORDER BY id LIMIT $1",
         )
         .bind(limit as i64)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(QuarantineRow {
-                    id: r.try_get("id")?,
-                    received_at: from_ts(r.try_get("received_at")?),
-                    message: Quarantined {
-                        origin: origin(
-                            r.try_get("kafka_topic")?,
-                            r.try_get("kafka_partition")?,
-                            r.try_get("kafka_offset")?,
-                        ),
-                        key: r.try_get("message_key")?,
-                        value: r.try_get("message_value")?,
-                        headers: headers_from_json(&r.try_get::<String, _>("headers")?),
-                        reason_code: r.try_get("reason_code")?,
-                        reason: r.try_get("reason")?,
-                    },
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     async fn stored_schemas(&self) -> Result<Vec<StoredSchema>, StoreError> {
-        let rows = sqlx::query_as::<_, (i64, Option<i32>, String, i32, String)>(
-            "SELECT fingerprint, schema_id, record_name, version, definition FROM schemas ORDER BY record_name, version",
+        let rows = sqlx::query_as::<_, SchemaDbRow>(
+            "SELECT fingerprint, schema_id::int8, record_name, version::int8, definition FROM schemas ORDER BY record_name, version",
         )
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(f, id, record_name, version, definition)| StoredSchema {
-                fingerprint: f as u64,
-                schema_id: id.map(|i| i as u32),
-                record_name,
-                version: version as u32,
-                definition,
-            })
-            .collect())
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     async fn count(&self) -> Result<i64, StoreError> {

@@ -170,25 +170,9 @@ impl EventStore for SqliteStore {
             let position: i64 = row.try_get(0)?;
             let fp: i64 = row.try_get(1)?;
             let datum: Vec<u8> = row.try_get(2)?;
-            let stored = self.codec.decode_datum(fp as u64, &datum).map_err(|err| {
-                StoreError::Corrupt(format!("event at position {position}: {err}"))
-            })?;
-            results[i] = if stored == e.record {
-                Appended::Duplicate {
-                    position: Some(position),
-                }
-            } else {
-                conflicts.push(e.conflict_row(Some(position)));
-                Appended::Conflict {
-                    position: Some(position),
-                }
-            };
+            results[i] = classify_stored(&self.codec, e, position, fp, &datum, &mut conflicts)?;
         }
-        for (i, r) in results.iter().enumerate() {
-            if matches!(r, Appended::Conflict { position: None }) {
-                conflicts.push(batch.events[i].conflict_row(None));
-            }
-        }
+        conflicts.extend(twin_conflicts(&batch.events, &results));
         for o in &batch.offsets {
             sqlx::query(
                 "INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -282,49 +266,23 @@ impl EventStore for SqliteStore {
     }
 
     async fn quarantined(&self, limit: usize) -> Result<Vec<QuarantineRow>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM quarantine ORDER BY id LIMIT ?")
-            .bind(limit as i64)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(QuarantineRow {
-                    id: r.try_get("id")?,
-                    received_at: Timestamp(r.try_get("received_at")?),
-                    message: Quarantined {
-                        origin: origin(
-                            r.try_get("kafka_topic")?,
-                            r.try_get("kafka_partition")?,
-                            r.try_get("kafka_offset")?,
-                        ),
-                        key: r.try_get("message_key")?,
-                        value: r.try_get("message_value")?,
-                        headers: headers_from_json(&r.try_get::<String, _>("headers")?),
-                        reason_code: r.try_get("reason_code")?,
-                        reason: r.try_get("reason")?,
-                    },
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
+        let rows = sqlx::query_as::<_, QuarantineDbRow>(
+            "SELECT id, received_at, kafka_topic, kafka_partition, kafka_offset, message_key, message_value, headers, reason_code, reason
+             FROM quarantine ORDER BY id LIMIT ?",
+        )
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     async fn stored_schemas(&self) -> Result<Vec<StoredSchema>, StoreError> {
-        let rows = sqlx::query_as::<_, (i64, Option<i64>, String, i64, String)>(
+        let rows = sqlx::query_as::<_, SchemaDbRow>(
             "SELECT fingerprint, schema_id, record_name, version, definition FROM schemas ORDER BY record_name, version",
         )
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(f, id, record_name, version, definition)| StoredSchema {
-                fingerprint: f as u64,
-                schema_id: id.map(|i| i as u32),
-                record_name,
-                version: version as u32,
-                definition,
-            })
-            .collect())
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     async fn count(&self) -> Result<i64, StoreError> {

@@ -98,7 +98,9 @@ impl NewEvent {
         self.record.kind().full_name()
     }
 
-    pub(crate) fn conflict_row(&self, position: Option<i64>) -> Quarantined {
+    /// The quarantine row for this event when its key is stored with other content
+    /// (at `position`, or earlier in the same batch when `None`).
+    pub fn conflict_row(&self, position: Option<i64>) -> Quarantined {
         let where_ = match position {
             Some(p) => format!("already stored at position {p}"),
             None => "earlier in the same batch".to_owned(),
@@ -409,4 +411,88 @@ pub(crate) fn origin(
         partition: partition?,
         offset: offset?,
     })
+}
+
+/// Decides a batch event whose key is already stored: the same record is a
+/// duplicate; another record is a conflict, quarantined through `conflicts`.
+pub(crate) fn classify_stored(
+    codec: &Codec,
+    e: &NewEvent,
+    position: i64,
+    fingerprint: i64,
+    datum: &[u8],
+    conflicts: &mut Vec<Quarantined>,
+) -> Result<Appended, crate::StoreError> {
+    let stored = codec
+        .decode_datum(fingerprint as u64, datum)
+        .map_err(|err| {
+            crate::StoreError::Corrupt(format!("event at position {position}: {err}"))
+        })?;
+    Ok(if stored == e.record {
+        Appended::Duplicate {
+            position: Some(position),
+        }
+    } else {
+        conflicts.push(e.conflict_row(Some(position)));
+        Appended::Conflict {
+            position: Some(position),
+        }
+    })
+}
+
+/// Quarantine rows for conflicting twins inside one batch.
+pub(crate) fn twin_conflicts(events: &[NewEvent], results: &[Appended]) -> Vec<Quarantined> {
+    results
+        .iter()
+        .zip(events)
+        .filter(|(r, _)| matches!(r, Appended::Conflict { position: None }))
+        .map(|(_, e)| e.conflict_row(None))
+        .collect()
+}
+
+/// A `quarantine` row as both backends return it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct QuarantineDbRow {
+    id: i64,
+    received_at: i64,
+    kafka_topic: Option<String>,
+    kafka_partition: Option<i32>,
+    kafka_offset: Option<i64>,
+    message_key: Option<Vec<u8>>,
+    message_value: Vec<u8>,
+    headers: String,
+    reason_code: String,
+    reason: String,
+}
+
+impl From<QuarantineDbRow> for QuarantineRow {
+    fn from(r: QuarantineDbRow) -> Self {
+        QuarantineRow {
+            id: r.id,
+            received_at: Timestamp(r.received_at),
+            message: Quarantined {
+                origin: origin(r.kafka_topic, r.kafka_partition, r.kafka_offset),
+                key: r.message_key,
+                value: r.message_value,
+                headers: headers_from_json(&r.headers),
+                reason_code: r.reason_code,
+                reason: r.reason,
+            },
+        }
+    }
+}
+
+/// A `schemas` row as both backends return it: (fingerprint, id, record, version, JSON).
+pub(crate) type SchemaDbRow = (i64, Option<i64>, String, i64, String);
+
+impl From<SchemaDbRow> for StoredSchema {
+    fn from((f, id, record_name, version, definition): SchemaDbRow) -> Self {
+        StoredSchema {
+            fingerprint: f as u64,
+            schema_id: id.map(|i| i as u32),
+            record_name,
+            version: version as u32,
+            definition,
+        }
+    }
 }

@@ -13,7 +13,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
-use tierline_events::{Codec, Framing, RecordKind, sample};
+use tierline_events::{Codec, Framing, sample};
 use tierline_store::EventStore;
 
 const TOPICS: [&str; 5] = [
@@ -23,15 +23,6 @@ const TOPICS: [&str; 5] = [
     "srm.after-sales.v1",
     "srm.dead-letter.v1",
 ];
-
-fn topic_of(kind: RecordKind) -> &'static str {
-    match kind {
-        RecordKind::GoodsReceived => TOPICS[1],
-        RecordKind::InspectionCompleted => TOPICS[2],
-        RecordKind::AfterSalesCaseOpened | RecordKind::AfterSalesCaseResolved => TOPICS[3],
-        _ => TOPICS[0],
-    }
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -177,7 +168,7 @@ async fn sigkill_between_database_and_kafka_commit_then_restart_loses_and_double
         let key = r.supplier_id().to_owned();
         producer
             .send(
-                FutureRecord::to(topic_of(r.kind()))
+                FutureRecord::to(r.kind().default_topic())
                     .key(&key)
                     .payload(&bytes),
                 Duration::from_secs(5),

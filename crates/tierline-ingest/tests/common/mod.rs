@@ -11,7 +11,7 @@ use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{DefaultProducerContext, FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
-use tierline_events::{Codec, Framing, Record, RecordKind, sample};
+use tierline_events::{Codec, Framing, Record, sample};
 use tierline_ingest::IngestConfig;
 
 pub const INBOUND: [&str; 4] = [
@@ -48,19 +48,6 @@ pub fn kafka() -> Kafka {
     }
 }
 
-/// The inbound topic a record belongs on.
-pub fn topic_of(kind: RecordKind) -> &'static str {
-    match kind {
-        RecordKind::PurchaseOrderLinePlaced
-        | RecordKind::PurchaseOrderLineConfirmed
-        | RecordKind::PurchaseOrderLineChanged
-        | RecordKind::PurchaseOrderLineCancelled => INBOUND[0],
-        RecordKind::GoodsReceived => INBOUND[1],
-        RecordKind::InspectionCompleted => INBOUND[2],
-        _ => INBOUND[3],
-    }
-}
-
 /// A message to produce.
 #[derive(Clone, Debug)]
 pub struct Msg {
@@ -85,7 +72,7 @@ pub fn good(n: usize, seed: u64) -> Vec<(Record, Msg)> {
             };
             let value = codec.to_bytes(&r, framing).unwrap();
             let msg = Msg {
-                topic: topic_of(r.kind()).into(),
+                topic: r.kind().default_topic().into(),
                 key: Some(r.supplier_id().as_bytes().to_vec()),
                 value: Some(value),
                 headers: vec![],
