@@ -1,0 +1,365 @@
+//! A supplier's events, grouped into the entities whose state scoring.md defines
+//! (PO lines, inspections, after-sales cases), and the daily buckets of indicator
+//! contributions they produce.
+//!
+//! Applying an event recomputes only its entity and swaps that entity's old
+//! contributions for the new ones. A day's total is summed over its entities in key
+//! order, so the result never depends on the order events arrived in.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
+
+use tierline_events::{
+    AfterSalesCaseOpened, AfterSalesCaseResolved, CancelledBy, CaseKind, Date, Disposition, GoodsReceived,
+    InspectionCompleted, PurchaseOrderLineCancelled, PurchaseOrderLineChanged, PurchaseOrderLineConfirmed,
+    PurchaseOrderLinePlaced, Record, Timestamp,
+};
+use uuid::Uuid;
+
+use crate::indicator::Indicator;
+use crate::policy::Policy;
+
+/// Orders competing events: (`occurred_at`, `event_id` as a lower-case string), then
+/// `source` so that two sources reusing one id still order deterministically.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventKey {
+    /// Business time.
+    pub at: Timestamp,
+    /// Event id.
+    pub event_id: Uuid,
+    /// Source.
+    pub source: String,
+}
+
+impl EventKey {
+    fn of(at: Timestamp, event_id: Uuid, source: &str) -> Self {
+        // A UUID's lower-case hyphenated string sorts exactly as its bytes do.
+        EventKey { at, event_id, source: source.to_owned() }
+    }
+}
+
+/// numerator, denominator, samples.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Agg {
+    /// Sum of numerators.
+    pub num: f64,
+    /// Sum of denominators.
+    pub den: f64,
+    /// Samples (what the minimum-sample rule counts).
+    pub samples: u64,
+}
+
+impl Agg {
+    fn add(&mut self, other: &Agg) {
+        self.num += other.num;
+        self.den += other.den;
+        self.samples += other.samples;
+    }
+}
+
+/// The entity an event belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Entity {
+    /// A PO line (`po_number`, `line_number`): placements, confirmations, changes,
+    /// cancellations and receipts.
+    Line(String, i32),
+    /// One inspection.
+    Inspection(EventKey),
+    /// An after-sales case.
+    Case(String),
+}
+
+#[derive(Debug, Default, Clone)]
+struct LineEvents {
+    placed: BTreeMap<EventKey, PurchaseOrderLinePlaced>,
+    confirmed: BTreeMap<EventKey, PurchaseOrderLineConfirmed>,
+    changed: BTreeMap<EventKey, PurchaseOrderLineChanged>,
+    cancelled: BTreeMap<EventKey, PurchaseOrderLineCancelled>,
+    received: BTreeMap<EventKey, GoodsReceived>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct CaseEvents {
+    opened: BTreeMap<EventKey, AfterSalesCaseOpened>,
+    resolved: BTreeMap<EventKey, AfterSalesCaseResolved>,
+}
+
+/// One contribution: (indicator, attribution date) -> numerator, denominator, samples.
+type Contributions = BTreeMap<(Indicator, Date), Agg>;
+
+/// A supplier's scoring state: its events by entity and the daily buckets.
+#[derive(Debug, Clone)]
+pub struct SupplierLedger {
+    supplier_id: String,
+    policy: Arc<Policy>,
+    seen: HashSet<(String, Uuid)>,
+    first_day: Option<Date>,
+    lines: BTreeMap<(String, i32), LineEvents>,
+    inspections: BTreeMap<EventKey, InspectionCompleted>,
+    cases: BTreeMap<String, CaseEvents>,
+    /// What each entity contributes now.
+    contributions: BTreeMap<Entity, Contributions>,
+    /// Per (indicator, day): the contributing entities.
+    buckets: BTreeMap<(Indicator, Date), BTreeSet<Entity>>,
+    /// Per (indicator, day): the sum over its entities, in entity order.
+    totals: BTreeMap<(Indicator, Date), Agg>,
+}
+
+impl SupplierLedger {
+    /// An empty ledger for a supplier under a policy.
+    pub fn new(supplier_id: impl Into<String>, policy: Arc<Policy>) -> Self {
+        SupplierLedger {
+            supplier_id: supplier_id.into(),
+            policy,
+            seen: HashSet::new(),
+            first_day: None,
+            lines: BTreeMap::new(),
+            inspections: BTreeMap::new(),
+            cases: BTreeMap::new(),
+            contributions: BTreeMap::new(),
+            buckets: BTreeMap::new(),
+            totals: BTreeMap::new(),
+        }
+    }
+
+    /// The supplier.
+    pub fn supplier_id(&self) -> &str {
+        &self.supplier_id
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The UTC date of the earliest `occurred_at` among its events.
+    pub fn first_day(&self) -> Option<Date> {
+        self.first_day
+    }
+
+    /// Number of distinct events applied.
+    pub fn event_count(&self) -> usize {
+        self.seen.len()
+    }
+
+    /// Applies one stored event. Returns the days whose buckets changed (empty for a
+    /// duplicate, another supplier's event, or a record that is not inbound).
+    pub fn apply(&mut self, record: &Record) -> BTreeSet<Date> {
+        let Some(env) = record.envelope() else { return BTreeSet::new() };
+        if env.supplier_id != self.supplier_id || !self.seen.insert((env.source.to_owned(), env.event_id)) {
+            return BTreeSet::new();
+        }
+        let key = EventKey::of(env.occurred_at, env.event_id, env.source);
+        if let Some(day) = env.occurred_at.date() {
+            self.first_day = Some(self.first_day.map_or(day, |d| d.min(day)));
+        }
+        let entity = match record {
+            Record::PurchaseOrderLinePlaced(r) => {
+                self.line(&r.po_number, r.line_number).placed.insert(key, r.clone());
+                Entity::Line(r.po_number.clone(), r.line_number)
+            }
+            Record::PurchaseOrderLineConfirmed(r) => {
+                self.line(&r.po_number, r.line_number).confirmed.insert(key, r.clone());
+                Entity::Line(r.po_number.clone(), r.line_number)
+            }
+            Record::PurchaseOrderLineChanged(r) => {
+                self.line(&r.po_number, r.line_number).changed.insert(key, r.clone());
+                Entity::Line(r.po_number.clone(), r.line_number)
+            }
+            Record::PurchaseOrderLineCancelled(r) => {
+                self.line(&r.po_number, r.line_number).cancelled.insert(key, r.clone());
+                Entity::Line(r.po_number.clone(), r.line_number)
+            }
+            Record::GoodsReceived(r) => {
+                self.line(&r.po_number, r.line_number).received.insert(key, r.clone());
+                Entity::Line(r.po_number.clone(), r.line_number)
+            }
+            Record::InspectionCompleted(r) => {
+                self.inspections.insert(key.clone(), r.clone());
+                Entity::Inspection(key)
+            }
+            Record::AfterSalesCaseOpened(r) => {
+                self.cases.entry(r.case_id.clone()).or_default().opened.insert(key, r.clone());
+                Entity::Case(r.case_id.clone())
+            }
+            Record::AfterSalesCaseResolved(r) => {
+                self.cases.entry(r.case_id.clone()).or_default().resolved.insert(key, r.clone());
+                Entity::Case(r.case_id.clone())
+            }
+            _ => return BTreeSet::new(),
+        };
+        self.recompute(entity)
+    }
+
+    fn line(&mut self, po: &str, line: i32) -> &mut LineEvents {
+        self.lines.entry((po.to_owned(), line)).or_default()
+    }
+
+    /// Swaps an entity's contributions for freshly computed ones.
+    fn recompute(&mut self, entity: Entity) -> BTreeSet<Date> {
+        let new = match &entity {
+            Entity::Line(po, n) => self.lines.get(&(po.clone(), *n)).map(|l| line_contributions(l, &self.policy)),
+            Entity::Inspection(k) => self.inspections.get(k).map(inspection_contributions),
+            Entity::Case(id) => self.cases.get(id).map(case_contributions),
+        }
+        .unwrap_or_default();
+        let old = self.contributions.remove(&entity).unwrap_or_default();
+        let mut touched: BTreeSet<(Indicator, Date)> = BTreeSet::new();
+        for slot in old.keys() {
+            if let Some(set) = self.buckets.get_mut(slot) {
+                set.remove(&entity);
+            }
+            touched.insert(*slot);
+        }
+        for slot in new.keys() {
+            self.buckets.entry(*slot).or_default().insert(entity.clone());
+            touched.insert(*slot);
+        }
+        self.contributions.insert(entity, new);
+        for slot in &touched {
+            self.retotal(*slot);
+        }
+        touched.into_iter().map(|(_, d)| d).collect()
+    }
+
+    fn retotal(&mut self, slot: (Indicator, Date)) {
+        let mut total = Agg::default();
+        let mut any = false;
+        if let Some(set) = self.buckets.get(&slot) {
+            for e in set {
+                if let Some(a) = self.contributions.get(e).and_then(|c| c.get(&slot)) {
+                    total.add(a);
+                    any = true;
+                }
+            }
+        }
+        if any {
+            self.totals.insert(slot, total);
+        } else {
+            self.totals.remove(&slot);
+            self.buckets.remove(&slot);
+        }
+    }
+
+    /// The day's total of one indicator.
+    pub fn day(&self, indicator: Indicator, day: Date) -> Agg {
+        self.totals.get(&(indicator, day)).copied().unwrap_or_default()
+    }
+
+    /// Sum over the window of `days` days ending on `as_of`, days in ascending order.
+    pub fn window(&self, indicator: Indicator, as_of: Date, days: u32) -> Agg {
+        let from = Date(as_of.0.saturating_sub(days as i32 - 1));
+        let mut sum = Agg::default();
+        for (_, a) in self.totals.range((indicator, from)..=(indicator, as_of)) {
+            sum.add(a);
+        }
+        sum
+    }
+
+    /// Every (indicator, day) total, for persisting daily buckets.
+    pub fn daily_totals(&self) -> impl Iterator<Item = (Indicator, Date, Agg)> + '_ {
+        self.totals.iter().map(|((i, d), a)| (*i, *d, *a))
+    }
+}
+
+fn date_of(t: Timestamp) -> Date {
+    // Valid events lie in the years 0001..=9999, where this cannot fail.
+    t.date().unwrap_or(Date(0))
+}
+
+fn push(c: &mut Contributions, indicator: Indicator, day: Date, num: f64, den: f64, samples: u64) {
+    let a = c.entry((indicator, day)).or_default();
+    a.add(&Agg { num, den, samples });
+}
+
+/// The due date ("statistics date") of a line whose counted placement is `placed`.
+fn due_date(line: &LineEvents, placed_key: &EventKey, placed: &PurchaseOrderLinePlaced) -> Date {
+    let last_requested_change = line.changed.iter().rev().find(|(_, c)| c.requested_date.is_some());
+    let c_at = last_requested_change.map(|(k, _)| k.at);
+    let requested = last_requested_change.and_then(|(_, c)| c.requested_date).unwrap_or(placed.requested_date);
+    let mut promises: Vec<(&EventKey, Date)> = line.confirmed.iter().map(|(k, c)| (k, c.promised_date)).collect();
+    if let Some(p) = placed.promised_date {
+        promises.push((placed_key, p));
+    }
+    promises.sort_by(|a, b| a.0.cmp(b.0));
+    promises
+        .into_iter()
+        .find(|(k, _)| c_at.is_none_or(|c| k.at >= c))
+        .map_or(requested, |(_, d)| d)
+}
+
+fn line_contributions(line: &LineEvents, policy: &Policy) -> Contributions {
+    let mut c = Contributions::new();
+    // Receipts count in the return-rate denominator whether or not the line exists.
+    for (k, r) in &line.received {
+        push(&mut c, Indicator::ReturnRatePpm, date_of(k.at), 0.0, r.quantity, 1);
+    }
+    let Some((placed_key, placed)) = line.placed.iter().next() else { return c };
+    let placed_day = date_of(placed_key.at);
+    let ordered = line.changed.values().rev().find_map(|ch| ch.quantity).unwrap_or(placed.quantity);
+    let due = due_date(line, placed_key, placed);
+    let deadline = Date(due.0.saturating_add(policy.grace_days));
+    let cancellation = line.cancelled.iter().next();
+    if cancellation.is_none() {
+        let mut received = 0.0;
+        for (k, r) in &line.received {
+            if date_of(k.at) <= deadline {
+                received += r.quantity;
+            }
+        }
+        let on_time = received >= ordered * (1.0 - policy.in_full_tolerance);
+        push(&mut c, Indicator::OtifRate, deadline, if on_time { 1.0 } else { 0.0 }, 1.0, 1);
+        for (k, r) in &line.received {
+            let day = date_of(k.at);
+            let late = f64::from((day.0 - deadline.0).max(0));
+            push(&mut c, Indicator::AvgDaysLate, day, late * r.quantity, r.quantity, 1);
+        }
+    }
+    if let Some(reference) = placed.reference_unit_price {
+        let q = placed.quantity;
+        push(&mut c, Indicator::PriceVariancePct, placed_day, (placed.unit_price - reference) * q, reference * q, 1);
+    }
+    if let Some((k, _)) = line.confirmed.iter().next() {
+        let hours = ((k.at.0 - placed_key.at.0) as f64 / 3_600_000.0).max(0.0);
+        push(&mut c, Indicator::ConfirmationHours, date_of(k.at), hours, 1.0, 1);
+    }
+    push(&mut c, Indicator::SupplierCancellationRate, placed_day, 0.0, 1.0, 1);
+    if let Some((k, cancel)) = cancellation {
+        if cancel.cancelled_by == CancelledBy::Supplier {
+            push(&mut c, Indicator::SupplierCancellationRate, date_of(k.at), 1.0, 0.0, 0);
+        }
+    }
+    c
+}
+
+fn inspection_contributions(r: &InspectionCompleted) -> Contributions {
+    let mut c = Contributions::new();
+    let day = date_of(r.occurred_at);
+    push(&mut c, Indicator::DefectPpm, day, r.defective_quantity, r.inspected_quantity, 1);
+    let accepted = match r.disposition {
+        Disposition::Accepted => 1.0,
+        Disposition::ConditionallyAccepted => 0.5,
+        Disposition::Rejected => 0.0,
+    };
+    push(&mut c, Indicator::LotAcceptanceRate, day, accepted, 1.0, 1);
+    push(&mut c, Indicator::CriticalDefects, day, f64::from(r.critical_defects), 1.0, 1);
+    c
+}
+
+fn case_contributions(case: &CaseEvents) -> Contributions {
+    let mut c = Contributions::new();
+    // A resolution without an opening is ignored by every indicator.
+    let Some((opened_key, opened)) = case.opened.iter().next() else { return c };
+    let resolution = case.resolved.iter().next();
+    let attributable = resolution.map_or(opened.supplier_attributable, |(_, r)| r.supplier_attributable);
+    if attributable && matches!(opened.kind, CaseKind::Return | CaseKind::WarrantyClaim) {
+        push(&mut c, Indicator::ReturnRatePpm, date_of(opened_key.at), opened.quantity, 0.0, 0);
+    }
+    if let Some((k, r)) = resolution {
+        if r.supplier_attributable {
+            let days = (k.at.0 - opened_key.at.0) as f64 / 86_400_000.0;
+            push(&mut c, Indicator::CaseResolutionDays, date_of(k.at), days, 1.0, 1);
+        }
+    }
+    c
+}

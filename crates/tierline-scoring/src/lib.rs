@@ -1,0 +1,24 @@
+//! Tierline's scoring engine (`shared/spec/scoring.md`): pure and deterministic. No
+//! I/O, no clock, no randomness; the evaluation date is an argument.
+//!
+//! A [`SupplierLedger`] takes a supplier's stored events one at a time, in any order,
+//! with any duplicates, and keeps daily buckets of every indicator's numerator,
+//! denominator and samples. From them: [`Scorecard`]s over 30/90/365-day windows,
+//! the tier walk with hysteresis, and alert episodes with deterministic ids.
+
+mod indicator;
+mod ledger;
+mod policy;
+mod score;
+mod tier;
+mod walk;
+
+pub use indicator::{Dimension, Indicator};
+pub use ledger::{Agg, Entity, EventKey, SupplierLedger};
+pub use policy::{AlertRule, Direction, IndicatorPolicy, Policy, PolicyError};
+pub use score::{IndicatorValue, Scorecard, combine, indicator_value};
+pub use tier::Tier;
+pub use walk::{Episode, ID_NAMESPACE, Level, TierDay, alert_id, tier_change_id};
+
+/// The windows scorecards are kept for.
+pub const WINDOWS: [u32; 3] = [30, 90, 365];

@@ -1,0 +1,115 @@
+//! From window sums to indicator values, subscores, dimension scores and the
+//! composite with its coverage.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use tierline_events::Date;
+
+use crate::indicator::{Dimension, Indicator};
+use crate::ledger::{Agg, SupplierLedger};
+use crate::policy::Policy;
+
+/// One indicator over a window.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct IndicatorValue {
+    /// numerator / denominator x scale (the count for `critical_defects`); `None`
+    /// when insufficient.
+    pub value: Option<f64>,
+    /// 0..100, `None` when insufficient or not scored.
+    pub subscore: Option<f64>,
+    /// Sum of numerators in the window.
+    pub numerator: f64,
+    /// Sum of denominators in the window.
+    pub denominator: f64,
+    /// Samples in the window.
+    pub samples: u64,
+}
+
+impl IndicatorValue {
+    /// `ok` or `insufficient`.
+    pub fn status(&self) -> &'static str {
+        if self.value.is_some() { "ok" } else { "insufficient" }
+    }
+}
+
+/// A supplier's scores over one window as of one date.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scorecard {
+    /// The evaluation date.
+    pub as_of: Date,
+    /// Window in days.
+    pub window: u32,
+    /// Every indicator.
+    pub indicators: BTreeMap<Indicator, IndicatorValue>,
+    /// Every dimension (`None`: insufficient).
+    pub dimensions: BTreeMap<Dimension, Option<f64>>,
+    /// The composite (`None`: coverage below the minimum).
+    pub composite: Option<f64>,
+    /// Sum of the configured weights of the sufficient dimensions.
+    pub coverage: f64,
+}
+
+/// The value of one indicator from its window sums.
+pub fn indicator_value(policy: &Policy, indicator: Indicator, agg: Agg) -> IndicatorValue {
+    let value = if indicator == Indicator::CriticalDefects {
+        // A count: insufficient only when the window holds no inspection.
+        (agg.den > 0.0).then_some(agg.num)
+    } else if agg.samples < policy.min_samples || agg.den == 0.0 {
+        None
+    } else {
+        Some(agg.num / agg.den * indicator.scale())
+    };
+    let subscore = match (value, policy.indicator(indicator)) {
+        (Some(v), Some(p)) => Some(100.0 * ((v - p.worst) / (p.target - p.worst)).clamp(0.0, 1.0)),
+        _ => None,
+    };
+    IndicatorValue { value, subscore, numerator: agg.num, denominator: agg.den, samples: agg.samples }
+}
+
+/// Dimension scores, composite and coverage from the indicator values.
+pub fn combine(
+    policy: &Policy,
+    indicators: &BTreeMap<Indicator, IndicatorValue>,
+) -> (BTreeMap<Dimension, Option<f64>>, Option<f64>, f64) {
+    let mut dimensions = BTreeMap::new();
+    for d in Dimension::ALL {
+        let (mut weighted, mut weights) = (0.0, 0.0);
+        for i in Indicator::SCORED.iter().filter(|i| i.dimension() == Some(d)) {
+            if let (Some(s), Some(p)) = (indicators.get(i).and_then(|v| v.subscore), policy.indicator(*i)) {
+                weighted += p.weight * s;
+                weights += p.weight;
+            }
+        }
+        dimensions.insert(d, (weights > 0.0).then(|| weighted / weights));
+    }
+    let (mut weighted, mut coverage) = (0.0, 0.0);
+    for d in Dimension::ALL {
+        if let Some(Some(score)) = dimensions.get(&d) {
+            let w = policy.dimensions.get(&d).copied().unwrap_or(0.0);
+            weighted += w * score;
+            coverage += w;
+        }
+    }
+    // The tolerance: 0.35 + 0.10 + 0.05 is 0.49999999999999994 in binary64.
+    let composite = (coverage >= policy.min_coverage - 1e-9 && coverage > 0.0).then(|| weighted / coverage);
+    (dimensions, composite, coverage)
+}
+
+impl SupplierLedger {
+    /// The scorecard over `window` days as of `as_of`.
+    pub fn scorecard(&self, as_of: Date, window: u32) -> Scorecard {
+        let policy = self.policy();
+        let indicators: BTreeMap<Indicator, IndicatorValue> = Indicator::ALL
+            .into_iter()
+            .map(|i| (i, indicator_value(policy, i, self.window(i, as_of, window))))
+            .collect();
+        let (dimensions, composite, coverage) = combine(policy, &indicators);
+        Scorecard { as_of, window, indicators, dimensions, composite, coverage }
+    }
+
+    /// The composite over the tier window as of `day`.
+    pub fn tier_composite(&self, day: Date) -> Option<f64> {
+        self.scorecard(day, self.policy().tier_window_days).composite
+    }
+}
