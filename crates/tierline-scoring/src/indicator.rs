@@ -20,8 +20,13 @@ pub enum Dimension {
 
 impl Dimension {
     /// Every dimension, in the order of scoring.md.
-    pub const ALL: [Dimension; 5] =
-        [Dimension::Delivery, Dimension::Quality, Dimension::Service, Dimension::Cost, Dimension::Responsiveness];
+    pub const ALL: [Dimension; 5] = [
+        Dimension::Delivery,
+        Dimension::Quality,
+        Dimension::Service,
+        Dimension::Cost,
+        Dimension::Responsiveness,
+    ];
 
     /// Its name.
     pub fn name(self) -> &'static str {
@@ -122,7 +127,9 @@ impl Indicator {
             Indicator::DefectPpm | Indicator::LotAcceptanceRate => Dimension::Quality,
             Indicator::ReturnRatePpm | Indicator::CaseResolutionDays => Dimension::Service,
             Indicator::PriceVariancePct => Dimension::Cost,
-            Indicator::ConfirmationHours | Indicator::SupplierCancellationRate => Dimension::Responsiveness,
+            Indicator::ConfirmationHours | Indicator::SupplierCancellationRate => {
+                Dimension::Responsiveness
+            }
             Indicator::CriticalDefects => return None,
         })
     }

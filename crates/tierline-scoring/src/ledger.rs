@@ -10,9 +10,9 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use tierline_events::{
-    AfterSalesCaseOpened, AfterSalesCaseResolved, CancelledBy, CaseKind, Date, Disposition, GoodsReceived,
-    InspectionCompleted, PurchaseOrderLineCancelled, PurchaseOrderLineChanged, PurchaseOrderLineConfirmed,
-    PurchaseOrderLinePlaced, Record, Timestamp,
+    AfterSalesCaseOpened, AfterSalesCaseResolved, CancelledBy, CaseKind, Date, Disposition,
+    GoodsReceived, InspectionCompleted, PurchaseOrderLineCancelled, PurchaseOrderLineChanged,
+    PurchaseOrderLineConfirmed, PurchaseOrderLinePlaced, Record, Timestamp,
 };
 use uuid::Uuid;
 
@@ -34,7 +34,11 @@ pub struct EventKey {
 impl EventKey {
     fn of(at: Timestamp, event_id: Uuid, source: &str) -> Self {
         // A UUID's lower-case hyphenated string sorts exactly as its bytes do.
-        EventKey { at, event_id, source: source.to_owned() }
+        EventKey {
+            at,
+            event_id,
+            source: source.to_owned(),
+        }
     }
 }
 
@@ -145,8 +149,12 @@ impl SupplierLedger {
     /// Applies one stored event. Returns the days whose buckets changed (empty for a
     /// duplicate, another supplier's event, or a record that is not inbound).
     pub fn apply(&mut self, record: &Record) -> BTreeSet<Date> {
-        let Some(env) = record.envelope() else { return BTreeSet::new() };
-        if env.supplier_id != self.supplier_id || !self.seen.insert((env.source.to_owned(), env.event_id)) {
+        let Some(env) = record.envelope() else {
+            return BTreeSet::new();
+        };
+        if env.supplier_id != self.supplier_id
+            || !self.seen.insert((env.source.to_owned(), env.event_id))
+        {
             return BTreeSet::new();
         }
         let key = EventKey::of(env.occurred_at, env.event_id, env.source);
@@ -155,23 +163,33 @@ impl SupplierLedger {
         }
         let entity = match record {
             Record::PurchaseOrderLinePlaced(r) => {
-                self.line(&r.po_number, r.line_number).placed.insert(key, r.clone());
+                self.line(&r.po_number, r.line_number)
+                    .placed
+                    .insert(key, r.clone());
                 Entity::Line(r.po_number.clone(), r.line_number)
             }
             Record::PurchaseOrderLineConfirmed(r) => {
-                self.line(&r.po_number, r.line_number).confirmed.insert(key, r.clone());
+                self.line(&r.po_number, r.line_number)
+                    .confirmed
+                    .insert(key, r.clone());
                 Entity::Line(r.po_number.clone(), r.line_number)
             }
             Record::PurchaseOrderLineChanged(r) => {
-                self.line(&r.po_number, r.line_number).changed.insert(key, r.clone());
+                self.line(&r.po_number, r.line_number)
+                    .changed
+                    .insert(key, r.clone());
                 Entity::Line(r.po_number.clone(), r.line_number)
             }
             Record::PurchaseOrderLineCancelled(r) => {
-                self.line(&r.po_number, r.line_number).cancelled.insert(key, r.clone());
+                self.line(&r.po_number, r.line_number)
+                    .cancelled
+                    .insert(key, r.clone());
                 Entity::Line(r.po_number.clone(), r.line_number)
             }
             Record::GoodsReceived(r) => {
-                self.line(&r.po_number, r.line_number).received.insert(key, r.clone());
+                self.line(&r.po_number, r.line_number)
+                    .received
+                    .insert(key, r.clone());
                 Entity::Line(r.po_number.clone(), r.line_number)
             }
             Record::InspectionCompleted(r) => {
@@ -179,11 +197,19 @@ impl SupplierLedger {
                 Entity::Inspection(key)
             }
             Record::AfterSalesCaseOpened(r) => {
-                self.cases.entry(r.case_id.clone()).or_default().opened.insert(key, r.clone());
+                self.cases
+                    .entry(r.case_id.clone())
+                    .or_default()
+                    .opened
+                    .insert(key, r.clone());
                 Entity::Case(r.case_id.clone())
             }
             Record::AfterSalesCaseResolved(r) => {
-                self.cases.entry(r.case_id.clone()).or_default().resolved.insert(key, r.clone());
+                self.cases
+                    .entry(r.case_id.clone())
+                    .or_default()
+                    .resolved
+                    .insert(key, r.clone());
                 Entity::Case(r.case_id.clone())
             }
             _ => return BTreeSet::new(),
@@ -198,7 +224,10 @@ impl SupplierLedger {
     /// Swaps an entity's contributions for freshly computed ones.
     fn recompute(&mut self, entity: Entity) -> BTreeSet<Date> {
         let new = match &entity {
-            Entity::Line(po, n) => self.lines.get(&(po.clone(), *n)).map(|l| line_contributions(l, &self.policy)),
+            Entity::Line(po, n) => self
+                .lines
+                .get(&(po.clone(), *n))
+                .map(|l| line_contributions(l, &self.policy)),
             Entity::Inspection(k) => self.inspections.get(k).map(inspection_contributions),
             Entity::Case(id) => self.cases.get(id).map(case_contributions),
         }
@@ -212,7 +241,10 @@ impl SupplierLedger {
             touched.insert(*slot);
         }
         for slot in new.keys() {
-            self.buckets.entry(*slot).or_default().insert(entity.clone());
+            self.buckets
+                .entry(*slot)
+                .or_default()
+                .insert(entity.clone());
             touched.insert(*slot);
         }
         self.contributions.insert(entity, new);
@@ -243,7 +275,10 @@ impl SupplierLedger {
 
     /// The day's total of one indicator.
     pub fn day(&self, indicator: Indicator, day: Date) -> Agg {
-        self.totals.get(&(indicator, day)).copied().unwrap_or_default()
+        self.totals
+            .get(&(indicator, day))
+            .copied()
+            .unwrap_or_default()
     }
 
     /// Sum over the window of `days` days ending on `as_of`, days in ascending order.
@@ -274,10 +309,20 @@ fn push(c: &mut Contributions, indicator: Indicator, day: Date, num: f64, den: f
 
 /// The due date ("statistics date") of a line whose counted placement is `placed`.
 fn due_date(line: &LineEvents, placed_key: &EventKey, placed: &PurchaseOrderLinePlaced) -> Date {
-    let last_requested_change = line.changed.iter().rev().find(|(_, c)| c.requested_date.is_some());
+    let last_requested_change = line
+        .changed
+        .iter()
+        .rev()
+        .find(|(_, c)| c.requested_date.is_some());
     let c_at = last_requested_change.map(|(k, _)| k.at);
-    let requested = last_requested_change.and_then(|(_, c)| c.requested_date).unwrap_or(placed.requested_date);
-    let mut promises: Vec<(&EventKey, Date)> = line.confirmed.iter().map(|(k, c)| (k, c.promised_date)).collect();
+    let requested = last_requested_change
+        .and_then(|(_, c)| c.requested_date)
+        .unwrap_or(placed.requested_date);
+    let mut promises: Vec<(&EventKey, Date)> = line
+        .confirmed
+        .iter()
+        .map(|(k, c)| (k, c.promised_date))
+        .collect();
     if let Some(p) = placed.promised_date {
         promises.push((placed_key, p));
     }
@@ -292,11 +337,25 @@ fn line_contributions(line: &LineEvents, policy: &Policy) -> Contributions {
     let mut c = Contributions::new();
     // Receipts count in the return-rate denominator whether or not the line exists.
     for (k, r) in &line.received {
-        push(&mut c, Indicator::ReturnRatePpm, date_of(k.at), 0.0, r.quantity, 1);
+        push(
+            &mut c,
+            Indicator::ReturnRatePpm,
+            date_of(k.at),
+            0.0,
+            r.quantity,
+            1,
+        );
     }
-    let Some((placed_key, placed)) = line.placed.iter().next() else { return c };
+    let Some((placed_key, placed)) = line.placed.iter().next() else {
+        return c;
+    };
     let placed_day = date_of(placed_key.at);
-    let ordered = line.changed.values().rev().find_map(|ch| ch.quantity).unwrap_or(placed.quantity);
+    let ordered = line
+        .changed
+        .values()
+        .rev()
+        .find_map(|ch| ch.quantity)
+        .unwrap_or(placed.quantity);
     let due = due_date(line, placed_key, placed);
     let deadline = Date(due.0.saturating_add(policy.grace_days));
     let cancellation = line.cancelled.iter().next();
@@ -308,25 +367,67 @@ fn line_contributions(line: &LineEvents, policy: &Policy) -> Contributions {
             }
         }
         let on_time = received >= ordered * (1.0 - policy.in_full_tolerance);
-        push(&mut c, Indicator::OtifRate, deadline, if on_time { 1.0 } else { 0.0 }, 1.0, 1);
+        push(
+            &mut c,
+            Indicator::OtifRate,
+            deadline,
+            if on_time { 1.0 } else { 0.0 },
+            1.0,
+            1,
+        );
         for (k, r) in &line.received {
             let day = date_of(k.at);
             let late = f64::from((day.0 - deadline.0).max(0));
-            push(&mut c, Indicator::AvgDaysLate, day, late * r.quantity, r.quantity, 1);
+            push(
+                &mut c,
+                Indicator::AvgDaysLate,
+                day,
+                late * r.quantity,
+                r.quantity,
+                1,
+            );
         }
     }
     if let Some(reference) = placed.reference_unit_price {
         let q = placed.quantity;
-        push(&mut c, Indicator::PriceVariancePct, placed_day, (placed.unit_price - reference) * q, reference * q, 1);
+        push(
+            &mut c,
+            Indicator::PriceVariancePct,
+            placed_day,
+            (placed.unit_price - reference) * q,
+            reference * q,
+            1,
+        );
     }
     if let Some((k, _)) = line.confirmed.iter().next() {
         let hours = ((k.at.0 - placed_key.at.0) as f64 / 3_600_000.0).max(0.0);
-        push(&mut c, Indicator::ConfirmationHours, date_of(k.at), hours, 1.0, 1);
+        push(
+            &mut c,
+            Indicator::ConfirmationHours,
+            date_of(k.at),
+            hours,
+            1.0,
+            1,
+        );
     }
-    push(&mut c, Indicator::SupplierCancellationRate, placed_day, 0.0, 1.0, 1);
+    push(
+        &mut c,
+        Indicator::SupplierCancellationRate,
+        placed_day,
+        0.0,
+        1.0,
+        1,
+    );
     if let Some((k, cancel)) = cancellation {
         if cancel.cancelled_by == CancelledBy::Supplier {
-            push(&mut c, Indicator::SupplierCancellationRate, date_of(k.at), 1.0, 0.0, 0);
+            push(
+                &mut c,
+                Indicator::SupplierCancellationRate,
+                date_of(k.at),
+                1.0,
+                0.0,
+                0,
+            );
         }
     }
     c
@@ -335,30 +436,62 @@ fn line_contributions(line: &LineEvents, policy: &Policy) -> Contributions {
 fn inspection_contributions(r: &InspectionCompleted) -> Contributions {
     let mut c = Contributions::new();
     let day = date_of(r.occurred_at);
-    push(&mut c, Indicator::DefectPpm, day, r.defective_quantity, r.inspected_quantity, 1);
+    push(
+        &mut c,
+        Indicator::DefectPpm,
+        day,
+        r.defective_quantity,
+        r.inspected_quantity,
+        1,
+    );
     let accepted = match r.disposition {
         Disposition::Accepted => 1.0,
         Disposition::ConditionallyAccepted => 0.5,
         Disposition::Rejected => 0.0,
     };
     push(&mut c, Indicator::LotAcceptanceRate, day, accepted, 1.0, 1);
-    push(&mut c, Indicator::CriticalDefects, day, f64::from(r.critical_defects), 1.0, 1);
+    push(
+        &mut c,
+        Indicator::CriticalDefects,
+        day,
+        f64::from(r.critical_defects),
+        1.0,
+        1,
+    );
     c
 }
 
 fn case_contributions(case: &CaseEvents) -> Contributions {
     let mut c = Contributions::new();
     // A resolution without an opening is ignored by every indicator.
-    let Some((opened_key, opened)) = case.opened.iter().next() else { return c };
+    let Some((opened_key, opened)) = case.opened.iter().next() else {
+        return c;
+    };
     let resolution = case.resolved.iter().next();
-    let attributable = resolution.map_or(opened.supplier_attributable, |(_, r)| r.supplier_attributable);
+    let attributable = resolution.map_or(opened.supplier_attributable, |(_, r)| {
+        r.supplier_attributable
+    });
     if attributable && matches!(opened.kind, CaseKind::Return | CaseKind::WarrantyClaim) {
-        push(&mut c, Indicator::ReturnRatePpm, date_of(opened_key.at), opened.quantity, 0.0, 0);
+        push(
+            &mut c,
+            Indicator::ReturnRatePpm,
+            date_of(opened_key.at),
+            opened.quantity,
+            0.0,
+            0,
+        );
     }
     if let Some((k, r)) = resolution {
         if r.supplier_attributable {
             let days = (k.at.0 - opened_key.at.0) as f64 / 86_400_000.0;
-            push(&mut c, Indicator::CaseResolutionDays, date_of(k.at), days, 1.0, 1);
+            push(
+                &mut c,
+                Indicator::CaseResolutionDays,
+                date_of(k.at),
+                days,
+                1.0,
+                1,
+            );
         }
     }
     c

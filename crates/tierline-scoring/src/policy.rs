@@ -99,13 +99,20 @@ pub enum PolicyError {
 }
 
 fn invalid(key: impl Into<String>, problem: impl Into<String>) -> PolicyError {
-    PolicyError::Invalid { key: key.into(), problem: problem.into() }
+    PolicyError::Invalid {
+        key: key.into(),
+        problem: problem.into(),
+    }
 }
 
 impl Default for Policy {
     /// The defaults of scoring.md.
     fn default() -> Self {
-        let ind = |worst, target, weight| IndicatorPolicy { worst, target, weight };
+        let ind = |worst, target, weight| IndicatorPolicy {
+            worst,
+            target,
+            weight,
+        };
         let indicators = BTreeMap::from([
             (Indicator::OtifRate, ind(0.80, 0.98, 0.7)),
             (Indicator::AvgDaysLate, ind(10.0, 0.0, 0.3)),
@@ -133,7 +140,12 @@ impl Default for Policy {
             min_coverage: 0.5,
             tier_window_days: 90,
             tier_margin: 2.5,
-            tiers: BTreeMap::from([(Tier::Strategic, 85.0), (Tier::Key, 65.0), (Tier::Reserve, 40.0), (Tier::AtRisk, 0.0)]),
+            tiers: BTreeMap::from([
+                (Tier::Strategic, 85.0),
+                (Tier::Key, 65.0),
+                (Tier::Reserve, 40.0),
+                (Tier::AtRisk, 0.0),
+            ]),
             dimensions: BTreeMap::from([
                 (Dimension::Delivery, 0.35),
                 (Dimension::Quality, 0.35),
@@ -146,7 +158,13 @@ impl Default for Policy {
                 rule("otif_rate", Direction::Below, 0.90, 0.80, 0.02),
                 rule("defect_ppm", Direction::Above, 5000.0, 10000.0, 500.0),
                 rule("lot_acceptance_rate", Direction::Below, 0.95, 0.90, 0.01),
-                rule("return_rate_ppm", Direction::Above, 10000.0, 20000.0, 1000.0),
+                rule(
+                    "return_rate_ppm",
+                    Direction::Above,
+                    10000.0,
+                    20000.0,
+                    1000.0,
+                ),
                 rule("critical_defects", Direction::Above, 0.0, 2.0, 0.0),
             ],
         }
@@ -191,7 +209,10 @@ impl Policy {
                 return Err(invalid(format!("tiers.{}", tier.name()), "missing"));
             };
             if !bound.is_finite() {
-                return Err(invalid(format!("tiers.{}", tier.name()), "must be a finite number"));
+                return Err(invalid(
+                    format!("tiers.{}", tier.name()),
+                    "must be a finite number",
+                ));
             }
         }
         if self.tiers.contains_key(&Tier::Unrated) {
@@ -199,19 +220,29 @@ impl Policy {
         }
         for pair in Tier::RATED.windows(2) {
             if self.tiers[&pair[0]] <= self.tiers[&pair[1]] {
-                return Err(invalid(format!("tiers.{}", pair[0].name()), format!("must be above tiers.{}", pair[1].name())));
+                return Err(invalid(
+                    format!("tiers.{}", pair[0].name()),
+                    format!("must be above tiers.{}", pair[1].name()),
+                ));
             }
         }
         for d in Dimension::ALL {
             match self.dimensions.get(&d) {
                 Some(w) if w.is_finite() && *w >= 0.0 => {}
-                Some(_) => return Err(invalid(format!("dimensions.{}", d.name()), "must be a number >= 0")),
+                Some(_) => {
+                    return Err(invalid(
+                        format!("dimensions.{}", d.name()),
+                        "must be a number >= 0",
+                    ));
+                }
                 None => return Err(invalid(format!("dimensions.{}", d.name()), "missing")),
             }
         }
         for i in Indicator::SCORED {
             let key = format!("indicators.{}", i.name());
-            let Some(p) = self.indicators.get(&i) else { return Err(invalid(key, "missing")) };
+            let Some(p) = self.indicators.get(&i) else {
+                return Err(invalid(key, "missing"));
+            };
             if !(p.worst.is_finite() && p.target.is_finite()) || p.worst == p.target {
                 return Err(invalid(key, "worst and target must be finite and differ"));
             }
@@ -220,18 +251,31 @@ impl Policy {
             }
         }
         if self.indicators.contains_key(&Indicator::CriticalDefects) {
-            return Err(invalid("indicators.critical_defects", "is monitored, not scored: it takes no worst/target/weight"));
+            return Err(invalid(
+                "indicators.critical_defects",
+                "is monitored, not scored: it takes no worst/target/weight",
+            ));
         }
         for (n, a) in self.alerts.iter().enumerate() {
             let key = format!("alerts[{n}]");
             if Indicator::from_name(&a.rule).is_none() {
-                return Err(invalid(format!("{key}.rule"), format!("`{}` is not an indicator", a.rule)));
+                return Err(invalid(
+                    format!("{key}.rule"),
+                    format!("`{}` is not an indicator", a.rule),
+                ));
             }
             if a.window_days == 0 || a.window_days > 3660 {
                 return Err(invalid(format!("{key}.window_days"), "must be 1..=3660"));
             }
-            if ![a.warning, a.critical, a.margin].iter().all(|x| x.is_finite()) || a.margin < 0.0 {
-                return Err(invalid(key, "thresholds must be finite and the margin >= 0"));
+            if ![a.warning, a.critical, a.margin]
+                .iter()
+                .all(|x| x.is_finite())
+                || a.margin < 0.0
+            {
+                return Err(invalid(
+                    key,
+                    "thresholds must be finite and the margin >= 0",
+                ));
             }
         }
         Ok(())

@@ -29,7 +29,11 @@ pub struct IndicatorValue {
 impl IndicatorValue {
     /// `ok` or `insufficient`.
     pub fn status(&self) -> &'static str {
-        if self.value.is_some() { "ok" } else { "insufficient" }
+        if self.value.is_some() {
+            "ok"
+        } else {
+            "insufficient"
+        }
     }
 }
 
@@ -64,7 +68,13 @@ pub fn indicator_value(policy: &Policy, indicator: Indicator, agg: Agg) -> Indic
         (Some(v), Some(p)) => Some(100.0 * ((v - p.worst) / (p.target - p.worst)).clamp(0.0, 1.0)),
         _ => None,
     };
-    IndicatorValue { value, subscore, numerator: agg.num, denominator: agg.den, samples: agg.samples }
+    IndicatorValue {
+        value,
+        subscore,
+        numerator: agg.num,
+        denominator: agg.den,
+        samples: agg.samples,
+    }
 }
 
 /// Dimension scores, composite and coverage from the indicator values.
@@ -75,8 +85,14 @@ pub fn combine(
     let mut dimensions = BTreeMap::new();
     for d in Dimension::ALL {
         let (mut weighted, mut weights) = (0.0, 0.0);
-        for i in Indicator::SCORED.iter().filter(|i| i.dimension() == Some(d)) {
-            if let (Some(s), Some(p)) = (indicators.get(i).and_then(|v| v.subscore), policy.indicator(*i)) {
+        for i in Indicator::SCORED
+            .iter()
+            .filter(|i| i.dimension() == Some(d))
+        {
+            if let (Some(s), Some(p)) = (
+                indicators.get(i).and_then(|v| v.subscore),
+                policy.indicator(*i),
+            ) {
                 weighted += p.weight * s;
                 weights += p.weight;
             }
@@ -92,7 +108,8 @@ pub fn combine(
         }
     }
     // The tolerance: 0.35 + 0.10 + 0.05 is 0.49999999999999994 in binary64.
-    let composite = (coverage >= policy.min_coverage - 1e-9 && coverage > 0.0).then(|| weighted / coverage);
+    let composite =
+        (coverage >= policy.min_coverage - 1e-9 && coverage > 0.0).then(|| weighted / coverage);
     (dimensions, composite, coverage)
 }
 
@@ -105,11 +122,19 @@ impl SupplierLedger {
             .map(|i| (i, indicator_value(policy, i, self.window(i, as_of, window))))
             .collect();
         let (dimensions, composite, coverage) = combine(policy, &indicators);
-        Scorecard { as_of, window, indicators, dimensions, composite, coverage }
+        Scorecard {
+            as_of,
+            window,
+            indicators,
+            dimensions,
+            composite,
+            coverage,
+        }
     }
 
     /// The composite over the tier window as of `day`.
     pub fn tier_composite(&self, day: Date) -> Option<f64> {
-        self.scorecard(day, self.policy().tier_window_days).composite
+        self.scorecard(day, self.policy().tier_window_days)
+            .composite
     }
 }

@@ -52,12 +52,17 @@ impl Tier {
 
     /// raw(s): the highest tier whose bound <= s; below every bound, AT_RISK.
     pub fn raw(policy: &Policy, s: f64) -> Tier {
-        Tier::RATED.into_iter().find(|t| policy.bound(*t) <= s).unwrap_or(Tier::AtRisk)
+        Tier::RATED
+            .into_iter()
+            .find(|t| policy.bound(*t) <= s)
+            .unwrap_or(Tier::AtRisk)
     }
 
     /// One day of the walk: the tier given yesterday's and today's composite.
     pub fn next(policy: &Policy, previous: Option<Tier>, composite: Option<f64>) -> Tier {
-        let Some(s) = composite else { return Tier::Unrated };
+        let Some(s) = composite else {
+            return Tier::Unrated;
+        };
         match previous {
             None | Some(Tier::Unrated) => Tier::raw(policy, s),
             Some(p) => {

@@ -70,12 +70,18 @@ pub struct Episode {
 
 /// The id of an alert episode: UUIDv5 of `{supplier}|{rule}|{LEVEL}|{start}`.
 pub fn alert_id(supplier_id: &str, rule: &str, level: Level, start: Date) -> Uuid {
-    Uuid::new_v5(&ID_NAMESPACE, format!("{supplier_id}|{rule}|{}|{start}", level.name()).as_bytes())
+    Uuid::new_v5(
+        &ID_NAMESPACE,
+        format!("{supplier_id}|{rule}|{}|{start}", level.name()).as_bytes(),
+    )
 }
 
 /// The id of a tier change: UUIDv5 of `{supplier}|TIER|{to_tier}|{date}`.
 pub fn tier_change_id(supplier_id: &str, to: Tier, date: Date) -> Uuid {
-    Uuid::new_v5(&ID_NAMESPACE, format!("{supplier_id}|TIER|{}|{date}", to.name()).as_bytes())
+    Uuid::new_v5(
+        &ID_NAMESPACE,
+        format!("{supplier_id}|TIER|{}|{date}", to.name()).as_bytes(),
+    )
 }
 
 fn days(from: Date, to: Date) -> impl Iterator<Item = Date> {
@@ -85,7 +91,9 @@ fn days(from: Date, to: Date) -> impl Iterator<Item = Date> {
 impl SupplierLedger {
     /// Tiers from the supplier's first day to `until`, one entry per day.
     pub fn tier_history(&self, until: Date) -> Vec<TierDay> {
-        let Some(first) = self.first_day() else { return Vec::new() };
+        let Some(first) = self.first_day() else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         let mut previous = None;
         for date in days(first, until) {
@@ -99,7 +107,9 @@ impl SupplierLedger {
 
     /// The tier as of `day` (UNRATED before the supplier's first day).
     pub fn tier_on(&self, day: Date) -> Tier {
-        self.tier_history(day).last().map_or(Tier::Unrated, |t| t.tier)
+        self.tier_history(day)
+            .last()
+            .map_or(Tier::Unrated, |t| t.tier)
     }
 
     /// Every alert episode of every rule and level, from the first day to `until`.
@@ -114,7 +124,8 @@ impl SupplierLedger {
     }
 
     fn rule_episodes(&self, rule: &AlertRule, level: Level, until: Date) -> Vec<Episode> {
-        let (Some(first), Some(indicator)) = (self.first_day(), Indicator::from_name(&rule.rule)) else {
+        let (Some(first), Some(indicator)) = (self.first_day(), Indicator::from_name(&rule.rule))
+        else {
             return Vec::new();
         };
         let threshold = match level {
@@ -122,22 +133,31 @@ impl SupplierLedger {
             Level::Critical => rule.critical,
         };
         // Both right-hand sides computed in binary64, as scoring.md says.
-        let (breached, cleared): (Box<dyn Fn(f64) -> bool>, Box<dyn Fn(f64) -> bool>) = match rule.direction {
-            Direction::Below => {
-                let clear_at = threshold + rule.margin;
-                (Box::new(move |v| v < threshold), Box::new(move |v| v >= clear_at))
-            }
-            Direction::Above => {
-                let clear_at = threshold - rule.margin;
-                (Box::new(move |v| v > threshold), Box::new(move |v| v <= clear_at))
-            }
-        };
+        let (breached, cleared): (Box<dyn Fn(f64) -> bool>, Box<dyn Fn(f64) -> bool>) =
+            match rule.direction {
+                Direction::Below => {
+                    let clear_at = threshold + rule.margin;
+                    (
+                        Box::new(move |v| v < threshold),
+                        Box::new(move |v| v >= clear_at),
+                    )
+                }
+                Direction::Above => {
+                    let clear_at = threshold - rule.margin;
+                    (
+                        Box::new(move |v| v > threshold),
+                        Box::new(move |v| v <= clear_at),
+                    )
+                }
+            };
         let mut episodes = Vec::new();
         let mut open: Option<Episode> = None;
         for date in days(first, until) {
             let agg = self.window(indicator, date, rule.window_days);
             // An insufficient value changes nothing.
-            let Some(v) = indicator_value(self.policy(), indicator, agg).value else { continue };
+            let Some(v) = indicator_value(self.policy(), indicator, agg).value else {
+                continue;
+            };
             match open.take() {
                 None if breached(v) => {
                     open = Some(Episode {

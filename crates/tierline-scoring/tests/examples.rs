@@ -11,7 +11,10 @@ use tierline_scoring::*;
 
 /// The day the line's OTIF sample is attributed to (its due date + grace).
 fn otif_day(l: &SupplierLedger) -> Vec<tierline_events::Date> {
-    l.daily_totals().filter(|(i, _, a)| *i == Indicator::OtifRate && a.den > 0.0).map(|(_, d, _)| d).collect()
+    l.daily_totals()
+        .filter(|(i, _, a)| *i == Indicator::OtifRate && a.den > 0.0)
+        .map(|(_, d, _)| d)
+        .collect()
 }
 
 #[test]
@@ -22,30 +25,45 @@ fn due_date_requested_promised_confirmed_and_changed() {
     assert_eq!(otif_day(&l), [d("2026-01-20")]);
     // A promise at placement wins over the requested date.
     let mut l = ledger();
-    l.apply(&placed("A", "2026-01-02", 10.0, "2026-01-20", Some("2026-01-18")));
+    l.apply(&placed(
+        "A",
+        "2026-01-02",
+        10.0,
+        "2026-01-20",
+        Some("2026-01-18"),
+    ));
     assert_eq!(otif_day(&l), [d("2026-01-18")]);
     // Confirmations: the first promise counts; a later re-confirmation cannot move it.
     let mut l = ledger();
-    apply_all(&mut l, &[
-        placed("A", "2026-01-02", 10.0, "2026-01-20", None),
-        confirmed("A", "2026-01-03", "2026-01-25"),
-        confirmed("A", "2026-01-10", "2026-02-10"),
-    ]);
+    apply_all(
+        &mut l,
+        &[
+            placed("A", "2026-01-02", 10.0, "2026-01-20", None),
+            confirmed("A", "2026-01-03", "2026-01-25"),
+            confirmed("A", "2026-01-10", "2026-02-10"),
+        ],
+    );
     assert_eq!(otif_day(&l), [d("2026-01-25")]);
     // The size of the promised dates plays no part: an earlier promise made later still loses.
     let mut l = ledger();
-    apply_all(&mut l, &[
-        placed("A", "2026-01-02", 10.0, "2026-01-20", Some("2026-01-28")),
-        confirmed("A", "2026-01-03", "2026-01-15"),
-    ]);
+    apply_all(
+        &mut l,
+        &[
+            placed("A", "2026-01-02", 10.0, "2026-01-20", Some("2026-01-28")),
+            confirmed("A", "2026-01-03", "2026-01-15"),
+        ],
+    );
     assert_eq!(otif_day(&l), [d("2026-01-28")]);
     // A buyer change of the requested date resets: promises before it no longer count...
     let mut l = ledger();
-    apply_all(&mut l, &[
-        placed("A", "2026-01-02", 10.0, "2026-01-20", Some("2026-01-18")),
-        confirmed("A", "2026-01-03", "2026-01-25"),
-        changed("A", "2026-01-05", Some("2026-02-05"), None),
-    ]);
+    apply_all(
+        &mut l,
+        &[
+            placed("A", "2026-01-02", 10.0, "2026-01-20", Some("2026-01-18")),
+            confirmed("A", "2026-01-03", "2026-01-25"),
+            changed("A", "2026-01-05", Some("2026-02-05"), None),
+        ],
+    );
     assert_eq!(otif_day(&l), [d("2026-02-05")]);
     // ...and the first promise made at or after the change is the due date.
     l.apply(&confirmed("A", "2026-01-06", "2026-02-07"));
@@ -77,42 +95,74 @@ fn otif_in_full_with_tolerance_and_late_receipts() {
         l.day(Indicator::OtifRate, due)
     };
     // 98 of 100 by the due date: in full within the 2% tolerance.
-    assert_eq!(case(&[("2026-01-19", 50.0), ("2026-01-20T23:59", 48.0)], None).num, 1.0);
+    assert_eq!(
+        case(&[("2026-01-19", 50.0), ("2026-01-20T23:59", 48.0)], None).num,
+        1.0
+    );
     // 97.9: not in full.
     assert_eq!(case(&[("2026-01-19", 97.9)], None).num, 0.0);
     // Everything, but a day late: not on time.
     assert_eq!(case(&[("2026-01-21T00:00", 100.0)], None).num, 0.0);
     // The ordered quantity is the latest change's.
     assert_eq!(case(&[("2026-01-19", 60.0)], Some(60.0)).num, 1.0);
-    assert_eq!(case(&[("2026-01-19", 60.0)], None), Agg { num: 0.0, den: 1.0, samples: 1 });
+    assert_eq!(
+        case(&[("2026-01-19", 60.0)], None),
+        Agg {
+            num: 0.0,
+            den: 1.0,
+            samples: 1
+        }
+    );
 }
 
 #[test]
 fn cancelled_lines_leave_delivery_but_count_elsewhere() {
     let mut l = ledger();
-    apply_all(&mut l, &[
-        priced("A", "2026-01-02T08:00", 10.0, 11.0, 10.0),
-        confirmed("A", "2026-01-03T08:00", "2026-01-20"),
-        received("A", "2026-01-25", 10.0),
-        cancelled("A", "2026-01-26", CancelledBy::Supplier),
-    ]);
+    apply_all(
+        &mut l,
+        &[
+            priced("A", "2026-01-02T08:00", 10.0, 11.0, 10.0),
+            confirmed("A", "2026-01-03T08:00", "2026-01-20"),
+            received("A", "2026-01-25", 10.0),
+            cancelled("A", "2026-01-26", CancelledBy::Supplier),
+        ],
+    );
     let sc = l.scorecard(d("2026-01-31"), 30);
     let v = |i: Indicator| sc.indicators[&i];
-    assert_eq!((v(Indicator::OtifRate).denominator, v(Indicator::AvgDaysLate).denominator), (0.0, 0.0));
+    assert_eq!(
+        (
+            v(Indicator::OtifRate).denominator,
+            v(Indicator::AvgDaysLate).denominator
+        ),
+        (0.0, 0.0)
+    );
     assert_eq!(v(Indicator::PriceVariancePct).denominator, 100.0);
     assert_eq!(v(Indicator::ConfirmationHours).numerator, 24.0);
-    assert_eq!((v(Indicator::SupplierCancellationRate).numerator, v(Indicator::SupplierCancellationRate).denominator), (1.0, 1.0));
-    assert_eq!(v(Indicator::ReturnRatePpm).denominator, 10.0, "its receipts still count in the return-rate denominator");
+    assert_eq!(
+        (
+            v(Indicator::SupplierCancellationRate).numerator,
+            v(Indicator::SupplierCancellationRate).denominator
+        ),
+        (1.0, 1.0)
+    );
+    assert_eq!(
+        v(Indicator::ReturnRatePpm).denominator,
+        10.0,
+        "its receipts still count in the return-rate denominator"
+    );
 }
 
 #[test]
 fn avg_days_late_weights_days_by_quantity() {
     let mut l = ledger();
-    apply_all(&mut l, &[
-        placed("A", "2026-01-02", 40.0, "2026-01-20", None),
-        received("A", "2026-01-18", 30.0),
-        received("A", "2026-01-23", 10.0),
-    ]);
+    apply_all(
+        &mut l,
+        &[
+            placed("A", "2026-01-02", 40.0, "2026-01-20", None),
+            received("A", "2026-01-18", 30.0),
+            received("A", "2026-01-23", 10.0),
+        ],
+    );
     let a = l.window(Indicator::AvgDaysLate, d("2026-01-31"), 30);
     assert_eq!((a.num, a.den, a.samples), (30.0, 40.0, 2));
     // Five samples make it sufficient: 30 / 40 = 0.75 days.
@@ -129,18 +179,34 @@ fn avg_days_late_weights_days_by_quantity() {
 #[test]
 fn quality_indicators_from_inspections() {
     let mut l = ledger();
-    apply_all(&mut l, &[
-        inspection("2026-02-01", 1000.0, 5.0, 0, Disposition::Accepted),
-        inspection("2026-02-02", 1000.0, 15.0, 1, Disposition::ConditionallyAccepted),
-        inspection("2026-02-03", 500.0, 0.0, 0, Disposition::Accepted),
-        inspection("2026-02-04", 500.0, 50.0, 2, Disposition::Rejected),
-        inspection("2026-02-05", 1000.0, 0.0, 0, Disposition::Accepted),
-    ]);
+    apply_all(
+        &mut l,
+        &[
+            inspection("2026-02-01", 1000.0, 5.0, 0, Disposition::Accepted),
+            inspection(
+                "2026-02-02",
+                1000.0,
+                15.0,
+                1,
+                Disposition::ConditionallyAccepted,
+            ),
+            inspection("2026-02-03", 500.0, 0.0, 0, Disposition::Accepted),
+            inspection("2026-02-04", 500.0, 50.0, 2, Disposition::Rejected),
+            inspection("2026-02-05", 1000.0, 0.0, 0, Disposition::Accepted),
+        ],
+    );
     let sc = l.scorecard(d("2026-02-10"), 30);
     let defect = sc.indicators[&Indicator::DefectPpm];
-    assert_eq!((defect.numerator, defect.denominator, defect.samples), (70.0, 4000.0, 5));
+    assert_eq!(
+        (defect.numerator, defect.denominator, defect.samples),
+        (70.0, 4000.0, 5)
+    );
     assert_eq!(defect.value, Some(70.0 / 4000.0 * 1e6)); // 17,500 ppm
-    assert_eq!(defect.subscore, Some(0.0), "worse than worst (10,000) clamps to 0");
+    assert_eq!(
+        defect.subscore,
+        Some(0.0),
+        "worse than worst (10,000) clamps to 0"
+    );
     let lot = sc.indicators[&Indicator::LotAcceptanceRate];
     assert_eq!(lot.value, Some(3.5 / 5.0));
     let critical = sc.indicators[&Indicator::CriticalDefects];
@@ -149,61 +215,84 @@ fn quality_indicators_from_inspections() {
     let empty = l.scorecard(d("2026-06-30"), 30).indicators[&Indicator::CriticalDefects];
     assert_eq!(empty.value, None);
     let mut quiet = ledger();
-    quiet.apply(&inspection("2026-02-01", 10.0, 0.0, 0, Disposition::Accepted));
-    assert_eq!(quiet.scorecard(d("2026-02-01"), 30).indicators[&Indicator::CriticalDefects].value, Some(0.0));
+    quiet.apply(&inspection(
+        "2026-02-01",
+        10.0,
+        0.0,
+        0,
+        Disposition::Accepted,
+    ));
+    assert_eq!(
+        quiet.scorecard(d("2026-02-01"), 30).indicators[&Indicator::CriticalDefects].value,
+        Some(0.0)
+    );
 }
 
 #[test]
 fn return_rate_and_case_resolution() {
     let mut l = ledger();
-    apply_all(&mut l, &[
-        // Receipts count in the denominator even for lines never placed.
-        received("NOPE", "2026-03-01", 4000.0),
-        received("NOPE2", "2026-03-02", 6000.0),
-        // Attributable return: numerator on its opened date.
-        opened("C1", "2026-03-03T00:00", CaseKind::Return, 30.0, true),
-        // Opened attributable, resolved not: the resolution decides.
-        opened("C2", "2026-03-04", CaseKind::WarrantyClaim, 500.0, true),
-        resolved("C2", "2026-03-06", false),
-        // A complaint never counts in the return rate.
-        opened("C3", "2026-03-05T00:00", CaseKind::Complaint, 99.0, true),
-        resolved("C3", "2026-03-06T12:00", true),
-        // Opened not attributable, resolved attributable: it counts.
-        opened("C4", "2026-03-05", CaseKind::Return, 20.0, false),
-        resolved("C4", "2026-03-07", true),
-        // A resolution without an opening is ignored.
-        resolved("C9", "2026-03-07", true),
-    ]);
+    apply_all(
+        &mut l,
+        &[
+            // Receipts count in the denominator even for lines never placed.
+            received("NOPE", "2026-03-01", 4000.0),
+            received("NOPE2", "2026-03-02", 6000.0),
+            // Attributable return: numerator on its opened date.
+            opened("C1", "2026-03-03T00:00", CaseKind::Return, 30.0, true),
+            // Opened attributable, resolved not: the resolution decides.
+            opened("C2", "2026-03-04", CaseKind::WarrantyClaim, 500.0, true),
+            resolved("C2", "2026-03-06", false),
+            // A complaint never counts in the return rate.
+            opened("C3", "2026-03-05T00:00", CaseKind::Complaint, 99.0, true),
+            resolved("C3", "2026-03-06T12:00", true),
+            // Opened not attributable, resolved attributable: it counts.
+            opened("C4", "2026-03-05", CaseKind::Return, 20.0, false),
+            resolved("C4", "2026-03-07", true),
+            // A resolution without an opening is ignored.
+            resolved("C9", "2026-03-07", true),
+        ],
+    );
     let rr = l.window(Indicator::ReturnRatePpm, d("2026-03-30"), 30);
     assert_eq!((rr.num, rr.den, rr.samples), (50.0, 10000.0, 2));
     let crd = l.window(Indicator::CaseResolutionDays, d("2026-03-31"), 30);
     // C3: 1.5 days; C4: 2 days (12:00 to 12:00). C2 is not attributable.
     assert_eq!((crd.num, crd.den, crd.samples), (1.5 + 2.0, 2.0, 2));
-    assert_eq!(l.day(Indicator::CaseResolutionDays, d("2026-03-06")).num, 1.5, "attributed to the resolution date");
+    assert_eq!(
+        l.day(Indicator::CaseResolutionDays, d("2026-03-06")).num,
+        1.5,
+        "attributed to the resolution date"
+    );
 }
 
 #[test]
 fn price_variance_confirmation_hours_and_cancellations() {
     let mut l = ledger();
-    apply_all(&mut l, &[
-        priced("A", "2026-04-01T08:00", 1200.0, 3.85, 3.70),
-        priced("B", "2026-04-02T08:00", 100.0, 9.0, 10.0),
-        // Changes do not affect the price-variance quantity.
-        changed("B", "2026-04-03", None, Some(5000.0)),
-        confirmed("A", "2026-04-02T20:00", "2026-05-01"),
-        confirmed("A", "2026-04-03T20:00", "2026-05-02"),
-        // A confirmation stamped before the placement counts as 0 hours.
-        confirmed("B", "2026-04-02T07:00", "2026-05-01"),
-        cancelled("B", "2026-04-10", CancelledBy::Buyer),
-        cancelled("B", "2026-04-11", CancelledBy::Supplier),
-    ]);
+    apply_all(
+        &mut l,
+        &[
+            priced("A", "2026-04-01T08:00", 1200.0, 3.85, 3.70),
+            priced("B", "2026-04-02T08:00", 100.0, 9.0, 10.0),
+            // Changes do not affect the price-variance quantity.
+            changed("B", "2026-04-03", None, Some(5000.0)),
+            confirmed("A", "2026-04-02T20:00", "2026-05-01"),
+            confirmed("A", "2026-04-03T20:00", "2026-05-02"),
+            // A confirmation stamped before the placement counts as 0 hours.
+            confirmed("B", "2026-04-02T07:00", "2026-05-01"),
+            cancelled("B", "2026-04-10", CancelledBy::Buyer),
+            cancelled("B", "2026-04-11", CancelledBy::Supplier),
+        ],
+    );
     let pv = l.window(Indicator::PriceVariancePct, d("2026-04-30"), 30);
     assert_eq!(pv.num, (3.85 - 3.70) * 1200.0 + (9.0 - 10.0) * 100.0);
     assert_eq!(pv.den, 3.70 * 1200.0 + 10.0 * 100.0);
     let ch = l.window(Indicator::ConfirmationHours, d("2026-04-30"), 30);
     assert_eq!((ch.num, ch.den), (36.0, 2.0));
     let cr = l.window(Indicator::SupplierCancellationRate, d("2026-04-30"), 30);
-    assert_eq!((cr.num, cr.den, cr.samples), (0.0, 2.0, 2), "the earliest cancellation (by the buyer) counts");
+    assert_eq!(
+        (cr.num, cr.den, cr.samples),
+        (0.0, 2.0, 2),
+        "the earliest cancellation (by the buyer) counts"
+    );
 }
 
 #[test]
@@ -224,11 +313,18 @@ fn min_samples_subscores_dimensions_and_coverage() {
     let line = (10.2 - 10.0) * 10.0;
     let expected_pv = (line + line + line + line + line) / (100.0 * 5.0) * 100.0;
     assert_eq!(pv.value, Some(expected_pv));
-    assert_eq!(pv.subscore, Some(100.0 * ((expected_pv - 10.0) / (-2.0 - 10.0))));
+    assert_eq!(
+        pv.subscore,
+        Some(100.0 * ((expected_pv - 10.0) / (-2.0 - 10.0)))
+    );
     // Dimensions with sufficient indicators: delivery, cost, responsiveness.
     assert_eq!(sc.dimensions[&Dimension::Quality], None);
     assert_eq!(sc.dimensions[&Dimension::Service], None);
-    assert_eq!(sc.dimensions[&Dimension::Delivery], Some(0.0), "weights renormalised over otif_rate alone");
+    assert_eq!(
+        sc.dimensions[&Dimension::Delivery],
+        Some(0.0),
+        "weights renormalised over otif_rate alone"
+    );
     // 0.35 + 0.10 + 0.05 = 0.49999999999999994: rated thanks to the 1e-9 tolerance.
     assert_eq!(sc.coverage, 0.35 + 0.10 + 0.05);
     assert!(sc.coverage < 0.5);
@@ -257,7 +353,10 @@ fn hysteresis_at_both_edges() {
     assert_eq!(Tier::next(&p, key, Some(10.0)), Tier::AtRisk);
     // The first day and after UNRATED: raw(s), no margin.
     assert_eq!(Tier::next(&p, None, Some(85.0)), Tier::Strategic);
-    assert_eq!(Tier::next(&p, Some(Tier::Unrated), Some(64.99)), Tier::Reserve);
+    assert_eq!(
+        Tier::next(&p, Some(Tier::Unrated), Some(64.99)),
+        Tier::Reserve
+    );
     assert_eq!(Tier::next(&p, key, None), Tier::Unrated);
     assert_eq!(Tier::raw(&p, -5.0), Tier::AtRisk);
 }
@@ -308,29 +407,63 @@ fn an_alert_opens_stays_open_inside_its_margin_and_closes() {
         l.apply(&placed(&po, "2026-06-01", 10.0, "2026-06-13", None));
         l.apply(&received(&po, "2026-06-13", 10.0));
     }
-    let episodes: Vec<_> = l.alert_episodes(d("2026-06-20")).into_iter().filter(|e| e.rule == "otif_rate").collect();
+    let episodes: Vec<_> = l
+        .alert_episodes(d("2026-06-20"))
+        .into_iter()
+        .filter(|e| e.rule == "otif_rate")
+        .collect();
     assert_eq!(episodes.len(), 1, "{episodes:?}");
     let e = &episodes[0];
-    assert_eq!((e.level, e.started_on, e.ended_on), (Level::Warning, d("2026-06-10"), Some(d("2026-06-13"))));
+    assert_eq!(
+        (e.level, e.started_on, e.ended_on),
+        (Level::Warning, d("2026-06-10"), Some(d("2026-06-13")))
+    );
     assert_eq!(e.value_at_start, 0.8);
     assert_eq!(e.value_at_end, Some(23.0 / 25.0));
     assert_eq!(e.threshold, 0.9);
-    assert_eq!(e.alert_id, alert_id(SUP, "otif_rate", Level::Warning, d("2026-06-10")));
+    assert_eq!(
+        e.alert_id,
+        alert_id(SUP, "otif_rate", Level::Warning, d("2026-06-10"))
+    );
 }
 
 #[test]
 fn critical_defects_alerts_and_deterministic_ids() {
     let mut l = ledger();
-    l.apply(&inspection("2026-07-01", 10.0, 1.0, 1, Disposition::Accepted));
-    l.apply(&inspection("2026-07-05", 10.0, 0.0, 0, Disposition::Accepted));
+    l.apply(&inspection(
+        "2026-07-01",
+        10.0,
+        1.0,
+        1,
+        Disposition::Accepted,
+    ));
+    l.apply(&inspection(
+        "2026-07-05",
+        10.0,
+        0.0,
+        0,
+        Disposition::Accepted,
+    ));
     let eps = l.alert_episodes(d("2026-08-15"));
-    let cd: Vec<_> = eps.iter().filter(|e| e.rule == "critical_defects").collect();
+    let cd: Vec<_> = eps
+        .iter()
+        .filter(|e| e.rule == "critical_defects")
+        .collect();
     // One critical defect: WARNING (> 0), not CRITICAL (> 2); the window forgets it after 30 days.
     assert_eq!(cd.len(), 1);
-    assert_eq!((cd[0].level, cd[0].started_on, cd[0].ended_on), (Level::Warning, d("2026-07-01"), Some(d("2026-07-31"))));
+    assert_eq!(
+        (cd[0].level, cd[0].started_on, cd[0].ended_on),
+        (Level::Warning, d("2026-07-01"), Some(d("2026-07-31")))
+    );
     // The ids are UUIDv5 as Python's uuid.uuid5 computes them (values computed there).
-    assert_eq!(alert_id(SUP, "otif_rate", Level::Warning, d("2026-03-01")).to_string(), "98dc7e3c-1c01-5170-9d66-354a8fe06162");
-    assert_eq!(tier_change_id(SUP, Tier::Key, d("2026-03-01")).to_string(), "ba6958c0-701f-5efd-bc6e-da232a5a4066");
+    assert_eq!(
+        alert_id(SUP, "otif_rate", Level::Warning, d("2026-03-01")).to_string(),
+        "98dc7e3c-1c01-5170-9d66-354a8fe06162"
+    );
+    assert_eq!(
+        tier_change_id(SUP, Tier::Key, d("2026-03-01")).to_string(),
+        "ba6958c0-701f-5efd-bc6e-da232a5a4066"
+    );
 }
 
 #[test]

@@ -18,20 +18,48 @@ fn the_shipped_policy_is_the_default() {
 #[test]
 fn bad_policies_are_rejected_naming_the_key() {
     let cases = [
-        (SHIPPED.replace("grace_days = 0", "grace_days = -1"), "grace_days"),
-        (SHIPPED.replace("KEY = 65.0", "KEY = 90.0"), "tiers.STRATEGIC"),
-        (SHIPPED.replace("[indicators.avg_days_late]\nworst = 10.0", "[indicators.avg_days_late]\nworst = 0.0"), "indicators.avg_days_late"),
-        (SHIPPED.replace("rule = \"defect_ppm\"", "rule = \"defects\""), "alerts[1].rule"),
-        (SHIPPED.replace("responsiveness = 0.05", ""), "dimensions.responsiveness"),
-        (SHIPPED.replace("cost = 0.1", "cost = -0.1"), "dimensions.cost"),
-        (SHIPPED.replace("min_coverage = 0.5", "min_coverage = 1.5"), "min_coverage"),
+        (
+            SHIPPED.replace("grace_days = 0", "grace_days = -1"),
+            "grace_days",
+        ),
+        (
+            SHIPPED.replace("KEY = 65.0", "KEY = 90.0"),
+            "tiers.STRATEGIC",
+        ),
+        (
+            SHIPPED.replace(
+                "[indicators.avg_days_late]\nworst = 10.0",
+                "[indicators.avg_days_late]\nworst = 0.0",
+            ),
+            "indicators.avg_days_late",
+        ),
+        (
+            SHIPPED.replace("rule = \"defect_ppm\"", "rule = \"defects\""),
+            "alerts[1].rule",
+        ),
+        (
+            SHIPPED.replace("responsiveness = 0.05", ""),
+            "dimensions.responsiveness",
+        ),
+        (
+            SHIPPED.replace("cost = 0.1", "cost = -0.1"),
+            "dimensions.cost",
+        ),
+        (
+            SHIPPED.replace("min_coverage = 0.5", "min_coverage = 1.5"),
+            "min_coverage",
+        ),
     ];
     for (text, key) in cases {
         let err = Policy::from_toml(&text).expect_err(key).to_string();
         assert!(err.contains(key), "expected `{key}` in: {err}");
     }
-    let err = Policy::from_toml(&format!("{SHIPPED}\nsurprise = 1\n")).unwrap_err().to_string();
+    let err = Policy::from_toml(&format!("{SHIPPED}\nsurprise = 1\n"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("surprise"), "{err}");
-    let err = Policy::from_toml(&SHIPPED.replace("tier_margin = 2.5", "tier_margin = \"wide\"")).unwrap_err().to_string();
+    let err = Policy::from_toml(&SHIPPED.replace("tier_margin = 2.5", "tier_margin = \"wide\""))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("tier_margin"), "{err}");
 }

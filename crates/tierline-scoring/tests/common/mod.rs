@@ -22,14 +22,23 @@ fn next_id() -> Uuid {
 
 /// `2026-01-05` or `2026-01-05T10:00` (UTC).
 pub fn t(s: &str) -> Timestamp {
-    let full = if s.len() == 10 { format!("{s}T12:00:00Z") } else { format!("{s}:00Z") };
+    let full = if s.len() == 10 {
+        format!("{s}T12:00:00Z")
+    } else {
+        format!("{s}:00Z")
+    };
     Timestamp::parse_rfc3339(&full).unwrap()
 }
 
 pub fn d(s: &str) -> Date {
     let (y, rest) = s.split_at(4);
     let (m, day) = rest[1..].split_at(2);
-    Date::from_ymd(y.parse().unwrap(), m.parse().unwrap(), day[1..].parse().unwrap()).unwrap()
+    Date::from_ymd(
+        y.parse().unwrap(),
+        m.parse().unwrap(),
+        day[1..].parse().unwrap(),
+    )
+    .unwrap()
 }
 
 pub fn ledger() -> SupplierLedger {
@@ -128,7 +137,13 @@ pub fn received(po: &str, at: &str, qty: f64) -> Record {
     .into()
 }
 
-pub fn inspection(at: &str, inspected: f64, defective: f64, critical: i32, disposition: Disposition) -> Record {
+pub fn inspection(
+    at: &str,
+    inspected: f64,
+    defective: f64,
+    critical: i32,
+    disposition: Disposition,
+) -> Record {
     InspectionCompleted {
         event_id: next_id(),
         source: "qms".into(),

@@ -1,0 +1,317 @@
+//! Properties: the same events in any order, with any duplicates, give identical
+//! results (bit for bit); window sums equal a naive recomputation from raw events.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::float_cmp)]
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use tierline_events::{CancelledBy, CaseKind, Date, Disposition, Record};
+use tierline_scoring::*;
+
+#[derive(Debug, Clone)]
+enum Spec {
+    Placed {
+        po: u8,
+        day: u8,
+        qty: u16,
+        req: u8,
+        promise: Option<u8>,
+        price: u8,
+    },
+    Confirmed {
+        po: u8,
+        day: u8,
+        promise: u8,
+    },
+    Changed {
+        po: u8,
+        day: u8,
+        req: Option<u8>,
+        qty: Option<u16>,
+    },
+    Cancelled {
+        po: u8,
+        day: u8,
+        supplier: bool,
+    },
+    Received {
+        po: u8,
+        day: u8,
+        qty: u16,
+    },
+    Inspected {
+        day: u8,
+        inspected: u16,
+        defective: u16,
+        critical: u8,
+        disposition: u8,
+    },
+    Opened {
+        case: u8,
+        day: u8,
+        kind: u8,
+        qty: u16,
+        attributable: bool,
+    },
+    Resolved {
+        case: u8,
+        day: u8,
+        attributable: bool,
+    },
+}
+
+fn day(n: u8) -> String {
+    let d = Date(20_454 + i32::from(n)); // 2026-01-01 + n
+    format!("{d}T{:02}:{:02}", n % 24, (n as u32 * 7) % 60)
+}
+
+fn date(n: u8) -> String {
+    Date(20_454 + i32::from(n)).to_string()
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    let po = 0u8..6;
+    let d = 0u8..80;
+    prop_oneof![
+        (
+            po.clone(),
+            d.clone(),
+            1u16..200,
+            0u8..90,
+            proptest::option::of(0u8..90),
+            1u8..50
+        )
+            .prop_map(|(po, day, qty, req, promise, price)| Spec::Placed {
+                po,
+                day,
+                qty,
+                req,
+                promise,
+                price
+            }),
+        (po.clone(), d.clone(), 0u8..90).prop_map(|(po, day, promise)| Spec::Confirmed {
+            po,
+            day,
+            promise
+        }),
+        (
+            po.clone(),
+            d.clone(),
+            proptest::option::of(0u8..90),
+            proptest::option::of(1u16..200)
+        )
+            .prop_map(|(po, day, req, qty)| Spec::Changed { po, day, req, qty }),
+        (po.clone(), d.clone(), any::<bool>()).prop_map(|(po, day, supplier)| Spec::Cancelled {
+            po,
+            day,
+            supplier
+        }),
+        (po.clone(), d.clone(), 1u16..200).prop_map(|(po, day, qty)| Spec::Received {
+            po,
+            day,
+            qty
+        }),
+        (d.clone(), 1u16..500, 0u16..500, 0u8..4, 0u8..3).prop_map(
+            |(day, inspected, defective, critical, disposition)| {
+                Spec::Inspected {
+                    day,
+                    inspected,
+                    defective: defective.min(inspected),
+                    critical,
+                    disposition,
+                }
+            }
+        ),
+        (0u8..4, d.clone(), 0u8..3, 0u16..50, any::<bool>()).prop_map(
+            |(case, day, kind, qty, attributable)| Spec::Opened {
+                case,
+                day,
+                kind,
+                qty,
+                attributable
+            }
+        ),
+        (0u8..4, d, any::<bool>()).prop_map(|(case, day, attributable)| Spec::Resolved {
+            case,
+            day,
+            attributable
+        }),
+    ]
+}
+
+fn record(s: &Spec) -> Record {
+    match s {
+        Spec::Placed {
+            po,
+            day: d,
+            qty,
+            req,
+            promise,
+            price,
+        } => {
+            let mut r = placed(
+                &format!("P{po}"),
+                &day(*d),
+                f64::from(*qty),
+                &date(*req),
+                promise.map(date).as_deref(),
+            );
+            if let Record::PurchaseOrderLinePlaced(p) = &mut r {
+                p.unit_price = f64::from(*price) / 7.0;
+                p.reference_unit_price = (price % 3 != 0).then_some(f64::from(*price) / 6.0);
+            }
+            r
+        }
+        Spec::Confirmed {
+            po,
+            day: d,
+            promise,
+        } => confirmed(&format!("P{po}"), &day(*d), &date(*promise)),
+        Spec::Changed {
+            po,
+            day: d,
+            req,
+            qty,
+        } => changed(
+            &format!("P{po}"),
+            &day(*d),
+            req.map(date).as_deref(),
+            qty.map(|q| f64::from(q) / 3.0),
+        ),
+        Spec::Cancelled {
+            po,
+            day: d,
+            supplier,
+        } => cancelled(
+            &format!("P{po}"),
+            &day(*d),
+            if *supplier {
+                CancelledBy::Supplier
+            } else {
+                CancelledBy::Buyer
+            },
+        ),
+        Spec::Received { po, day: d, qty } => {
+            received(&format!("P{po}"), &day(*d), f64::from(*qty) / 3.0)
+        }
+        Spec::Inspected {
+            day: d,
+            inspected,
+            defective,
+            critical,
+            disposition,
+        } => inspection(
+            &day(*d),
+            f64::from(*inspected),
+            f64::from(*defective),
+            i32::from(*critical),
+            [
+                Disposition::Accepted,
+                Disposition::ConditionallyAccepted,
+                Disposition::Rejected,
+            ][*disposition as usize],
+        ),
+        Spec::Opened {
+            case,
+            day: d,
+            kind,
+            qty,
+            attributable,
+        } => opened(
+            &format!("C{case}"),
+            &day(*d),
+            [
+                CaseKind::Return,
+                CaseKind::WarrantyClaim,
+                CaseKind::Complaint,
+            ][*kind as usize],
+            f64::from(*qty) / 7.0,
+            *attributable,
+        ),
+        Spec::Resolved {
+            case,
+            day: d,
+            attributable,
+        } => resolved(&format!("C{case}"), &day(*d), *attributable),
+    }
+}
+
+fn stream() -> impl Strategy<Value = (Vec<Record>, Vec<Record>)> {
+    proptest::collection::vec(spec(), 1..60).prop_flat_map(|specs| {
+        let records: Vec<Record> = specs.iter().map(record).collect();
+        let n = records.len();
+        let with_dups = (Just(records.clone()), proptest::collection::vec(0..n, 0..n)).prop_map(
+            |(mut rs, dups)| {
+                let extra: Vec<Record> = dups.into_iter().map(|i| rs[i].clone()).collect();
+                rs.extend(extra);
+                rs
+            },
+        );
+        (Just(records), with_dups.prop_shuffle())
+    })
+}
+
+fn build(events: &[Record]) -> SupplierLedger {
+    let mut l = ledger();
+    apply_all(&mut l, events);
+    l
+}
+
+const AS_OF: &str = "2026-03-20";
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_order_and_any_duplicates_give_identical_results((original, shuffled) in stream()) {
+        let a = build(&original);
+        let b = build(&shuffled);
+        let ta: Vec<_> = a.daily_totals().collect();
+        let tb: Vec<_> = b.daily_totals().collect();
+        prop_assert_eq!(&ta, &tb);
+        let as_of = d(AS_OF);
+        for w in WINDOWS {
+            prop_assert_eq!(a.scorecard(as_of, w), b.scorecard(as_of, w));
+        }
+        prop_assert_eq!(a.tier_history(as_of), b.tier_history(as_of));
+        prop_assert_eq!(a.alert_episodes(as_of), b.alert_episodes(as_of));
+    }
+
+    #[test]
+    fn window_sums_equal_a_naive_recomputation_from_raw_events((original, _) in stream(), end in 0i32..90, w in prop_oneof![Just(30u32), Just(90), Just(365)]) {
+        let l = build(&original);
+        let as_of = Date(20_454 + end);
+        let from = Date(as_of.0 - w as i32 + 1);
+        let in_window = |t: tierline_events::Timestamp| t.date().is_some_and(|d| d >= from && d <= as_of);
+        // Naive: straight from the raw records, in date order then event order.
+        let mut inspections: Vec<_> = original.iter().filter_map(|r| match r { Record::InspectionCompleted(i) if in_window(i.occurred_at) => Some(i), _ => None }).collect();
+        inspections.sort_by_key(|i| (i.occurred_at.date(), i.occurred_at, i.event_id));
+        let mut receipts: Vec<_> = original.iter().filter_map(|r| match r { Record::GoodsReceived(g) if in_window(g.occurred_at) => Some(g), _ => None }).collect();
+        receipts.sort_by_key(|g| g.occurred_at);
+        let defect = l.window(Indicator::DefectPpm, as_of, w);
+        prop_assert_eq!(defect.samples as usize, inspections.len());
+        let naive_defective: f64 = inspections.iter().map(|i| i.defective_quantity).sum();
+        let naive_inspected: f64 = inspections.iter().map(|i| i.inspected_quantity).sum();
+        prop_assert!((defect.num - naive_defective).abs() <= 1e-9 * naive_defective.abs().max(1.0));
+        prop_assert!((defect.den - naive_inspected).abs() <= 1e-9 * naive_inspected.abs().max(1.0));
+        let critical = l.window(Indicator::CriticalDefects, as_of, w);
+        prop_assert_eq!(critical.num, inspections.iter().map(|i| f64::from(i.critical_defects)).sum::<f64>());
+        let returns = l.window(Indicator::ReturnRatePpm, as_of, w);
+        prop_assert_eq!(returns.samples as usize, receipts.len());
+        let naive_received: f64 = receipts.iter().map(|g| g.quantity).sum();
+        prop_assert!((returns.den - naive_received).abs() <= 1e-9 * naive_received.max(1.0));
+        // And the window is the sum of its days.
+        for i in Indicator::ALL {
+            let mut by_day = Agg::default();
+            for day in from.0..=as_of.0 {
+                let a = l.day(i, Date(day));
+                by_day.num += a.num;
+                by_day.den += a.den;
+                by_day.samples += a.samples;
+            }
+            prop_assert_eq!(l.window(i, as_of, w), by_day);
+        }
+    }
+}
