@@ -418,17 +418,17 @@ fn line_contributions(line: &LineEvents, policy: &Policy) -> Contributions {
         1.0,
         1,
     );
-    if let Some((k, cancel)) = cancellation {
-        if cancel.cancelled_by == CancelledBy::Supplier {
-            push(
-                &mut c,
-                Indicator::SupplierCancellationRate,
-                date_of(k.at),
-                1.0,
-                0.0,
-                0,
-            );
-        }
+    if let Some((k, cancel)) = cancellation
+        && cancel.cancelled_by == CancelledBy::Supplier
+    {
+        push(
+            &mut c,
+            Indicator::SupplierCancellationRate,
+            date_of(k.at),
+            1.0,
+            0.0,
+            0,
+        );
     }
     c
 }
@@ -481,18 +481,18 @@ fn case_contributions(case: &CaseEvents) -> Contributions {
             0,
         );
     }
-    if let Some((k, r)) = resolution {
-        if r.supplier_attributable {
-            let days = (k.at.0 - opened_key.at.0) as f64 / 86_400_000.0;
-            push(
-                &mut c,
-                Indicator::CaseResolutionDays,
-                date_of(k.at),
-                days,
-                1.0,
-                1,
-            );
-        }
+    if let Some((k, r)) = resolution
+        && r.supplier_attributable
+    {
+        let days = (k.at.0 - opened_key.at.0) as f64 / 86_400_000.0;
+        push(
+            &mut c,
+            Indicator::CaseResolutionDays,
+            date_of(k.at),
+            days,
+            1.0,
+            1,
+        );
     }
     c
 }

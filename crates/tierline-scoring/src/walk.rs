@@ -132,24 +132,13 @@ impl SupplierLedger {
             Level::Warning => rule.warning,
             Level::Critical => rule.critical,
         };
-        // Both right-hand sides computed in binary64, as scoring.md says.
-        let (breached, cleared): (Box<dyn Fn(f64) -> bool>, Box<dyn Fn(f64) -> bool>) =
-            match rule.direction {
-                Direction::Below => {
-                    let clear_at = threshold + rule.margin;
-                    (
-                        Box::new(move |v| v < threshold),
-                        Box::new(move |v| v >= clear_at),
-                    )
-                }
-                Direction::Above => {
-                    let clear_at = threshold - rule.margin;
-                    (
-                        Box::new(move |v| v > threshold),
-                        Box::new(move |v| v <= clear_at),
-                    )
-                }
-            };
+        // The right-hand sides are computed in binary64, as scoring.md says.
+        let (below, clear_at) = match rule.direction {
+            Direction::Below => (true, threshold + rule.margin),
+            Direction::Above => (false, threshold - rule.margin),
+        };
+        let breached = |v: f64| if below { v < threshold } else { v > threshold };
+        let cleared = |v: f64| if below { v >= clear_at } else { v <= clear_at };
         let mut episodes = Vec::new();
         let mut open: Option<Episode> = None;
         for date in days(first, until) {
