@@ -73,9 +73,10 @@ fn due_date_requested_promised_confirmed_and_changed() {
     l.apply(&changed("A", "2026-01-08", None, Some(12.0)));
     assert_eq!(otif_day(&l), [d("2026-02-07")]);
     // Grace days move the attribution.
-    let mut p = Policy::default();
-    p.grace_days = 2;
-    let mut l = ledger_with(p);
+    let mut l = ledger_with(Policy {
+        grace_days: 2,
+        ..Policy::default()
+    });
     l.apply(&placed("A", "2026-01-02", 10.0, "2026-01-20", None));
     assert_eq!(otif_day(&l), [d("2026-01-22")]);
 }
