@@ -15,8 +15,6 @@ use crate::copy::{EVENT_COLUMNS, encode_events};
 use crate::types::*;
 use crate::{EventStore, StoreError};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-
 /// The PostgreSQL event store.
 #[derive(Debug, Clone)]
 pub struct PgStore {
@@ -287,7 +285,10 @@ fn is_unique_violation(e: &StoreError) -> bool {
 impl EventStore for PgStore {
     #[instrument(skip(self), err)]
     async fn migrate(&self) -> Result<(), StoreError> {
-        MIGRATOR.run(&self.pool).await?;
+        // Other crates keep their own migrations in the same table (the projector's).
+        let mut migrator = sqlx::migrate!("./migrations/postgres");
+        migrator.set_ignore_missing(true);
+        migrator.run(&self.pool).await?;
         let mut tx = self.pool.begin().await?;
         for info in self.codec.catalog().schemas() {
             sqlx::query(

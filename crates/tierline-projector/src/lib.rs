@@ -1,0 +1,14 @@
+//! The projector tails the event store's global cursor and keeps, in the same
+//! PostgreSQL database: daily indicator buckets, the current scorecard per supplier
+//! and window, tier history, alert episodes, and an outbox of alert and tier-change
+//! messages. Projection updates, outbox rows and the checkpoint commit in one
+//! transaction. The [`Relay`] publishes the outbox to Kafka.
+//!
+//! The scoring itself is `tierline-scoring` (pure); this crate is the shell around it:
+//! the clock, SQL and Kafka live here.
+
+mod projector;
+mod relay;
+
+pub use projector::{Clock, FixedClock, Projector, ProjectorError, SystemClock};
+pub use relay::{Relay, RelayError};

@@ -1,0 +1,644 @@
+//! Tailing the store into projections.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{PgPool, Postgres, Row, Transaction};
+use tierline_events::{
+    AlertLevel, Codec, Date, Framing, Record, SupplierAlertRaised, SupplierAlertResolved,
+    SupplierTierChanged, Timestamp,
+};
+use tierline_scoring::{
+    Episode, Indicator, Level, Policy, SupplierLedger, Tier, WINDOWS, tier_change_id,
+};
+use tierline_store::{Cursor, EventStore, PgStore, StoreError};
+use tracing::{info, instrument, warn};
+
+/// Errors of the projector.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectorError {
+    /// The event store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A projection query failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored event cannot be read.
+    #[error("stored event at position {position} cannot be read: {reason}")]
+    Unreadable {
+        /// Its position.
+        position: i64,
+        /// Why.
+        reason: String,
+    },
+    /// An outgoing message broke the contract (a bug).
+    #[error("outgoing message is invalid: {0}")]
+    Invalid(#[from] tierline_events::ValidationError),
+}
+
+impl ProjectorError {
+    /// Whether retrying later may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ProjectorError::Store(e) => e.is_transient(),
+            ProjectorError::Database(e) => is_io(e),
+            _ => false,
+        }
+    }
+}
+
+fn is_io(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
+    )
+}
+
+/// "Now", for the imperative shell; scoring itself never reads a clock.
+pub trait Clock: Send + Sync {
+    /// The current instant.
+    fn now(&self) -> Timestamp;
+    /// The current UTC date.
+    fn today(&self) -> Date {
+        self.now().date().unwrap_or(Date(0))
+    }
+}
+
+/// The system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(Utc::now().timestamp_millis())
+    }
+}
+
+/// A clock pinned to an instant (replays and tests).
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub Timestamp);
+
+impl Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        self.0
+    }
+}
+
+fn pg_date(d: Date) -> NaiveDate {
+    d.to_naive().unwrap_or_default()
+}
+
+fn pg_ts(t: Timestamp) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(t.0).unwrap_or_default()
+}
+
+/// The projector: in-memory ledgers of every supplier, and the cursor they reflect.
+pub struct Projector {
+    store: PgStore,
+    pool: PgPool,
+    codec: Codec,
+    policy: Arc<Policy>,
+    name: String,
+    ledgers: HashMap<String, SupplierLedger>,
+    cursor: Cursor,
+    projected_day: Option<Date>,
+    /// `ce_source` of published messages.
+    source: String,
+}
+
+impl std::fmt::Debug for Projector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Projector")
+            .field("name", &self.name)
+            .field("cursor", &self.cursor)
+            .field("suppliers", &self.ledgers.len())
+            .finish()
+    }
+}
+
+impl Projector {
+    /// Prepares the projection tables and loads the ledgers up to the checkpoint.
+    /// A checkpoint made under another policy version starts the projections over.
+    pub async fn open(
+        store: PgStore,
+        codec: Codec,
+        policy: Arc<Policy>,
+        name: &str,
+    ) -> Result<Projector, ProjectorError> {
+        let pool = store.pool().clone();
+        // The store's own migrations share the table: ignore them.
+        let mut migrator = sqlx::migrate!("./migrations");
+        migrator.set_ignore_missing(true);
+        migrator.run(&pool).await?;
+        let mut p = Projector {
+            store,
+            pool,
+            codec,
+            policy,
+            name: name.to_owned(),
+            ledgers: HashMap::new(),
+            cursor: Cursor::START,
+            projected_day: None,
+            source: "tierline".into(),
+        };
+        let row = sqlx::query("SELECT txid, position, projected_day, policy_version FROM projection_checkpoint WHERE name = $1")
+            .bind(&p.name)
+            .fetch_optional(&p.pool)
+            .await?;
+        if let Some(row) = row {
+            let version: String = row.try_get(3)?;
+            if version != p.policy.version {
+                warn!(old = %version, new = %p.policy.version, "policy changed: rebuilding the projections");
+                p.reset().await?;
+            } else {
+                let target = Cursor {
+                    txid: row.try_get::<i64, _>(0)? as u64,
+                    position: row.try_get(1)?,
+                };
+                p.projected_day = row
+                    .try_get::<Option<NaiveDate>, _>(2)?
+                    .map(Date::from_naive);
+                p.load_until(target).await?;
+            }
+        }
+        Ok(p)
+    }
+
+    /// Replays the store into the ledgers up to `target` (inclusive), writing nothing.
+    async fn load_until(&mut self, target: Cursor) -> Result<(), ProjectorError> {
+        while self.cursor < target {
+            let page = self.store.read_global(self.cursor, 5000).await?;
+            if page.is_empty() {
+                break;
+            }
+            for e in page {
+                if e.cursor > target {
+                    return Ok(());
+                }
+                self.apply(&e)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, e: &tierline_store::StoredEvent) -> Result<BTreeSet<Date>, ProjectorError> {
+        let record = e
+            .decode(&self.codec)
+            .map_err(|err| ProjectorError::Unreadable {
+                position: e.position,
+                reason: err.to_string(),
+            })?;
+        self.cursor = e.cursor;
+        let ledger = self
+            .ledgers
+            .entry(e.supplier_id.clone())
+            .or_insert_with(|| SupplierLedger::new(e.supplier_id.clone(), self.policy.clone()));
+        Ok(ledger.apply(&record))
+    }
+
+    /// Where the projections are.
+    pub fn cursor(&self) -> Cursor {
+        self.cursor
+    }
+
+    /// Suppliers known.
+    pub fn suppliers(&self) -> usize {
+        self.ledgers.len()
+    }
+
+    /// Projects up to `limit` more events, or every supplier when the day rolled over.
+    /// Returns the number of events projected.
+    #[instrument(skip_all, fields(cursor = %self.cursor), err)]
+    pub async fn step(&mut self, clock: &dyn Clock, limit: usize) -> Result<usize, ProjectorError> {
+        let page = self.store.read_global(self.cursor, limit).await?;
+        let today = clock.today();
+        let rollover = self.projected_day != Some(today);
+        if page.is_empty() && !rollover {
+            return Ok(0);
+        }
+        let mut touched: BTreeMap<String, BTreeSet<Date>> = BTreeMap::new();
+        for e in &page {
+            let days = self.apply(e)?;
+            touched
+                .entry(e.supplier_id.clone())
+                .or_default()
+                .extend(days);
+        }
+        let affected: Vec<String> = if rollover {
+            self.ledgers.keys().cloned().collect()
+        } else {
+            touched.keys().cloned().collect()
+        };
+        let mut tx = self.pool.begin().await?;
+        for supplier in &affected {
+            let days = touched.remove(supplier).unwrap_or_default();
+            self.project_supplier(&mut tx, supplier, &days, clock)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO projection_checkpoint (name, txid, position, projected_day, policy_version) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (name) DO UPDATE SET txid = EXCLUDED.txid, position = EXCLUDED.position,
+                 projected_day = EXCLUDED.projected_day, policy_version = EXCLUDED.policy_version, updated_at = now()",
+        )
+        .bind(&self.name)
+        .bind(self.cursor.txid as i64)
+        .bind(self.cursor.position)
+        .bind(pg_date(today))
+        .bind(&self.policy.version)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.projected_day = Some(today);
+        Ok(page.len())
+    }
+
+    /// Projects until the store has nothing more.
+    pub async fn catch_up(
+        &mut self,
+        clock: &dyn Clock,
+        batch: usize,
+    ) -> Result<usize, ProjectorError> {
+        let mut total = 0;
+        loop {
+            let n = self.step(clock, batch).await?;
+            total += n;
+            if n == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Drops the projections (publication state stays) and replays the whole store.
+    pub async fn rebuild(
+        &mut self,
+        clock: &dyn Clock,
+        batch: usize,
+    ) -> Result<usize, ProjectorError> {
+        self.reset().await?;
+        let n = self.catch_up(clock, batch).await?;
+        info!(events = n, suppliers = self.ledgers.len(), "rebuilt");
+        Ok(n)
+    }
+
+    async fn reset(&mut self) -> Result<(), ProjectorError> {
+        let mut tx = self.pool.begin().await?;
+        for sql in [
+            "DELETE FROM indicator_daily",
+            "DELETE FROM scorecards",
+            "DELETE FROM tier_history",
+            "DELETE FROM alert_episodes WHERE raised_at IS NULL",
+        ] {
+            sqlx::query(sql).execute(&mut *tx).await?;
+        }
+        sqlx::query("DELETE FROM projection_checkpoint WHERE name = $1")
+            .bind(&self.name)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.ledgers.clear();
+        self.cursor = Cursor::START;
+        self.projected_day = None;
+        Ok(())
+    }
+
+    async fn project_supplier(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        supplier: &str,
+        days: &BTreeSet<Date>,
+        clock: &dyn Clock,
+    ) -> Result<(), ProjectorError> {
+        let Some(l) = self.ledgers.get(supplier) else {
+            return Ok(());
+        };
+        let today = clock.today();
+        let now = clock.now();
+        // Daily buckets of the days that changed.
+        for day in days {
+            for i in Indicator::ALL {
+                let a = l.day(i, *day);
+                if a.samples == 0 && a.num == 0.0 && a.den == 0.0 {
+                    sqlx::query("DELETE FROM indicator_daily WHERE supplier_id = $1 AND indicator = $2 AND day = $3")
+                        .bind(supplier)
+                        .bind(i.name())
+                        .bind(pg_date(*day))
+                        .execute(&mut **tx)
+                        .await?;
+                } else {
+                    sqlx::query(
+                        "INSERT INTO indicator_daily (supplier_id, indicator, day, numerator, denominator, samples) VALUES ($1, $2, $3, $4, $5, $6)
+                         ON CONFLICT (supplier_id, indicator, day) DO UPDATE
+                         SET numerator = EXCLUDED.numerator, denominator = EXCLUDED.denominator, samples = EXCLUDED.samples",
+                    )
+                    .bind(supplier)
+                    .bind(i.name())
+                    .bind(pg_date(*day))
+                    .bind(a.num)
+                    .bind(a.den)
+                    .bind(a.samples as i64)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+            }
+        }
+        // Tier walk, then the scorecards that show its result.
+        let history = l.tier_history(today);
+        let tier = history.last().map_or(Tier::Unrated, |t| t.tier);
+        sqlx::query("DELETE FROM tier_history WHERE supplier_id = $1")
+            .bind(supplier)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO tier_history (supplier_id, day, score, tier)
+             SELECT $1, * FROM UNNEST($2::date[], $3::float8[], $4::text[])",
+        )
+        .bind(supplier)
+        .bind(history.iter().map(|t| pg_date(t.date)).collect::<Vec<_>>())
+        .bind(history.iter().map(|t| t.score).collect::<Vec<_>>())
+        .bind(
+            history
+                .iter()
+                .map(|t| t.tier.name().to_owned())
+                .collect::<Vec<_>>(),
+        )
+        .execute(&mut **tx)
+        .await?;
+        for w in WINDOWS {
+            let sc = l.scorecard(today, w);
+            let indicators: serde_json::Map<String, serde_json::Value> = sc
+                .indicators
+                .iter()
+                .map(|(i, v)| {
+                    (
+                        i.name().to_owned(),
+                        serde_json::json!({"value": v.value, "status": v.status(), "subscore": v.subscore,
+                            "numerator": v.numerator, "denominator": v.denominator, "samples": v.samples}),
+                    )
+                })
+                .collect();
+            let dimensions: serde_json::Map<String, serde_json::Value> = sc
+                .dimensions
+                .iter()
+                .map(|(d, v)| (d.name().to_owned(), serde_json::json!(v)))
+                .collect();
+            sqlx::query(
+                "INSERT INTO scorecards (supplier_id, window_days, as_of, policy_version, composite, coverage, tier, dimensions, indicators, first_day)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10)
+                 ON CONFLICT (supplier_id, window_days) DO UPDATE SET as_of = EXCLUDED.as_of, policy_version = EXCLUDED.policy_version,
+                     composite = EXCLUDED.composite, coverage = EXCLUDED.coverage, tier = EXCLUDED.tier,
+                     dimensions = EXCLUDED.dimensions, indicators = EXCLUDED.indicators, first_day = EXCLUDED.first_day",
+            )
+            .bind(supplier)
+            .bind(w as i32)
+            .bind(pg_date(today))
+            .bind(&self.policy.version)
+            .bind(sc.composite)
+            .bind(sc.coverage)
+            .bind(tier.name())
+            .bind(serde_json::Value::Object(dimensions).to_string())
+            .bind(serde_json::Value::Object(indicators).to_string())
+            .bind(l.first_day().map(pg_date))
+            .execute(&mut **tx)
+            .await?;
+        }
+        self.project_alerts(tx, l, today, now).await?;
+        self.project_tier(tx, l, &history, now).await
+    }
+
+    async fn project_alerts(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        l: &SupplierLedger,
+        today: Date,
+        now: Timestamp,
+    ) -> Result<(), ProjectorError> {
+        let supplier = l.supplier_id();
+        let existing: HashMap<uuid::Uuid, (bool, bool)> =
+            sqlx::query("SELECT alert_id, raised_at IS NOT NULL, resolved_at IS NOT NULL FROM alert_episodes WHERE supplier_id = $1")
+                .bind(supplier)
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))
+                .collect::<Result<_, sqlx::Error>>()?;
+        let episodes = l.alert_episodes(today);
+        let mut current = BTreeSet::new();
+        for e in &episodes {
+            current.insert(e.alert_id);
+            let (raised, resolved) = existing.get(&e.alert_id).copied().unwrap_or((false, false));
+            // Only episodes open today are announced; every announced one is resolved.
+            let raise = e.ended_on.is_none() && !raised;
+            let resolve = e.ended_on.is_some() && raised && !resolved;
+            sqlx::query(
+                "INSERT INTO alert_episodes (alert_id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start,
+                                             ended_on, value_at_end, raised_at, resolved_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, CASE WHEN $11 THEN $13::timestamptz END, CASE WHEN $12 THEN $13::timestamptz END)
+                 ON CONFLICT (alert_id) DO UPDATE SET ended_on = EXCLUDED.ended_on, value_at_end = EXCLUDED.value_at_end,
+                     value_at_start = EXCLUDED.value_at_start, threshold = EXCLUDED.threshold,
+                     raised_at = COALESCE(alert_episodes.raised_at, EXCLUDED.raised_at),
+                     resolved_at = COALESCE(alert_episodes.resolved_at, EXCLUDED.resolved_at)",
+            )
+            .bind(e.alert_id)
+            .bind(supplier)
+            .bind(&e.rule)
+            .bind(e.level.name())
+            .bind(e.threshold)
+            .bind(e.window_days as i32)
+            .bind(pg_date(e.started_on))
+            .bind(e.value_at_start)
+            .bind(e.ended_on.map(pg_date))
+            .bind(e.value_at_end)
+            .bind(raise)
+            .bind(resolve)
+            .bind(pg_ts(now))
+            .execute(&mut **tx)
+            .await?;
+            if raise {
+                self.enqueue_raised(tx, supplier, e, today, now).await?;
+            }
+            if resolve {
+                let value = e.value_at_end.unwrap_or(e.value_at_start);
+                self.enqueue_resolved(
+                    tx,
+                    supplier,
+                    e.alert_id,
+                    &e.rule,
+                    value,
+                    e.ended_on.unwrap_or(today),
+                    now,
+                )
+                .await?;
+            }
+        }
+        // Episodes a late event erased: resolve the announced ones, forget the rest.
+        for (id, (raised, resolved)) in existing {
+            if current.contains(&id) {
+                continue;
+            }
+            if raised && !resolved {
+                let row = sqlx::query(
+                    "SELECT rule, value_at_start FROM alert_episodes WHERE alert_id = $1",
+                )
+                .bind(id)
+                .fetch_one(&mut **tx)
+                .await?;
+                let rule: String = row.try_get(0)?;
+                let value: f64 = row.try_get(1)?;
+                self.enqueue_resolved(tx, supplier, id, &rule, value, today, now)
+                    .await?;
+                sqlx::query("UPDATE alert_episodes SET resolved_at = $2, ended_on = COALESCE(ended_on, $3) WHERE alert_id = $1")
+                    .bind(id)
+                    .bind(pg_ts(now))
+                    .bind(pg_date(today))
+                    .execute(&mut **tx)
+                    .await?;
+            } else if !raised {
+                sqlx::query("DELETE FROM alert_episodes WHERE alert_id = $1")
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn project_tier(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        l: &SupplierLedger,
+        history: &[tierline_scoring::TierDay],
+        now: Timestamp,
+    ) -> Result<(), ProjectorError> {
+        let Some(last) = history.last() else {
+            return Ok(());
+        };
+        let supplier = l.supplier_id();
+        let published: Option<String> =
+            sqlx::query_scalar("SELECT tier FROM published_tiers WHERE supplier_id = $1")
+                .bind(supplier)
+                .fetch_optional(&mut **tx)
+                .await?;
+        // Nothing published counts as UNRATED: a new supplier is announced once rated.
+        let from = published
+            .clone()
+            .unwrap_or_else(|| Tier::Unrated.name().to_owned());
+        if from == last.tier.name() {
+            return Ok(());
+        }
+        let effective = history
+            .iter()
+            .rev()
+            .take_while(|t| t.tier == last.tier)
+            .last()
+            .map_or(last.date, |t| t.date);
+        let record: Record = SupplierTierChanged {
+            event_id: tier_change_id(supplier, last.tier, effective),
+            supplier_id: supplier.to_owned(),
+            from_tier: published,
+            to_tier: last.tier.name().to_owned(),
+            score: last.score,
+            effective_date: effective,
+            policy_version: self.policy.version.clone(),
+        }
+        .into();
+        self.enqueue(tx, supplier, &record, now).await?;
+        sqlx::query(
+            "INSERT INTO published_tiers (supplier_id, tier, effective_date) VALUES ($1, $2, $3)
+             ON CONFLICT (supplier_id) DO UPDATE SET tier = EXCLUDED.tier, effective_date = EXCLUDED.effective_date",
+        )
+        .bind(supplier)
+        .bind(last.tier.name())
+        .bind(pg_date(effective))
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn enqueue_raised(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        supplier: &str,
+        e: &Episode,
+        today: Date,
+        now: Timestamp,
+    ) -> Result<(), ProjectorError> {
+        let record: Record = SupplierAlertRaised {
+            alert_id: e.alert_id,
+            supplier_id: supplier.to_owned(),
+            rule: e.rule.clone(),
+            level: match e.level {
+                Level::Warning => AlertLevel::Warning,
+                Level::Critical => AlertLevel::Critical,
+            },
+            value: e.value_at_start,
+            threshold: e.threshold,
+            window_days: e.window_days as i32,
+            as_of: today,
+            raised_at: now,
+            policy_version: self.policy.version.clone(),
+        }
+        .into();
+        self.enqueue(tx, supplier, &record, now).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn enqueue_resolved(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        supplier: &str,
+        alert_id: uuid::Uuid,
+        rule: &str,
+        value: f64,
+        as_of: Date,
+        now: Timestamp,
+    ) -> Result<(), ProjectorError> {
+        let record: Record = SupplierAlertResolved {
+            alert_id,
+            supplier_id: supplier.to_owned(),
+            rule: rule.to_owned(),
+            value,
+            as_of,
+            resolved_at: now,
+            policy_version: self.policy.version.clone(),
+        }
+        .into();
+        self.enqueue(tx, supplier, &record, now).await
+    }
+
+    async fn enqueue(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        supplier: &str,
+        record: &Record,
+        now: Timestamp,
+    ) -> Result<(), ProjectorError> {
+        let id = match record {
+            Record::SupplierAlertRaised(r) => r.alert_id,
+            Record::SupplierAlertResolved(r) => r.alert_id,
+            Record::SupplierTierChanged(r) => r.event_id,
+            _ => uuid::Uuid::nil(),
+        };
+        let value = self.codec.to_bytes(record, Framing::Confluent)?;
+        let headers = serde_json::json!({
+            "ce_specversion": "1.0",
+            "ce_id": id.to_string(),
+            "ce_source": self.source,
+            "ce_type": record.kind().full_name(),
+            "ce_subject": supplier,
+            "ce_time": now.to_string(),
+        });
+        sqlx::query("INSERT INTO outbox (message_id, supplier_id, record_name, value, headers) VALUES ($1, $2, $3, $4, $5::jsonb)")
+            .bind(id)
+            .bind(supplier)
+            .bind(record.kind().full_name())
+            .bind(value)
+            .bind(headers.to_string())
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+}

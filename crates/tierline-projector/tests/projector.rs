@@ -1,0 +1,283 @@
+//! The projector and relay against the real PostgreSQL and librdkafka's mock cluster.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::mocking::MockCluster;
+use rdkafka::{Offset, TopicPartitionList};
+use tierline_events::{
+    Codec, Disposition, Framing, InspectionCompleted, Record, Timestamp, sample,
+};
+use tierline_projector::{FixedClock, Projector, Relay};
+use tierline_scoring::{Level, Policy, alert_id};
+use tierline_store::{AppendBatch, EventStore, NewEvent, PgStore};
+
+const ALERTS: &str = "srm.supplier-alerts.v1";
+
+/// Steps until `n` events were projected. The global cursor waits for every older
+/// transaction on the server (other tests' too), so a single step may see nothing yet.
+async fn project(p: &mut Projector, clock: &FixedClock, batch: usize, n: usize) -> usize {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut done = 0;
+    while done < n && std::time::Instant::now() < deadline {
+        let k = p.step(clock, batch).await.unwrap();
+        if k == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        done += k;
+    }
+    done
+}
+
+async fn append(store: &PgStore, records: &[Record]) {
+    let codec = Codec::default();
+    let events = records
+        .iter()
+        .map(|r| {
+            let bytes = codec.to_bytes(r, Framing::Confluent).unwrap();
+            NewEvent::from_decoded(codec.decode(&bytes).unwrap(), bytes).unwrap()
+        })
+        .collect();
+    store
+        .append(&AppendBatch {
+            events,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+}
+
+fn inspection(n: u128, at: &str, critical: i32) -> Record {
+    InspectionCompleted {
+        event_id: uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 | n),
+        source: "qms".into(),
+        occurred_at: Timestamp::parse_rfc3339(at).unwrap(),
+        supplier_id: "SUP-7".into(),
+        inspection_id: format!("IN-{n}"),
+        receipt_id: None,
+        po_number: None,
+        line_number: None,
+        item_id: "I".into(),
+        inspected_quantity: 100.0,
+        defective_quantity: 0.0,
+        critical_defects: critical,
+        disposition: Disposition::Accepted,
+    }
+    .into()
+}
+
+/// (value, headers) of one message.
+type Published = (Vec<u8>, Vec<(String, String)>);
+
+fn read_topic(brokers: &str) -> Vec<Published> {
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", "reader")
+        .create()
+        .unwrap();
+    let (_, high) = c
+        .fetch_watermarks(ALERTS, 0, Duration::from_secs(5))
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(ALERTS, 0, Offset::Beginning)
+        .unwrap();
+    c.assign(&tpl).unwrap();
+    let mut out = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while (out.len() as i64) < high && std::time::Instant::now() < deadline {
+        if let Some(Ok(m)) = c.poll(Duration::from_millis(100)) {
+            let headers = m
+                .headers()
+                .map(|h| {
+                    h.iter()
+                        .map(|x| {
+                            (
+                                x.key.to_owned(),
+                                String::from_utf8_lossy(x.value.unwrap_or_default()).into_owned(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.push((m.payload().unwrap_or_default().to_vec(), headers));
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_crossing_reaches_the_topic_exactly_once_with_its_deterministic_id() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic(ALERTS, 1, 1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let db = tierline_store::testing::pg().await.unwrap();
+    let policy = Arc::new(Policy::default());
+    let clock = FixedClock(Timestamp::parse_rfc3339("2026-06-15T12:00:00Z").unwrap());
+    // Clean inspections for two weeks, then three critical defects today.
+    let mut events: Vec<Record> = (0..10)
+        .map(|n| inspection(n, &format!("2026-06-{:02}T09:00:00Z", n + 1), 0))
+        .collect();
+    append(&db.store, &events).await;
+    let mut projector = Projector::open(db.store.clone(), Codec::default(), policy.clone(), "main")
+        .await
+        .unwrap();
+    assert_eq!(project(&mut projector, &clock, 1000, 10).await, 10);
+    let outbox: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(outbox, 0, "nothing to announce yet");
+
+    events = vec![inspection(100, "2026-06-15T10:00:00Z", 3)];
+    append(&db.store, &events).await;
+    assert_eq!(project(&mut projector, &clock, 1000, 1).await, 1);
+    let relay = Relay::new(
+        db.store.pool().clone(),
+        ClientConfig::new()
+            .set("bootstrap.servers", &brokers)
+            .clone(),
+        ALERTS,
+    )
+    .unwrap();
+    assert_eq!(
+        relay.publish_pending(100).await.unwrap(),
+        2,
+        "WARNING (> 0) and CRITICAL (> 2)"
+    );
+    // Projecting and relaying again, or a restarted projector, announces nothing new.
+    assert_eq!(projector.step(&clock, 1000).await.unwrap(), 0);
+    let mut restarted = Projector::open(db.store.clone(), Codec::default(), policy, "main")
+        .await
+        .unwrap();
+    assert_eq!(restarted.catch_up(&clock, 1000).await.unwrap(), 0);
+    assert_eq!(relay.publish_pending(100).await.unwrap(), 0);
+
+    let messages = read_topic(&brokers);
+    assert_eq!(messages.len(), 2, "exactly once");
+    let codec = Codec::default();
+    let today = clock.0.date().unwrap();
+    for (value, headers) in &messages {
+        let Record::SupplierAlertRaised(a) = codec.decode(value).unwrap().record else {
+            panic!("not an alert")
+        };
+        let level = if a.level == tierline_events::AlertLevel::Warning {
+            Level::Warning
+        } else {
+            Level::Critical
+        };
+        assert_eq!(
+            a.alert_id,
+            alert_id("SUP-7", "critical_defects", level, today)
+        );
+        assert_eq!(
+            (a.rule.as_str(), a.value, a.window_days, a.as_of),
+            ("critical_defects", 3.0, 30, today)
+        );
+        assert_eq!(a.policy_version, Policy::default().version);
+        let h = |k: &str| headers.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        assert_eq!(h("ce_id"), Some(a.alert_id.to_string()));
+        assert_eq!(
+            h("ce_type").as_deref(),
+            Some("io.tierline.v1.SupplierAlertRaised")
+        );
+        assert_eq!(h("ce_subject").as_deref(), Some("SUP-7"));
+        assert_eq!(h("ce_specversion").as_deref(), Some("1.0"));
+    }
+    // With no inspection in the window the count is insufficient: nothing changes.
+    let later = FixedClock(Timestamp::parse_rfc3339("2026-07-20T12:00:00Z").unwrap());
+    restarted.step(&later, 1000).await.unwrap();
+    assert_eq!(relay.publish_pending(100).await.unwrap(), 0);
+    // A clean inspection once the defects have left the window: both resolve, once.
+    append(&db.store, &[inspection(101, "2026-07-16T09:00:00Z", 0)]).await;
+    assert_eq!(project(&mut restarted, &later, 1000, 1).await, 1);
+    assert_eq!(relay.publish_pending(100).await.unwrap(), 2);
+    restarted.step(&later, 1000).await.unwrap();
+    assert_eq!(relay.publish_pending(100).await.unwrap(), 0);
+    let messages = read_topic(&brokers);
+    let resolved: Vec<_> = messages
+        .iter()
+        .filter_map(|(v, _)| match codec.decode(v).unwrap().record {
+            Record::SupplierAlertResolved(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(resolved.len(), 2);
+    assert!(
+        resolved
+            .iter()
+            .all(|r| r.as_of == tierline_events::Date::from_ymd(2026, 7, 16).unwrap()),
+        "{resolved:?}"
+    );
+    assert!(resolved.iter().all(|r| r.value == 0.0));
+    db.drop_db().await.unwrap();
+}
+
+async fn snapshot(pool: &sqlx::PgPool) -> Vec<String> {
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT row_to_json(t)::text FROM (SELECT supplier_id, indicator, day, numerator, denominator, samples FROM indicator_daily ORDER BY 1, 2, 3) t",
+        "SELECT row_to_json(t)::text FROM (SELECT supplier_id, window_days, as_of, composite, coverage, tier, dimensions, indicators, first_day FROM scorecards ORDER BY 1, 2) t",
+        "SELECT row_to_json(t)::text FROM (SELECT supplier_id, day, score, tier FROM tier_history ORDER BY 1, 2) t",
+        "SELECT row_to_json(t)::text FROM (SELECT alert_id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start, ended_on, value_at_end FROM alert_episodes ORDER BY 1) t",
+    ] {
+        out.extend(
+            sqlx::query_scalar::<_, String>(sql)
+                .fetch_all(pool)
+                .await
+                .unwrap(),
+        );
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rebuild_equals_the_live_projections() {
+    let db = tierline_store::testing::pg().await.unwrap();
+    let clock = FixedClock(Timestamp::parse_rfc3339("2026-12-31T12:00:00Z").unwrap());
+    let mut live = Projector::open(
+        db.store.clone(),
+        Codec::default(),
+        Arc::new(Policy::default()),
+        "main",
+    )
+    .await
+    .unwrap();
+    // Events arrive in several appends, out of business-time order; the projector
+    // follows along in small steps, so late events correct days already projected.
+    let events: Vec<Record> = sample::mix(3000, 5)
+        .into_iter()
+        .filter(|r| r.supplier_id() < "SUP-00012")
+        .collect();
+    assert!(events.len() > 80, "{}", events.len());
+    let mut projected = 0;
+    for chunk in events.chunks(17) {
+        append(&db.store, chunk).await;
+        projected += live.step(&clock, 7).await.unwrap();
+    }
+    projected += project(&mut live, &clock, 7, events.len() - projected).await;
+    assert_eq!(projected, events.len());
+    let live_view = snapshot(db.store.pool()).await;
+    assert!(live_view.len() > 1000, "{}", live_view.len());
+    let mut rebuilt = Projector::open(
+        db.store.clone(),
+        Codec::default(),
+        Arc::new(Policy::default()),
+        "main",
+    )
+    .await
+    .unwrap();
+    let n = rebuilt.rebuild(&clock, 1000).await.unwrap();
+    let n = n + project(&mut rebuilt, &clock, 1000, events.len() - n).await;
+    assert_eq!(n, events.len());
+    let rebuilt_view = snapshot(db.store.pool()).await;
+    assert_eq!(live_view.len(), rebuilt_view.len());
+    for (a, b) in live_view.iter().zip(&rebuilt_view) {
+        assert_eq!(a, b);
+    }
+    db.drop_db().await.unwrap();
+}
