@@ -70,6 +70,31 @@ enum Command {
         #[command(flatten)]
         config: Box<tierline_ingest::IngestConfig>,
     },
+    /// Run the projector: the event store into scorecards, tiers, alerts and the outbox.
+    Project {
+        #[command(flatten)]
+        args: ProjectArgs,
+        /// Events per projection transaction.
+        #[arg(long, env = "TIERLINE_PROJECT_BATCH", default_value_t = 1000)]
+        batch: usize,
+    },
+    /// Drop the projections and replay the whole event store into them.
+    Rebuild {
+        #[command(flatten)]
+        args: ProjectArgs,
+    },
+    /// Run the relay: publish the outbox to the alerts topic.
+    Relay {
+        /// Event store URL (PostgreSQL).
+        #[arg(long, env = "TIERLINE_STORE", default_value = "sqlite://data/tierline.db")]
+        store: String,
+        /// Kafka connection.
+        #[command(flatten)]
+        kafka: Box<tierline_kafka::KafkaArgs>,
+        /// The alerts topic.
+        #[arg(long, env = "TIERLINE_TOPIC_ALERTS", default_value = "srm.supplier-alerts.v1")]
+        topic: String,
+    },
     /// Create or upgrade the event store's tables and record the schema catalog in it.
     Migrate {
         /// Event store: `postgres://user:pass@host/db` or `sqlite://path` (created if missing).
@@ -80,6 +105,20 @@ enum Command {
         )]
         store: String,
     },
+}
+
+/// What the projector and rebuild share.
+#[derive(clap::Args)]
+struct ProjectArgs {
+    /// Event store URL (PostgreSQL).
+    #[arg(long, env = "TIERLINE_STORE", default_value = "sqlite://data/tierline.db")]
+    store: String,
+    /// Scoring policy file (TOML); the defaults of scoring.md when absent.
+    #[arg(long, env = "TIERLINE_POLICY")]
+    policy: Option<PathBuf>,
+    /// Evaluate as of this date instead of today (replays and tests), `YYYY-MM-DD`.
+    #[arg(long, env = "TIERLINE_PIN_DATE")]
+    pin_date: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -116,6 +155,9 @@ async fn main() -> Result<()> {
             framing,
         } => encode(&codec, &input, &out, framing),
         Command::Migrate { store } => migrate(codec, &store).await,
+        Command::Project { args, batch } => project(codec, args, batch).await,
+        Command::Rebuild { args } => rebuild(codec, args).await,
+        Command::Relay { store, kafka, topic } => relay(codec, &store, &kafka, &topic).await,
         Command::Ingest { store, config } => ingest(codec, &store, *config).await,
         Command::Schemas => {
             for s in codec.catalog().schemas() {
@@ -223,6 +265,98 @@ async fn ingest(codec: Codec, url: &str, config: tierline_ingest::IngestConfig) 
         .await
         .context("ingest did not stop cleanly")?;
     tracing::info!("ingest stopped; offsets are stored");
+    Ok(())
+}
+
+fn load_policy(path: Option<&PathBuf>) -> Result<tierline_scoring::Policy> {
+    match path {
+        None => Ok(tierline_scoring::Policy::default()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading policy {}", p.display()))?;
+            tierline_scoring::Policy::from_toml(&text).with_context(|| format!("policy {}", p.display()))
+        }
+    }
+}
+
+fn clock(pin: Option<&str>) -> Result<Box<dyn tierline_projector::Clock>> {
+    match pin {
+        None => Ok(Box::new(tierline_projector::SystemClock)),
+        Some(d) => {
+            let t = tierline_events::Timestamp::parse_rfc3339(&format!("{d}T12:00:00Z"))
+                .with_context(|| format!("--pin-date {d} is not YYYY-MM-DD"))?;
+            Ok(Box::new(tierline_projector::FixedClock(t)))
+        }
+    }
+}
+
+async fn postgres(codec: Codec, url: &str) -> Result<tierline_store::PgStore> {
+    match open_store(codec, url).await? {
+        Store::Postgres(pg) => Ok(pg),
+        Store::Sqlite(_) => bail!("the projector and relay need a PostgreSQL store (--store postgres://…) for now"),
+    }
+}
+
+async fn projector(codec: Codec, args: &ProjectArgs) -> Result<tierline_projector::Projector> {
+    let policy = std::sync::Arc::new(load_policy(args.policy.as_ref())?);
+    tracing::info!(version = %policy.version, "scoring policy");
+    let store = postgres(codec.clone(), &args.store).await?;
+    Ok(tierline_projector::Projector::open(store, codec, policy, "main").await?)
+}
+
+async fn project(codec: Codec, args: ProjectArgs, batch: usize) -> Result<()> {
+    let mut p = projector(codec, &args).await?;
+    let clock = clock(args.pin_date.as_deref())?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    loop {
+        let n = match p.step(clock.as_ref(), batch).await {
+            Ok(n) => n,
+            Err(e) if e.is_transient() => {
+                tracing::warn!(error = %e, "store unavailable; retrying");
+                0
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if n > 0 {
+            tracing::debug!(events = n, cursor = %p.cursor(), "projected");
+            continue;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => {}
+            _ = term.recv() => break,
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+    tracing::info!(cursor = %p.cursor(), "projector stopped");
+    Ok(())
+}
+
+async fn rebuild(codec: Codec, args: ProjectArgs) -> Result<()> {
+    let mut p = projector(codec, &args).await?;
+    let clock = clock(args.pin_date.as_deref())?;
+    let start = std::time::Instant::now();
+    let n = p.rebuild(clock.as_ref(), 5000).await?;
+    let secs = start.elapsed().as_secs_f64();
+    println!("rebuilt {n} events of {} suppliers in {secs:.1} s ({:.0} events/s)", p.suppliers(), n as f64 / secs.max(1e-9));
+    Ok(())
+}
+
+async fn relay(codec: Codec, url: &str, kafka: &tierline_kafka::KafkaArgs, topic: &str) -> Result<()> {
+    let store = postgres(codec, url).await?;
+    let relay = tierline_projector::Relay::new(store.pool().clone(), kafka.client_config()?, topic)?;
+    tracing::info!(topic, kafka = ?kafka, "relay publishing the outbox");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    loop {
+        match relay.publish_pending(500).await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "publishing failed; retrying"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => {}
+            _ = term.recv() => break,
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
     Ok(())
 }
 
