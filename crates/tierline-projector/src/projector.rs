@@ -228,15 +228,26 @@ impl Projector {
                 .or_default()
                 .extend(days);
         }
-        let affected: Vec<String> = if rollover {
-            self.ledgers.keys().cloned().collect()
-        } else {
-            touched.keys().cloned().collect()
-        };
+        if rollover {
+            for supplier in self.ledgers.keys() {
+                touched.entry(supplier.clone()).or_default();
+            }
+        }
+        self.write_projections(touched, clock).await?;
+        Ok(page.len())
+    }
+
+    /// Projects the given suppliers (with the days whose buckets changed), advances the
+    /// checkpoint, all in one transaction.
+    async fn write_projections(
+        &mut self,
+        touched: BTreeMap<String, BTreeSet<Date>>,
+        clock: &dyn Clock,
+    ) -> Result<(), ProjectorError> {
+        let today = clock.today();
         let mut tx = self.pool.begin().await?;
-        for supplier in &affected {
-            let days = touched.remove(supplier).unwrap_or_default();
-            self.project_supplier(&mut tx, supplier, &days, clock)
+        for (supplier, days) in &touched {
+            self.project_supplier(&mut tx, supplier, days, clock)
                 .await?;
         }
         sqlx::query(
@@ -253,7 +264,7 @@ impl Projector {
         .await?;
         tx.commit().await?;
         self.projected_day = Some(today);
-        Ok(page.len())
+        Ok(())
     }
 
     /// Projects until the store has nothing more.
@@ -272,14 +283,31 @@ impl Projector {
         }
     }
 
-    /// Drops the projections (publication state stays) and replays the whole store.
+    /// Drops the projections (publication state stays) and replays the whole store:
+    /// every event into the ledgers first, then each supplier projected once.
     pub async fn rebuild(
         &mut self,
         clock: &dyn Clock,
         batch: usize,
     ) -> Result<usize, ProjectorError> {
         self.reset().await?;
-        let n = self.catch_up(clock, batch).await?;
+        let mut touched: BTreeMap<String, BTreeSet<Date>> = BTreeMap::new();
+        let mut n = 0;
+        loop {
+            let page = self.store.read_global(self.cursor, batch.max(1)).await?;
+            if page.is_empty() {
+                break;
+            }
+            n += page.len();
+            for e in &page {
+                let days = self.apply(e)?;
+                touched
+                    .entry(e.supplier_id.clone())
+                    .or_default()
+                    .extend(days);
+            }
+        }
+        self.write_projections(touched, clock).await?;
         info!(events = n, suppliers = self.ledgers.len(), "rebuilt");
         Ok(n)
     }
@@ -317,33 +345,51 @@ impl Projector {
         };
         let today = clock.today();
         let now = clock.now();
-        // Daily buckets of the days that changed.
+        // Daily buckets of the days that changed: emptied ones deleted, the rest upserted.
+        let (mut up_i, mut up_d, mut up_n, mut up_den, mut up_s) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut del_i, mut del_d) = (Vec::new(), Vec::new());
         for day in days {
             for i in Indicator::ALL {
                 let a = l.day(i, *day);
                 if a.samples == 0 && a.num == 0.0 && a.den == 0.0 {
-                    sqlx::query("DELETE FROM indicator_daily WHERE supplier_id = $1 AND indicator = $2 AND day = $3")
-                        .bind(supplier)
-                        .bind(i.name())
-                        .bind(pg_date(*day))
-                        .execute(&mut **tx)
-                        .await?;
+                    del_i.push(i.name().to_owned());
+                    del_d.push(pg_date(*day));
                 } else {
-                    sqlx::query(
-                        "INSERT INTO indicator_daily (supplier_id, indicator, day, numerator, denominator, samples) VALUES ($1, $2, $3, $4, $5, $6)
-                         ON CONFLICT (supplier_id, indicator, day) DO UPDATE
-                         SET numerator = EXCLUDED.numerator, denominator = EXCLUDED.denominator, samples = EXCLUDED.samples",
-                    )
-                    .bind(supplier)
-                    .bind(i.name())
-                    .bind(pg_date(*day))
-                    .bind(a.num)
-                    .bind(a.den)
-                    .bind(a.samples as i64)
-                    .execute(&mut **tx)
-                    .await?;
+                    up_i.push(i.name().to_owned());
+                    up_d.push(pg_date(*day));
+                    up_n.push(a.num);
+                    up_den.push(a.den);
+                    up_s.push(a.samples as i64);
                 }
             }
+        }
+        if !del_i.is_empty() {
+            sqlx::query(
+                "DELETE FROM indicator_daily d USING UNNEST($2::text[], $3::date[]) AS k (indicator, day)
+                 WHERE d.supplier_id = $1 AND d.indicator = k.indicator AND d.day = k.day",
+            )
+            .bind(supplier)
+            .bind(&del_i)
+            .bind(&del_d)
+            .execute(&mut **tx)
+            .await?;
+        }
+        if !up_i.is_empty() {
+            sqlx::query(
+                "INSERT INTO indicator_daily (supplier_id, indicator, day, numerator, denominator, samples)
+                 SELECT $1, * FROM UNNEST($2::text[], $3::date[], $4::float8[], $5::float8[], $6::int8[])
+                 ON CONFLICT (supplier_id, indicator, day) DO UPDATE
+                 SET numerator = EXCLUDED.numerator, denominator = EXCLUDED.denominator, samples = EXCLUDED.samples",
+            )
+            .bind(supplier)
+            .bind(&up_i)
+            .bind(&up_d)
+            .bind(&up_n)
+            .bind(&up_den)
+            .bind(&up_s)
+            .execute(&mut **tx)
+            .await?;
         }
         // Tier walk, then the scorecards that show its result.
         let history = l.tier_history(today);

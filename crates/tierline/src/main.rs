@@ -86,13 +86,21 @@ enum Command {
     /// Run the relay: publish the outbox to the alerts topic.
     Relay {
         /// Event store URL (PostgreSQL).
-        #[arg(long, env = "TIERLINE_STORE", default_value = "sqlite://data/tierline.db")]
+        #[arg(
+            long,
+            env = "TIERLINE_STORE",
+            default_value = "sqlite://data/tierline.db"
+        )]
         store: String,
         /// Kafka connection.
         #[command(flatten)]
         kafka: Box<tierline_kafka::KafkaArgs>,
         /// The alerts topic.
-        #[arg(long, env = "TIERLINE_TOPIC_ALERTS", default_value = "srm.supplier-alerts.v1")]
+        #[arg(
+            long,
+            env = "TIERLINE_TOPIC_ALERTS",
+            default_value = "srm.supplier-alerts.v1"
+        )]
         topic: String,
     },
     /// Create or upgrade the event store's tables and record the schema catalog in it.
@@ -111,7 +119,11 @@ enum Command {
 #[derive(clap::Args)]
 struct ProjectArgs {
     /// Event store URL (PostgreSQL).
-    #[arg(long, env = "TIERLINE_STORE", default_value = "sqlite://data/tierline.db")]
+    #[arg(
+        long,
+        env = "TIERLINE_STORE",
+        default_value = "sqlite://data/tierline.db"
+    )]
     store: String,
     /// Scoring policy file (TOML); the defaults of scoring.md when absent.
     #[arg(long, env = "TIERLINE_POLICY")]
@@ -157,7 +169,11 @@ async fn main() -> Result<()> {
         Command::Migrate { store } => migrate(codec, &store).await,
         Command::Project { args, batch } => project(codec, args, batch).await,
         Command::Rebuild { args } => rebuild(codec, args).await,
-        Command::Relay { store, kafka, topic } => relay(codec, &store, &kafka, &topic).await,
+        Command::Relay {
+            store,
+            kafka,
+            topic,
+        } => relay(codec, &store, &kafka, &topic).await,
         Command::Ingest { store, config } => ingest(codec, &store, *config).await,
         Command::Schemas => {
             for s in codec.catalog().schemas() {
@@ -272,8 +288,10 @@ fn load_policy(path: Option<&PathBuf>) -> Result<tierline_scoring::Policy> {
     match path {
         None => Ok(tierline_scoring::Policy::default()),
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading policy {}", p.display()))?;
-            tierline_scoring::Policy::from_toml(&text).with_context(|| format!("policy {}", p.display()))
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("reading policy {}", p.display()))?;
+            tierline_scoring::Policy::from_toml(&text)
+                .with_context(|| format!("policy {}", p.display()))
         }
     }
 }
@@ -292,7 +310,9 @@ fn clock(pin: Option<&str>) -> Result<Box<dyn tierline_projector::Clock>> {
 async fn postgres(codec: Codec, url: &str) -> Result<tierline_store::PgStore> {
     match open_store(codec, url).await? {
         Store::Postgres(pg) => Ok(pg),
-        Store::Sqlite(_) => bail!("the projector and relay need a PostgreSQL store (--store postgres://…) for now"),
+        Store::Sqlite(_) => {
+            bail!("the projector and relay need a PostgreSQL store (--store postgres://…) for now")
+        }
     }
 }
 
@@ -336,13 +356,23 @@ async fn rebuild(codec: Codec, args: ProjectArgs) -> Result<()> {
     let start = std::time::Instant::now();
     let n = p.rebuild(clock.as_ref(), 5000).await?;
     let secs = start.elapsed().as_secs_f64();
-    println!("rebuilt {n} events of {} suppliers in {secs:.1} s ({:.0} events/s)", p.suppliers(), n as f64 / secs.max(1e-9));
+    println!(
+        "rebuilt {n} events of {} suppliers in {secs:.1} s ({:.0} events/s)",
+        p.suppliers(),
+        n as f64 / secs.max(1e-9)
+    );
     Ok(())
 }
 
-async fn relay(codec: Codec, url: &str, kafka: &tierline_kafka::KafkaArgs, topic: &str) -> Result<()> {
+async fn relay(
+    codec: Codec,
+    url: &str,
+    kafka: &tierline_kafka::KafkaArgs,
+    topic: &str,
+) -> Result<()> {
     let store = postgres(codec, url).await?;
-    let relay = tierline_projector::Relay::new(store.pool().clone(), kafka.client_config()?, topic)?;
+    let relay =
+        tierline_projector::Relay::new(store.pool().clone(), kafka.client_config()?, topic)?;
     tracing::info!(topic, kafka = ?kafka, "relay publishing the outbox");
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
