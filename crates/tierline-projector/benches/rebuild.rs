@@ -16,8 +16,13 @@ use tierline_store::{AppendBatch, Cursor, EventStore, NewEvent};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let n: usize = std::env::var("BENCH_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
-    let db = tierline_store::testing::pg().await.expect("PostgreSQL reachable");
+    let n: usize = std::env::var("BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let db = tierline_store::testing::pg()
+        .await
+        .expect("PostgreSQL reachable");
     let codec = Codec::default();
     eprintln!("appending {n} events ...");
     let records = sample::mix(n, 21);
@@ -29,7 +34,13 @@ async fn main() {
                 NewEvent::from_decoded(codec.decode(&b).unwrap(), b).unwrap()
             })
             .collect();
-        db.store.append(&AppendBatch { events, ..Default::default() }).await.unwrap();
+        db.store
+            .append(&AppendBatch {
+                events,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
     }
     let clock = FixedClock(Timestamp::parse_rfc3339("2026-12-31T12:00:00Z").unwrap());
 
@@ -48,12 +59,25 @@ async fn main() {
     }
     let floor = read as f64 / start.elapsed().as_secs_f64();
 
-    let mut p = Projector::open(db.store.clone(), codec, Arc::new(Policy::default()), "bench").await.unwrap();
+    let mut p = Projector::open(
+        db.store.clone(),
+        codec,
+        Arc::new(Policy::default()),
+        "bench",
+    )
+    .await
+    .unwrap();
     let start = Instant::now();
     let rebuilt = p.rebuild(&clock, 5000).await.unwrap();
     let rebuild = rebuilt as f64 / start.elapsed().as_secs_f64();
-    println!("rebuild from PostgreSQL: {n} events, {} suppliers, projections as of 2026-12-31", p.suppliers());
+    println!(
+        "rebuild from PostgreSQL: {n} events, {} suppliers, projections as of 2026-12-31",
+        p.suppliers()
+    );
     println!("  read + decode along the global cursor (floor):       {floor:>10.0} events/s");
-    println!("  rebuild (replay, score, write every projection):     {rebuild:>10.0} events/s   {:.2}x the floor (target >= 200,000 events/s)", rebuild / floor);
+    println!(
+        "  rebuild (replay, score, write every projection):     {rebuild:>10.0} events/s   {:.2}x the floor (target >= 200,000 events/s)",
+        rebuild / floor
+    );
     db.drop_db().await.unwrap();
 }
