@@ -6,14 +6,10 @@
 //! contributions for the new ones. A day's total is summed over its entities in key
 //! order, so the result never depends on the order events arrived in.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use tierline_events::{
-    AfterSalesCaseOpened, AfterSalesCaseResolved, CancelledBy, CaseKind, Date, Disposition,
-    GoodsReceived, InspectionCompleted, PurchaseOrderLineCancelled, PurchaseOrderLineChanged,
-    PurchaseOrderLineConfirmed, PurchaseOrderLinePlaced, Record, Timestamp,
-};
+use tierline_events::{CancelledBy, CaseKind, Date, Disposition, Record, Timestamp};
 use uuid::Uuid;
 
 use crate::indicator::Indicator;
@@ -28,16 +24,16 @@ pub struct EventKey {
     /// Event id.
     pub event_id: Uuid,
     /// Source.
-    pub source: String,
+    pub source: Arc<str>,
 }
 
 impl EventKey {
-    fn of(at: Timestamp, event_id: Uuid, source: &str) -> Self {
+    fn of(at: Timestamp, event_id: Uuid, source: Arc<str>) -> Self {
         // A UUID's lower-case hyphenated string sorts exactly as its bytes do.
         EventKey {
             at,
             event_id,
-            source: source.to_owned(),
+            source,
         }
     }
 }
@@ -73,19 +69,57 @@ pub enum Entity {
     Case(String),
 }
 
+/// What scoring reads of a placement.
+#[derive(Debug, Clone, Copy)]
+struct Placed {
+    quantity: f64,
+    unit_price: f64,
+    reference_unit_price: Option<f64>,
+    requested_date: Date,
+    promised_date: Option<Date>,
+}
+
+/// What scoring reads of a change.
+#[derive(Debug, Clone, Copy)]
+struct Changed {
+    requested_date: Option<Date>,
+    quantity: Option<f64>,
+}
+
+/// What scoring reads of an inspection.
+#[derive(Debug, Clone, Copy)]
+struct Inspection {
+    occurred_at: Timestamp,
+    inspected: f64,
+    defective: f64,
+    critical: i32,
+    disposition: Disposition,
+}
+
+/// What scoring reads of a case opening.
+#[derive(Debug, Clone, Copy)]
+struct Opened {
+    kind: CaseKind,
+    quantity: f64,
+    attributable: bool,
+}
+
 #[derive(Debug, Default, Clone)]
 struct LineEvents {
-    placed: BTreeMap<EventKey, PurchaseOrderLinePlaced>,
-    confirmed: BTreeMap<EventKey, PurchaseOrderLineConfirmed>,
-    changed: BTreeMap<EventKey, PurchaseOrderLineChanged>,
-    cancelled: BTreeMap<EventKey, PurchaseOrderLineCancelled>,
-    received: BTreeMap<EventKey, GoodsReceived>,
+    placed: BTreeMap<EventKey, Placed>,
+    /// Promised dates.
+    confirmed: BTreeMap<EventKey, Date>,
+    changed: BTreeMap<EventKey, Changed>,
+    cancelled: BTreeMap<EventKey, CancelledBy>,
+    /// Received quantities.
+    received: BTreeMap<EventKey, f64>,
 }
 
 #[derive(Debug, Default, Clone)]
 struct CaseEvents {
-    opened: BTreeMap<EventKey, AfterSalesCaseOpened>,
-    resolved: BTreeMap<EventKey, AfterSalesCaseResolved>,
+    opened: BTreeMap<EventKey, Opened>,
+    /// Final attributability.
+    resolved: BTreeMap<EventKey, bool>,
 }
 
 /// One contribution: (indicator, attribution date) -> numerator, denominator, samples.
@@ -96,13 +130,15 @@ type Contributions = BTreeMap<(Indicator, Date), Agg>;
 pub struct SupplierLedger {
     supplier_id: String,
     policy: Arc<Policy>,
-    seen: HashSet<(String, Uuid)>,
+    /// Distinct sources, shared by every key that names them.
+    sources: BTreeSet<Arc<str>>,
+    seen: HashSet<(Arc<str>, Uuid)>,
     first_day: Option<Date>,
-    lines: BTreeMap<(String, i32), LineEvents>,
-    inspections: BTreeMap<EventKey, InspectionCompleted>,
-    cases: BTreeMap<String, CaseEvents>,
+    lines: HashMap<(String, i32), LineEvents>,
+    inspections: BTreeMap<EventKey, Inspection>,
+    cases: HashMap<String, CaseEvents>,
     /// What each entity contributes now.
-    contributions: BTreeMap<Entity, Contributions>,
+    contributions: HashMap<Entity, Contributions>,
     /// Per (indicator, day): the contributing entities.
     buckets: BTreeMap<(Indicator, Date), BTreeSet<Entity>>,
     /// Per (indicator, day): the sum over its entities, in entity order.
@@ -115,12 +151,13 @@ impl SupplierLedger {
         SupplierLedger {
             supplier_id: supplier_id.into(),
             policy,
+            sources: BTreeSet::new(),
             seen: HashSet::new(),
             first_day: None,
-            lines: BTreeMap::new(),
+            lines: HashMap::new(),
             inspections: BTreeMap::new(),
-            cases: BTreeMap::new(),
-            contributions: BTreeMap::new(),
+            cases: HashMap::new(),
+            contributions: HashMap::new(),
             buckets: BTreeMap::new(),
             totals: BTreeMap::new(),
         }
@@ -152,56 +189,86 @@ impl SupplierLedger {
         let Some(env) = record.envelope() else {
             return BTreeSet::new();
         };
-        if env.supplier_id != self.supplier_id
-            || !self.seen.insert((env.source.to_owned(), env.event_id))
-        {
+        if env.supplier_id != self.supplier_id {
             return BTreeSet::new();
         }
-        let key = EventKey::of(env.occurred_at, env.event_id, env.source);
+        let source = match self.sources.get(env.source) {
+            Some(s) => s.clone(),
+            None => {
+                let s: Arc<str> = env.source.into();
+                self.sources.insert(s.clone());
+                s
+            }
+        };
+        if !self.seen.insert((source.clone(), env.event_id)) {
+            return BTreeSet::new();
+        }
+        let key = EventKey::of(env.occurred_at, env.event_id, source);
         if let Some(day) = env.occurred_at.date() {
             self.first_day = Some(self.first_day.map_or(day, |d| d.min(day)));
         }
         let entity = match record {
             Record::PurchaseOrderLinePlaced(r) => {
-                self.line(&r.po_number, r.line_number)
-                    .placed
-                    .insert(key, r.clone());
+                let p = Placed {
+                    quantity: r.quantity,
+                    unit_price: r.unit_price,
+                    reference_unit_price: r.reference_unit_price,
+                    requested_date: r.requested_date,
+                    promised_date: r.promised_date,
+                };
+                self.line(&r.po_number, r.line_number).placed.insert(key, p);
                 Entity::Line(r.po_number.clone(), r.line_number)
             }
             Record::PurchaseOrderLineConfirmed(r) => {
                 self.line(&r.po_number, r.line_number)
                     .confirmed
-                    .insert(key, r.clone());
+                    .insert(key, r.promised_date);
                 Entity::Line(r.po_number.clone(), r.line_number)
             }
             Record::PurchaseOrderLineChanged(r) => {
+                let c = Changed {
+                    requested_date: r.requested_date,
+                    quantity: r.quantity,
+                };
                 self.line(&r.po_number, r.line_number)
                     .changed
-                    .insert(key, r.clone());
+                    .insert(key, c);
                 Entity::Line(r.po_number.clone(), r.line_number)
             }
             Record::PurchaseOrderLineCancelled(r) => {
                 self.line(&r.po_number, r.line_number)
                     .cancelled
-                    .insert(key, r.clone());
+                    .insert(key, r.cancelled_by);
                 Entity::Line(r.po_number.clone(), r.line_number)
             }
             Record::GoodsReceived(r) => {
                 self.line(&r.po_number, r.line_number)
                     .received
-                    .insert(key, r.clone());
+                    .insert(key, r.quantity);
                 Entity::Line(r.po_number.clone(), r.line_number)
             }
             Record::InspectionCompleted(r) => {
-                self.inspections.insert(key.clone(), r.clone());
+                let i = Inspection {
+                    occurred_at: r.occurred_at,
+                    inspected: r.inspected_quantity,
+                    defective: r.defective_quantity,
+                    critical: r.critical_defects,
+                    disposition: r.disposition,
+                };
+                self.inspections.insert(key.clone(), i);
                 Entity::Inspection(key)
             }
             Record::AfterSalesCaseOpened(r) => {
+                let o = Opened {
+                    kind: r.kind,
+                    quantity: r.quantity,
+                    attributable: r.supplier_attributable,
+                };
                 self.cases
                     .entry(r.case_id.clone())
                     .or_default()
                     .opened
-                    .insert(key, r.clone());
+                    .insert(key, o);
                 Entity::Case(r.case_id.clone())
             }
             Record::AfterSalesCaseResolved(r) => {
@@ -209,7 +276,7 @@ impl SupplierLedger {
                     .entry(r.case_id.clone())
                     .or_default()
                     .resolved
-                    .insert(key, r.clone());
+                    .insert(key, r.supplier_attributable);
                 Entity::Case(r.case_id.clone())
             }
             _ => return BTreeSet::new(),
@@ -308,7 +375,7 @@ fn push(c: &mut Contributions, indicator: Indicator, day: Date, num: f64, den: f
 }
 
 /// The due date ("statistics date") of a line whose counted placement is `placed`.
-fn due_date(line: &LineEvents, placed_key: &EventKey, placed: &PurchaseOrderLinePlaced) -> Date {
+fn due_date(line: &LineEvents, placed_key: &EventKey, placed: &Placed) -> Date {
     let last_requested_change = line
         .changed
         .iter()
@@ -318,11 +385,8 @@ fn due_date(line: &LineEvents, placed_key: &EventKey, placed: &PurchaseOrderLine
     let requested = last_requested_change
         .and_then(|(_, c)| c.requested_date)
         .unwrap_or(placed.requested_date);
-    let mut promises: Vec<(&EventKey, Date)> = line
-        .confirmed
-        .iter()
-        .map(|(k, c)| (k, c.promised_date))
-        .collect();
+    let mut promises: Vec<(&EventKey, Date)> =
+        line.confirmed.iter().map(|(k, d)| (k, *d)).collect();
     if let Some(p) = placed.promised_date {
         promises.push((placed_key, p));
     }
@@ -336,15 +400,8 @@ fn due_date(line: &LineEvents, placed_key: &EventKey, placed: &PurchaseOrderLine
 fn line_contributions(line: &LineEvents, policy: &Policy) -> Contributions {
     let mut c = Contributions::new();
     // Receipts count in the return-rate denominator whether or not the line exists.
-    for (k, r) in &line.received {
-        push(
-            &mut c,
-            Indicator::ReturnRatePpm,
-            date_of(k.at),
-            0.0,
-            r.quantity,
-            1,
-        );
+    for (k, q) in &line.received {
+        push(&mut c, Indicator::ReturnRatePpm, date_of(k.at), 0.0, *q, 1);
     }
     let Some((placed_key, placed)) = line.placed.iter().next() else {
         return c;
@@ -361,9 +418,9 @@ fn line_contributions(line: &LineEvents, policy: &Policy) -> Contributions {
     let cancellation = line.cancelled.iter().next();
     if cancellation.is_none() {
         let mut received = 0.0;
-        for (k, r) in &line.received {
+        for (k, q) in &line.received {
             if date_of(k.at) <= deadline {
-                received += r.quantity;
+                received += *q;
             }
         }
         let on_time = received >= ordered * (1.0 - policy.in_full_tolerance);
@@ -375,17 +432,10 @@ fn line_contributions(line: &LineEvents, policy: &Policy) -> Contributions {
             1.0,
             1,
         );
-        for (k, r) in &line.received {
+        for (k, q) in &line.received {
             let day = date_of(k.at);
             let late = f64::from((day.0 - deadline.0).max(0));
-            push(
-                &mut c,
-                Indicator::AvgDaysLate,
-                day,
-                late * r.quantity,
-                r.quantity,
-                1,
-            );
+            push(&mut c, Indicator::AvgDaysLate, day, late * *q, *q, 1);
         }
     }
     if let Some(reference) = placed.reference_unit_price {
@@ -418,9 +468,7 @@ fn line_contributions(line: &LineEvents, policy: &Policy) -> Contributions {
         1.0,
         1,
     );
-    if let Some((k, cancel)) = cancellation
-        && cancel.cancelled_by == CancelledBy::Supplier
-    {
+    if let Some((k, CancelledBy::Supplier)) = cancellation {
         push(
             &mut c,
             Indicator::SupplierCancellationRate,
@@ -433,15 +481,15 @@ fn line_contributions(line: &LineEvents, policy: &Policy) -> Contributions {
     c
 }
 
-fn inspection_contributions(r: &InspectionCompleted) -> Contributions {
+fn inspection_contributions(r: &Inspection) -> Contributions {
     let mut c = Contributions::new();
     let day = date_of(r.occurred_at);
     push(
         &mut c,
         Indicator::DefectPpm,
         day,
-        r.defective_quantity,
-        r.inspected_quantity,
+        r.defective,
+        r.inspected,
         1,
     );
     let accepted = match r.disposition {
@@ -454,7 +502,7 @@ fn inspection_contributions(r: &InspectionCompleted) -> Contributions {
         &mut c,
         Indicator::CriticalDefects,
         day,
-        f64::from(r.critical_defects),
+        f64::from(r.critical),
         1.0,
         1,
     );
@@ -468,9 +516,7 @@ fn case_contributions(case: &CaseEvents) -> Contributions {
         return c;
     };
     let resolution = case.resolved.iter().next();
-    let attributable = resolution.map_or(opened.supplier_attributable, |(_, r)| {
-        r.supplier_attributable
-    });
+    let attributable = resolution.map_or(opened.attributable, |(_, a)| *a);
     if attributable && matches!(opened.kind, CaseKind::Return | CaseKind::WarrantyClaim) {
         push(
             &mut c,
@@ -481,9 +527,7 @@ fn case_contributions(case: &CaseEvents) -> Contributions {
             0,
         );
     }
-    if let Some((k, r)) = resolution
-        && r.supplier_attributable
-    {
+    if let Some((k, true)) = resolution {
         let days = (k.at.0 - opened_key.at.0) as f64 / 86_400_000.0;
         push(
             &mut c,
