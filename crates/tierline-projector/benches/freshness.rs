@@ -47,7 +47,13 @@ async fn append(store: &PgStore, r: &Record) {
     let codec = Codec::default();
     let b = codec.to_bytes(r, Framing::Confluent).unwrap();
     let e = NewEvent::from_decoded(codec.decode(&b).unwrap(), b).unwrap();
-    store.append(&AppendBatch { events: vec![e], ..Default::default() }).await.unwrap();
+    store
+        .append(&AppendBatch {
+            events: vec![e],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -56,24 +62,42 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let n: usize = std::env::var("BENCH_ALERTS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let n: usize = std::env::var("BENCH_ALERTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic(ALERTS, 1, 1).unwrap();
     cluster.create_topic("floor", 1, 1).unwrap();
     let brokers = cluster.bootstrap_servers();
     let db = tierline_store::testing::pg().await.unwrap();
-    let consumer: BaseConsumer =
-        ClientConfig::new().set("bootstrap.servers", &brokers).set("group.id", "fresh").set("fetch.wait.max.ms", "5").create().unwrap();
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .set("group.id", "fresh")
+        .set("fetch.wait.max.ms", "5")
+        .create()
+        .unwrap();
 
     // Floor: produce one message and consume it, n times.
-    let producer: FutureProducer = ClientConfig::new().set("bootstrap.servers", &brokers).set("linger.ms", "0").create().unwrap();
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .set("linger.ms", "0")
+        .create()
+        .unwrap();
     let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset("floor", 0, Offset::Beginning).unwrap();
+    tpl.add_partition_offset("floor", 0, Offset::Beginning)
+        .unwrap();
     consumer.assign(&tpl).unwrap();
     let mut floor = Vec::new();
     for i in 0..n {
         let t0 = Instant::now();
-        producer.send(FutureRecord::to("floor").key("k").payload(&i.to_string()), Duration::from_secs(5)).await.unwrap();
+        producer
+            .send(
+                FutureRecord::to("floor").key("k").payload(&i.to_string()),
+                Duration::from_secs(5),
+            )
+            .await
+            .unwrap();
         loop {
             if let Some(Ok(_)) = consumer.poll(Duration::from_millis(1)) {
                 break;
@@ -84,8 +108,23 @@ async fn main() {
 
     // Projector and relay, as the services run them.
     let stop = Arc::new(AtomicBool::new(false));
-    let mut projector = Projector::open(db.store.clone(), Codec::default(), Arc::new(Policy::default()), "fresh").await.unwrap();
-    let relay = Relay::new(db.store.pool().clone(), ClientConfig::new().set("bootstrap.servers", &brokers).set("linger.ms", "0").clone(), ALERTS).unwrap();
+    let mut projector = Projector::open(
+        db.store.clone(),
+        Codec::default(),
+        Arc::new(Policy::default()),
+        "fresh",
+    )
+    .await
+    .unwrap();
+    let relay = Relay::new(
+        db.store.pool().clone(),
+        ClientConfig::new()
+            .set("bootstrap.servers", &brokers)
+            .set("linger.ms", "0")
+            .clone(),
+        ALERTS,
+    )
+    .unwrap();
     let s1 = stop.clone();
     let projecting = tokio::spawn(async move {
         while !s1.load(Ordering::Relaxed) {
@@ -103,7 +142,8 @@ async fn main() {
         }
     });
     let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(ALERTS, 0, Offset::Beginning).unwrap();
+    tpl.add_partition_offset(ALERTS, 0, Offset::Beginning)
+        .unwrap();
     consumer.assign(&tpl).unwrap();
     let codec = Codec::default();
     let mut latencies = Vec::new();
@@ -114,13 +154,12 @@ async fn main() {
         // Wait for this supplier's first alert.
         let deadline = Instant::now() + Duration::from_secs(10);
         'wait: while Instant::now() < deadline {
-            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(1)) {
-                if let Ok(d) = codec.decode(m.payload().unwrap_or_default()) {
-                    if d.record.supplier_id() == supplier {
-                        latencies.push(t0.elapsed().as_secs_f64() * 1000.0);
-                        break 'wait;
-                    }
-                }
+            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(1))
+                && let Ok(d) = codec.decode(m.payload().unwrap_or_default())
+                && d.record.supplier_id() == supplier
+            {
+                latencies.push(t0.elapsed().as_secs_f64() * 1000.0);
+                break 'wait;
             }
         }
     }
@@ -130,8 +169,14 @@ async fn main() {
     floor.sort_by(f64::total_cmp);
     latencies.sort_by(f64::total_cmp);
     assert_eq!(latencies.len(), n, "every crossing was announced");
-    println!("freshness: {n} threshold crossings, each from store append to alert consumed (projector and relay poll every 10 ms)");
-    println!("  produce -> consume on the same broker (floor): p50 {:>7.1} ms  p99 {:>7.1} ms", percentile(&floor, 0.5), percentile(&floor, 0.99));
+    println!(
+        "freshness: {n} threshold crossings, each from store append to alert consumed (projector and relay poll every 10 ms)"
+    );
+    println!(
+        "  produce -> consume on the same broker (floor): p50 {:>7.1} ms  p99 {:>7.1} ms",
+        percentile(&floor, 0.5),
+        percentile(&floor, 0.99)
+    );
     println!(
         "  event appended -> alert consumed:              p50 {:>7.1} ms  p99 {:>7.1} ms   (target p99 <= 1000 ms; p99 is {:.1}x the floor)",
         percentile(&latencies, 0.5),

@@ -134,13 +134,13 @@ pub struct SupplierLedger {
     sources: BTreeSet<Arc<str>>,
     seen: HashSet<(Arc<str>, Uuid)>,
     first_day: Option<Date>,
-    lines: HashMap<(String, i32), LineEvents>,
+    lines: HashMap<String, BTreeMap<i32, LineEvents>>,
     inspections: BTreeMap<EventKey, Inspection>,
     cases: HashMap<String, CaseEvents>,
     /// What each entity contributes now.
-    contributions: HashMap<Entity, Contributions>,
-    /// Per (indicator, day): the contributing entities.
-    buckets: BTreeMap<(Indicator, Date), BTreeSet<Entity>>,
+    contributions: HashMap<Arc<Entity>, Contributions>,
+    /// Per (indicator, day): each contributing entity's part, in entity order.
+    buckets: BTreeMap<(Indicator, Date), BTreeMap<Arc<Entity>, Agg>>,
     /// Per (indicator, day): the sum over its entities, in entity order.
     totals: BTreeMap<(Indicator, Date), Agg>,
 }
@@ -285,7 +285,13 @@ impl SupplierLedger {
     }
 
     fn line(&mut self, po: &str, line: i32) -> &mut LineEvents {
-        self.lines.entry((po.to_owned(), line)).or_default()
+        if !self.lines.contains_key(po) {
+            self.lines.insert(po.to_owned(), BTreeMap::new());
+        }
+        self.lines
+            .get_mut(po)
+            .map(|m| m.entry(line).or_default())
+            .unwrap_or_else(|| unreachable!("inserted above"))
     }
 
     /// Swaps an entity's contributions for freshly computed ones.
@@ -293,25 +299,27 @@ impl SupplierLedger {
         let new = match &entity {
             Entity::Line(po, n) => self
                 .lines
-                .get(&(po.clone(), *n))
+                .get(po.as_str())
+                .and_then(|m| m.get(n))
                 .map(|l| line_contributions(l, &self.policy)),
             Entity::Inspection(k) => self.inspections.get(k).map(inspection_contributions),
             Entity::Case(id) => self.cases.get(id).map(case_contributions),
         }
         .unwrap_or_default();
         let old = self.contributions.remove(&entity).unwrap_or_default();
+        let entity = Arc::new(entity);
         let mut touched: BTreeSet<(Indicator, Date)> = BTreeSet::new();
         for slot in old.keys() {
-            if let Some(set) = self.buckets.get_mut(slot) {
-                set.remove(&entity);
+            if let Some(parts) = self.buckets.get_mut(slot) {
+                parts.remove(&*entity);
             }
             touched.insert(*slot);
         }
-        for slot in new.keys() {
+        for (slot, part) in &new {
             self.buckets
                 .entry(*slot)
                 .or_default()
-                .insert(entity.clone());
+                .insert(entity.clone(), *part);
             touched.insert(*slot);
         }
         self.contributions.insert(entity, new);
@@ -322,21 +330,18 @@ impl SupplierLedger {
     }
 
     fn retotal(&mut self, slot: (Indicator, Date)) {
-        let mut total = Agg::default();
-        let mut any = false;
-        if let Some(set) = self.buckets.get(&slot) {
-            for e in set {
-                if let Some(a) = self.contributions.get(e).and_then(|c| c.get(&slot)) {
-                    total.add(a);
-                    any = true;
+        match self.buckets.get(&slot) {
+            Some(parts) if !parts.is_empty() => {
+                let mut total = Agg::default();
+                for part in parts.values() {
+                    total.add(part);
                 }
+                self.totals.insert(slot, total);
             }
-        }
-        if any {
-            self.totals.insert(slot, total);
-        } else {
-            self.totals.remove(&slot);
-            self.buckets.remove(&slot);
+            _ => {
+                self.totals.remove(&slot);
+                self.buckets.remove(&slot);
+            }
         }
     }
 
