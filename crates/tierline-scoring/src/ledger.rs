@@ -186,11 +186,28 @@ impl SupplierLedger {
     /// Applies one stored event. Returns the days whose buckets changed (empty for a
     /// duplicate, another supplier's event, or a record that is not inbound).
     pub fn apply(&mut self, record: &Record) -> BTreeSet<Date> {
+        match self.insert(record) {
+            Some(entity) => self.recompute_all(BTreeSet::from([entity])),
+            None => BTreeSet::new(),
+        }
+    }
+
+    /// Applies many events at once: each entity they touch is recomputed once and each
+    /// bucket totalled once (the result is the same as applying them one by one).
+    pub fn apply_all<'a>(
+        &mut self,
+        records: impl IntoIterator<Item = &'a Record>,
+    ) -> BTreeSet<Date> {
+        let dirty: BTreeSet<Entity> = records.into_iter().filter_map(|r| self.insert(r)).collect();
+        self.recompute_all(dirty)
+    }
+
+    fn insert(&mut self, record: &Record) -> Option<Entity> {
         let Some(env) = record.envelope() else {
-            return BTreeSet::new();
+            return None;
         };
         if env.supplier_id != self.supplier_id {
-            return BTreeSet::new();
+            return None;
         }
         let source = match self.sources.get(env.source) {
             Some(s) => s.clone(),
@@ -201,7 +218,7 @@ impl SupplierLedger {
             }
         };
         if !self.seen.insert((source.clone(), env.event_id)) {
-            return BTreeSet::new();
+            return None;
         }
         let key = EventKey::of(env.occurred_at, env.event_id, source);
         if let Some(day) = env.occurred_at.date() {
@@ -279,9 +296,9 @@ impl SupplierLedger {
                     .insert(key, r.supplier_attributable);
                 Entity::Case(r.case_id.clone())
             }
-            _ => return BTreeSet::new(),
+            _ => return None,
         };
-        self.recompute(entity)
+        Some(entity)
     }
 
     fn line(&mut self, po: &str, line: i32) -> &mut LineEvents {
@@ -294,8 +311,20 @@ impl SupplierLedger {
             .unwrap_or_else(|| unreachable!("inserted above"))
     }
 
+    /// Recomputes entities, then totals every bucket they touched once.
+    fn recompute_all(&mut self, entities: BTreeSet<Entity>) -> BTreeSet<Date> {
+        let mut touched: BTreeSet<(Indicator, Date)> = BTreeSet::new();
+        for entity in entities {
+            self.recompute(entity, &mut touched);
+        }
+        for slot in &touched {
+            self.retotal(*slot);
+        }
+        touched.into_iter().map(|(_, d)| d).collect()
+    }
+
     /// Swaps an entity's contributions for freshly computed ones.
-    fn recompute(&mut self, entity: Entity) -> BTreeSet<Date> {
+    fn recompute(&mut self, entity: Entity, touched: &mut BTreeSet<(Indicator, Date)>) {
         let new = match &entity {
             Entity::Line(po, n) => self
                 .lines
@@ -308,7 +337,6 @@ impl SupplierLedger {
         .unwrap_or_default();
         let old = self.contributions.remove(&entity).unwrap_or_default();
         let entity = Arc::new(entity);
-        let mut touched: BTreeSet<(Indicator, Date)> = BTreeSet::new();
         for slot in old.keys() {
             if let Some(parts) = self.buckets.get_mut(slot) {
                 parts.remove(&*entity);
@@ -323,10 +351,6 @@ impl SupplierLedger {
             touched.insert(*slot);
         }
         self.contributions.insert(entity, new);
-        for slot in &touched {
-            self.retotal(*slot);
-        }
-        touched.into_iter().map(|(_, d)| d).collect()
     }
 
     fn retotal(&mut self, slot: (Indicator, Date)) {

@@ -280,6 +280,19 @@ proptest! {
     }
 
     #[test]
+    fn applying_in_one_batch_equals_applying_one_by_one((original, shuffled) in stream(), split in 0usize..60) {
+        let one_by_one = build(&original);
+        let mut batched = ledger();
+        let split = split.min(shuffled.len());
+        batched.apply_all(&shuffled[..split]);
+        batched.apply_all(&shuffled[split..]);
+        prop_assert_eq!(one_by_one.daily_totals().collect::<Vec<_>>(), batched.daily_totals().collect::<Vec<_>>());
+        let as_of = d(AS_OF);
+        prop_assert_eq!(one_by_one.tier_history(as_of), batched.tier_history(as_of));
+        prop_assert_eq!(one_by_one.alert_episodes(as_of), batched.alert_episodes(as_of));
+    }
+
+    #[test]
     fn window_sums_equal_a_naive_recomputation_from_raw_events((original, _) in stream(), end in 0i32..90, w in prop_oneof![Just(30u32), Just(90), Just(365)]) {
         let l = build(&original);
         let as_of = Date(20_454 + end);
