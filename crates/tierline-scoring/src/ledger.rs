@@ -203,9 +203,7 @@ impl SupplierLedger {
     }
 
     fn insert(&mut self, record: &Record) -> Option<Entity> {
-        let Some(env) = record.envelope() else {
-            return None;
-        };
+        let env = record.envelope()?;
         if env.supplier_id != self.supplier_id {
             return None;
         }
