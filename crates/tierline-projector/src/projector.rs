@@ -291,6 +291,7 @@ impl Projector {
         batch: usize,
     ) -> Result<usize, ProjectorError> {
         self.reset().await?;
+        let started = std::time::Instant::now();
         let mut touched: BTreeMap<String, BTreeSet<Date>> = BTreeMap::new();
         let mut n = 0;
         loop {
@@ -307,8 +308,15 @@ impl Projector {
                     .extend(days);
             }
         }
+        let replayed = started.elapsed();
         self.write_projections(touched, clock).await?;
-        info!(events = n, suppliers = self.ledgers.len(), "rebuilt");
+        info!(
+            events = n,
+            suppliers = self.ledgers.len(),
+            replay_s = replayed.as_secs_f64(),
+            projections_s = (started.elapsed() - replayed).as_secs_f64(),
+            "rebuilt"
+        );
         Ok(n)
     }
 

@@ -385,6 +385,26 @@ impl SupplierLedger {
         sum
     }
 
+    /// The day totals from `from` to `to` laid out densely, for the day-by-day walks.
+    pub(crate) fn dense(&self, from: Date, to: Date) -> Dense {
+        let len = usize::try_from(to.0 - from.0 + 1).unwrap_or(0);
+        let mut days = vec![[None; 10]; len];
+        if len == 0 {
+            return Dense { start: from, days };
+        }
+        for i in Indicator::ALL {
+            for ((_, d), a) in self.totals.range((i, from)..=(i, to)) {
+                if let Some(slot) = usize::try_from(d.0 - from.0)
+                    .ok()
+                    .and_then(|k| days.get_mut(k))
+                {
+                    slot[i.index()] = Some(*a);
+                }
+            }
+        }
+        Dense { start: from, days }
+    }
+
     /// Every (indicator, day) total, for persisting daily buckets.
     pub fn daily_totals(&self) -> impl Iterator<Item = (Indicator, Date, Agg)> + '_ {
         self.totals.iter().map(|((i, d), a)| (*i, *d, *a))
@@ -566,4 +586,28 @@ fn case_contributions(case: &CaseEvents) -> Contributions {
         );
     }
     c
+}
+
+/// Day totals in a flat array. Window sums add the days that have totals in
+/// ascending order, exactly as [`SupplierLedger::window`] does, so they agree bit for bit.
+pub(crate) struct Dense {
+    start: Date,
+    days: Vec<[Option<Agg>; 10]>,
+}
+
+impl Dense {
+    pub(crate) fn window(&self, indicator: Indicator, as_of: Date, days: u32) -> Agg {
+        let from = (as_of.0.saturating_sub(days as i32 - 1)).max(self.start.0);
+        let mut sum = Agg::default();
+        for d in from..=as_of.0 {
+            if let Some(Some(a)) = usize::try_from(d - self.start.0)
+                .ok()
+                .and_then(|k| self.days.get(k))
+                .map(|day| day[indicator.index()])
+            {
+                sum.add(&a);
+            }
+        }
+        sum
+    }
 }

@@ -116,10 +116,20 @@ pub fn combine(
 impl SupplierLedger {
     /// The scorecard over `window` days as of `as_of`.
     pub fn scorecard(&self, as_of: Date, window: u32) -> Scorecard {
+        self.scorecard_from(as_of, window, |i| self.window(i, as_of, window))
+    }
+
+    /// A scorecard from window sums given by `sum`.
+    pub(crate) fn scorecard_from(
+        &self,
+        as_of: Date,
+        window: u32,
+        sum: impl Fn(Indicator) -> Agg,
+    ) -> Scorecard {
         let policy = self.policy();
         let indicators: BTreeMap<Indicator, IndicatorValue> = Indicator::ALL
             .into_iter()
-            .map(|i| (i, indicator_value(policy, i, self.window(i, as_of, window))))
+            .map(|i| (i, indicator_value(policy, i, sum(i))))
             .collect();
         let (dimensions, composite, coverage) = combine(policy, &indicators);
         Scorecard {

@@ -5,7 +5,7 @@ use tierline_events::Date;
 use uuid::Uuid;
 
 use crate::indicator::Indicator;
-use crate::ledger::SupplierLedger;
+use crate::ledger::{Dense, SupplierLedger};
 use crate::policy::{AlertRule, Direction};
 use crate::score::indicator_value;
 use crate::tier::Tier;
@@ -94,10 +94,14 @@ impl SupplierLedger {
         let Some(first) = self.first_day() else {
             return Vec::new();
         };
+        let w = self.policy().tier_window_days;
+        let dense = self.dense(Date(first.0 - w as i32 + 1), until);
         let mut out = Vec::new();
         let mut previous = None;
         for date in days(first, until) {
-            let score = self.tier_composite(date);
+            let score = self
+                .scorecard_from(date, w, |i| dense.window(i, date, w))
+                .composite;
             let tier = Tier::next(self.policy(), previous, score);
             previous = Some(tier);
             out.push(TierDay { date, score, tier });
@@ -114,16 +118,33 @@ impl SupplierLedger {
 
     /// Every alert episode of every rule and level, from the first day to `until`.
     pub fn alert_episodes(&self, until: Date) -> Vec<Episode> {
+        let Some(first) = self.first_day() else {
+            return Vec::new();
+        };
+        let widest = self
+            .policy()
+            .alerts
+            .iter()
+            .map(|r| r.window_days)
+            .max()
+            .unwrap_or(1);
+        let dense = self.dense(Date(first.0 - widest as i32 + 1), until);
         let mut out = Vec::new();
         for rule in &self.policy().alerts {
             for level in [Level::Warning, Level::Critical] {
-                out.extend(self.rule_episodes(rule, level, until));
+                out.extend(self.rule_episodes(&dense, rule, level, until));
             }
         }
         out
     }
 
-    fn rule_episodes(&self, rule: &AlertRule, level: Level, until: Date) -> Vec<Episode> {
+    fn rule_episodes(
+        &self,
+        dense: &Dense,
+        rule: &AlertRule,
+        level: Level,
+        until: Date,
+    ) -> Vec<Episode> {
         let (Some(first), Some(indicator)) = (self.first_day(), Indicator::from_name(&rule.rule))
         else {
             return Vec::new();
@@ -142,7 +163,7 @@ impl SupplierLedger {
         let mut episodes = Vec::new();
         let mut open: Option<Episode> = None;
         for date in days(first, until) {
-            let agg = self.window(indicator, date, rule.window_days);
+            let agg = dense.window(indicator, date, rule.window_days);
             // An insufficient value changes nothing.
             let Some(v) = indicator_value(self.policy(), indicator, agg).value else {
                 continue;

@@ -380,6 +380,9 @@ fn tier_walk_starts_on_the_first_day() {
     let on_9th = h.iter().find(|t| t.date == d("2026-05-09")).unwrap();
     assert_eq!(on_9th.tier, Tier::raw(l.policy(), on_9th.score.unwrap()));
     assert_eq!(l.tier_on(d("2026-04-01")), Tier::Unrated);
+    // Walks that end before the first day are empty, not a panic.
+    assert!(l.tier_history(d("2026-04-01")).is_empty());
+    assert!(l.alert_episodes(d("2020-01-01")).is_empty());
 }
 
 #[test]

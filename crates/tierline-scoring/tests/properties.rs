@@ -315,6 +315,15 @@ proptest! {
         prop_assert_eq!(returns.samples as usize, receipts.len());
         let naive_received: f64 = receipts.iter().map(|g| g.quantity).sum();
         prop_assert!((returns.den - naive_received).abs() <= 1e-9 * naive_received.max(1.0));
+        // The walks' flat day arrays agree with the ledger's own window sums, bit for bit.
+        for t in l.tier_history(as_of) {
+            prop_assert_eq!(t.score, l.tier_composite(t.date));
+        }
+        for e in l.alert_episodes(as_of) {
+            let i = Indicator::from_name(&e.rule).unwrap();
+            let v = indicator_value(l.policy(), i, l.window(i, e.started_on, e.window_days)).value;
+            prop_assert_eq!(v, Some(e.value_at_start));
+        }
         // And the window is the sum of its days.
         for i in Indicator::ALL {
             let mut by_day = Agg::default();
