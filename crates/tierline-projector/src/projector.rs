@@ -233,7 +233,7 @@ impl Projector {
                 touched.entry(supplier.clone()).or_default();
             }
         }
-        self.write_projections(touched, clock).await?;
+        self.write_projections(touched, clock, false).await?;
         Ok(page.len())
     }
 
@@ -243,12 +243,27 @@ impl Projector {
         &mut self,
         touched: BTreeMap<String, BTreeSet<Date>>,
         clock: &dyn Clock,
+        bulk: bool,
     ) -> Result<(), ProjectorError> {
         let today = clock.today();
         let mut tx = self.pool.begin().await?;
+        let mut rows = bulk.then(BulkRows::default);
         for (supplier, days) in &touched {
-            self.project_supplier(&mut tx, supplier, days, clock)
+            self.project_supplier(&mut tx, supplier, days, clock, rows.as_mut())
                 .await?;
+        }
+        if let Some(rows) = rows {
+            for (table, text) in [
+                (
+                    "indicator_daily (supplier_id, indicator, day, numerator, denominator, samples)",
+                    rows.daily,
+                ),
+                ("tier_history (supplier_id, day, score, tier)", rows.tiers),
+            ] {
+                let mut copy = tx.copy_in_raw(&format!("COPY {table} FROM STDIN")).await?;
+                copy.send(text.into_bytes()).await?;
+                copy.finish().await?;
+            }
         }
         sqlx::query(
             "INSERT INTO projection_checkpoint (name, txid, position, projected_day, policy_version) VALUES ($1, $2, $3, $4, $5)
@@ -309,7 +324,7 @@ impl Projector {
             }
         }
         let replayed = started.elapsed();
-        self.write_projections(touched, clock).await?;
+        self.write_projections(touched, clock, true).await?;
         info!(
             events = n,
             suppliers = self.ledgers.len(),
@@ -347,6 +362,7 @@ impl Projector {
         supplier: &str,
         days: &BTreeSet<Date>,
         clock: &dyn Clock,
+        mut bulk: Option<&mut BulkRows>,
     ) -> Result<(), ProjectorError> {
         let Some(l) = self.ledgers.get(supplier) else {
             return Ok(());
@@ -371,6 +387,17 @@ impl Projector {
                     up_s.push(a.samples as i64);
                 }
             }
+        }
+        if let Some(b) = bulk.as_deref_mut() {
+            // A rebuild starts from empty tables: nothing to delete, everything to copy.
+            for k in 0..up_i.len() {
+                b.daily.push_str(&format!(
+                    "{supplier}\t{}\t{}\t{:?}\t{:?}\t{}\n",
+                    up_i[k], up_d[k], up_n[k], up_den[k], up_s[k]
+                ));
+            }
+            up_i.clear();
+            del_i.clear();
         }
         if !del_i.is_empty() {
             sqlx::query(
@@ -402,25 +429,38 @@ impl Projector {
         // Tier walk, then the scorecards that show its result.
         let history = l.tier_history(today);
         let tier = history.last().map_or(Tier::Unrated, |t| t.tier);
-        sqlx::query("DELETE FROM tier_history WHERE supplier_id = $1")
+        if let Some(b) = bulk {
+            for t in &history {
+                let score = t
+                    .score
+                    .map_or_else(|| "\\N".to_owned(), |v| format!("{v:?}"));
+                b.tiers.push_str(&format!(
+                    "{supplier}\t{}\t{score}\t{}\n",
+                    pg_date(t.date),
+                    t.tier.name()
+                ));
+            }
+        } else {
+            sqlx::query("DELETE FROM tier_history WHERE supplier_id = $1")
+                .bind(supplier)
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO tier_history (supplier_id, day, score, tier)
+             SELECT $1, * FROM UNNEST($2::date[], $3::float8[], $4::text[])",
+            )
             .bind(supplier)
+            .bind(history.iter().map(|t| pg_date(t.date)).collect::<Vec<_>>())
+            .bind(history.iter().map(|t| t.score).collect::<Vec<_>>())
+            .bind(
+                history
+                    .iter()
+                    .map(|t| t.tier.name().to_owned())
+                    .collect::<Vec<_>>(),
+            )
             .execute(&mut **tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO tier_history (supplier_id, day, score, tier)
-             SELECT $1, * FROM UNNEST($2::date[], $3::float8[], $4::text[])",
-        )
-        .bind(supplier)
-        .bind(history.iter().map(|t| pg_date(t.date)).collect::<Vec<_>>())
-        .bind(history.iter().map(|t| t.score).collect::<Vec<_>>())
-        .bind(
-            history
-                .iter()
-                .map(|t| t.tier.name().to_owned())
-                .collect::<Vec<_>>(),
-        )
-        .execute(&mut **tx)
-        .await?;
+        }
         for w in WINDOWS {
             let sc = l.scorecard(today, w);
             let indicators: serde_json::Map<String, serde_json::Value> = sc
@@ -481,40 +521,53 @@ impl Projector {
                 .collect::<Result<_, sqlx::Error>>()?;
         let episodes = l.alert_episodes(today);
         let mut current = BTreeSet::new();
+        let mut rows = EpisodeRows::default();
+        let mut announce: Vec<(&Episode, bool)> = Vec::new();
         for e in &episodes {
             current.insert(e.alert_id);
             let (raised, resolved) = existing.get(&e.alert_id).copied().unwrap_or((false, false));
             // Only episodes open today are announced; every announced one is resolved.
             let raise = e.ended_on.is_none() && !raised;
             let resolve = e.ended_on.is_some() && raised && !resolved;
+            rows.push(e, raise, resolve);
+            if raise || resolve {
+                announce.push((e, raise));
+            }
+        }
+        if !rows.id.is_empty() {
             sqlx::query(
                 "INSERT INTO alert_episodes (alert_id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start,
                                              ended_on, value_at_end, raised_at, resolved_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, CASE WHEN $11 THEN $13::timestamptz END, CASE WHEN $12 THEN $13::timestamptz END)
+                 SELECT id, $1, rule, level, threshold, window_days, started_on, value_at_start, ended_on, value_at_end,
+                        CASE WHEN raise THEN $13::timestamptz END, CASE WHEN resolve THEN $13::timestamptz END
+                 FROM UNNEST($2::uuid[], $3::text[], $4::text[], $5::float8[], $6::int4[], $7::date[], $8::float8[], $9::date[],
+                             $10::float8[], $11::bool[], $12::bool[])
+                      AS e (id, rule, level, threshold, window_days, started_on, value_at_start, ended_on, value_at_end, raise, resolve)
                  ON CONFLICT (alert_id) DO UPDATE SET ended_on = EXCLUDED.ended_on, value_at_end = EXCLUDED.value_at_end,
                      value_at_start = EXCLUDED.value_at_start, threshold = EXCLUDED.threshold,
                      raised_at = COALESCE(alert_episodes.raised_at, EXCLUDED.raised_at),
                      resolved_at = COALESCE(alert_episodes.resolved_at, EXCLUDED.resolved_at)",
             )
-            .bind(e.alert_id)
             .bind(supplier)
-            .bind(&e.rule)
-            .bind(e.level.name())
-            .bind(e.threshold)
-            .bind(e.window_days as i32)
-            .bind(pg_date(e.started_on))
-            .bind(e.value_at_start)
-            .bind(e.ended_on.map(pg_date))
-            .bind(e.value_at_end)
-            .bind(raise)
-            .bind(resolve)
+            .bind(&rows.id)
+            .bind(&rows.rule)
+            .bind(&rows.level)
+            .bind(&rows.threshold)
+            .bind(&rows.window_days)
+            .bind(&rows.started_on)
+            .bind(&rows.value_at_start)
+            .bind(&rows.ended_on)
+            .bind(&rows.value_at_end)
+            .bind(&rows.raise)
+            .bind(&rows.resolve)
             .bind(pg_ts(now))
             .execute(&mut **tx)
             .await?;
+        }
+        for (e, raise) in announce {
             if raise {
                 self.enqueue_raised(tx, supplier, e, today, now).await?;
-            }
-            if resolve {
+            } else {
                 let value = e.value_at_end.unwrap_or(e.value_at_start);
                 self.enqueue_resolved(
                     tx,
@@ -695,4 +748,43 @@ impl Projector {
             .await?;
         Ok(())
     }
+}
+
+/// Alert episode columns, for one bulk upsert.
+#[derive(Default)]
+struct EpisodeRows {
+    id: Vec<uuid::Uuid>,
+    rule: Vec<String>,
+    level: Vec<String>,
+    threshold: Vec<f64>,
+    window_days: Vec<i32>,
+    started_on: Vec<NaiveDate>,
+    value_at_start: Vec<f64>,
+    ended_on: Vec<Option<NaiveDate>>,
+    value_at_end: Vec<Option<f64>>,
+    raise: Vec<bool>,
+    resolve: Vec<bool>,
+}
+
+impl EpisodeRows {
+    fn push(&mut self, e: &Episode, raise: bool, resolve: bool) {
+        self.id.push(e.alert_id);
+        self.rule.push(e.rule.clone());
+        self.level.push(e.level.name().to_owned());
+        self.threshold.push(e.threshold);
+        self.window_days.push(e.window_days as i32);
+        self.started_on.push(pg_date(e.started_on));
+        self.value_at_start.push(e.value_at_start);
+        self.ended_on.push(e.ended_on.map(pg_date));
+        self.value_at_end.push(e.value_at_end);
+        self.raise.push(raise);
+        self.resolve.push(resolve);
+    }
+}
+
+/// Rows a rebuild copies in one go (PostgreSQL text COPY format).
+#[derive(Default)]
+struct BulkRows {
+    daily: String,
+    tiers: String,
 }

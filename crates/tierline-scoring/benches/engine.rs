@@ -45,10 +45,22 @@ fn main() {
         }
     }
     let rebuild = start.elapsed();
+    let walks_start = Instant::now();
+    for l in ledgers.values() {
+        black_box(l.tier_history(as_of));
+        black_box(l.alert_episodes(as_of));
+    }
+    let walks = walks_start.elapsed();
     println!(
         "  rebuild (apply all, then scorecards 30/90/365 per supplier): {:>10.0} events/s   (apply alone {:.0} events/s; target >= 1,000,000)",
         n as f64 / rebuild.as_secs_f64(),
         n as f64 / applied.as_secs_f64()
+    );
+
+    println!(
+        "  walks: tier history and alert episodes of every supplier, first day to {as_of}: {:.0} ms ({:.2} ms per supplier)",
+        walks.as_secs_f64() * 1000.0,
+        walks.as_secs_f64() * 1000.0 / suppliers as f64
     );
 
     // Live: with most of the history already in, each further event and the affected
