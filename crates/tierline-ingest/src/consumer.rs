@@ -35,6 +35,12 @@ pub const DLQ_REASON_CODE: &str = "tierline.dlq.reason.code";
 /// The full reason.
 pub const DLQ_REASON: &str = "tierline.dlq.reason";
 
+/// Locks a mutex even if a panic poisoned it: the data stays consistent (every
+/// update here is a single assignment or push), and dropping a message is worse.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Messages read but not yet durable.
 #[derive(Default)]
 struct Pending {
@@ -142,9 +148,7 @@ impl<S: EventStore + 'static> ConsumerContext for Context<S> {
                     error!(error = %e, "unassign failed");
                 }
                 self.health.assigned.store(0, Ordering::Relaxed);
-                if let Ok(mut expected) = self.expected.lock() {
-                    expected.clear();
-                }
+                lock(&self.expected).clear();
             }
             other => error!(error = ?other, "rebalance error"),
         }
@@ -172,10 +176,7 @@ impl<S: EventStore + 'static> Context<S> {
                 stored.insert(topic.clone(), offsets.into_iter().collect());
             }
         }
-        let mut expected = self
-            .expected
-            .lock()
-            .map_err(|_| tierline_store::StoreError::Corrupt("lock poisoned".into()))?;
+        let mut expected = lock(&self.expected);
         for (topic, partition) in elements {
             let start = stored.get(&topic).and_then(|m| m.get(&partition)).copied();
             let offset = start.map_or(Offset::Beginning, Offset::Offset);
@@ -219,9 +220,7 @@ impl<S: EventStore + 'static> Context<S> {
                 NewEvent::from_decoded(d, value.to_vec())
                     .map_err(|e| ("not-inbound".to_owned(), e.to_string()))
             });
-        let Ok(mut pending) = self.pending.lock() else {
-            return;
-        };
+        let mut pending = lock(&self.pending);
         match outcome {
             Ok(event) => pending
                 .events
@@ -252,9 +251,7 @@ impl<S: EventStore + 'static> Context<S> {
         partition: i32,
         offset: i64,
     ) {
-        let Ok(mut expected) = self.expected.lock() else {
-            return;
-        };
+        let mut expected = lock(&self.expected);
         let key = (topic.to_owned(), partition);
         if let Some(&next) = expected.get(&key)
             && offset > next
@@ -281,7 +278,8 @@ impl<S: EventStore + 'static> Context<S> {
                     .retention_lost_offsets
                     .get_or_create(&labels)
                     .inc_by(lost as u64);
-                if let Ok(mut gaps) = self.health.retention_gaps.lock() {
+                {
+                    let mut gaps = lock(&self.health.retention_gaps);
                     gaps.push(RetentionGap {
                         topic: topic.to_owned(),
                         partition,
@@ -296,32 +294,27 @@ impl<S: EventStore + 'static> Context<S> {
     }
 
     fn due(&self) -> bool {
-        let Ok(p) = self.pending.lock() else {
-            return false;
-        };
+        let p = lock(&self.pending);
         p.len() >= self.cfg.batch_size
             || p.first_at.is_some_and(|t| t.elapsed() >= self.cfg.linger())
     }
 
     fn abandon(&self) {
-        if let Ok(mut p) = self.pending.lock() {
-            if !p.is_empty() {
-                warn!(
-                    messages = p.len(),
-                    "abandoning the in-flight batch; its messages will be read again"
-                );
-            }
-            *p = Pending::default();
+        let mut p = lock(&self.pending);
+        if !p.is_empty() {
+            warn!(
+                messages = p.len(),
+                "abandoning the in-flight batch; its messages will be read again"
+            );
         }
+        *p = Pending::default();
     }
 
     /// Makes the pending batch durable: dead letters produced, then events, quarantine
     /// rows and offsets in one store transaction, then the Kafka commit. Returns false
     /// if it gave up (stop requested past the deadline).
     fn flush(&self, consumer: &BaseConsumer<Self>, persistence: Persistence) -> bool {
-        let Ok(mut p) = self.pending.lock() else {
-            return false;
-        };
+        let mut p = lock(&self.pending);
         if p.is_empty() {
             return true;
         }
