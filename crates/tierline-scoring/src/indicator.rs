@@ -81,18 +81,8 @@ impl Indicator {
         Indicator::CriticalDefects,
     ];
 
-    /// The nine that are scored.
-    pub const SCORED: [Indicator; 9] = [
-        Indicator::OtifRate,
-        Indicator::AvgDaysLate,
-        Indicator::DefectPpm,
-        Indicator::LotAcceptanceRate,
-        Indicator::ReturnRatePpm,
-        Indicator::CaseResolutionDays,
-        Indicator::PriceVariancePct,
-        Indicator::ConfirmationHours,
-        Indicator::SupplierCancellationRate,
-    ];
+    /// The nine that are scored: all but `critical_defects`, the last.
+    pub const SCORED: &'static [Indicator] = Indicator::ALL.split_at(9).0;
 
     /// Position in [`Indicator::ALL`].
     pub fn index(self) -> usize {

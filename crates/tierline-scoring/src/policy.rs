@@ -238,7 +238,7 @@ impl Policy {
                 None => return Err(invalid(format!("dimensions.{}", d.name()), "missing")),
             }
         }
-        for i in Indicator::SCORED {
+        for &i in Indicator::SCORED {
             let key = format!("indicators.{}", i.name());
             let Some(p) = self.indicators.get(&i) else {
                 return Err(invalid(key, "missing"));
