@@ -63,6 +63,9 @@ fn main() {
         walks.as_secs_f64() * 1000.0 / suppliers as f64
     );
 
+    if std::env::var("BENCH_LIVE").is_ok_and(|v| v == "0") {
+        return;
+    }
     // Live: with most of the history already in, each further event and the affected
     // supplier's scorecard as of that event's day.
     let warm = n - 2_000.min(n / 2);

@@ -6,7 +6,9 @@
 //! contributions for the new ones. A day's total is summed over its entities in key
 //! order, so the result never depends on the order events arrived in.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use tierline_events::{CancelledBy, CaseKind, Date, Disposition, Record, Timestamp};
@@ -152,12 +154,12 @@ impl SupplierLedger {
             supplier_id: supplier_id.into(),
             policy,
             sources: BTreeSet::new(),
-            seen: HashSet::new(),
+            seen: HashSet::default(),
             first_day: None,
-            lines: HashMap::new(),
+            lines: HashMap::default(),
             inspections: BTreeMap::new(),
-            cases: HashMap::new(),
-            contributions: HashMap::new(),
+            cases: HashMap::default(),
+            contributions: HashMap::default(),
             buckets: BTreeMap::new(),
             totals: BTreeMap::new(),
         }
