@@ -7,8 +7,10 @@
 //! The scoring itself is `tierline-scoring` (pure); this crate is the shell around it:
 //! the clock, SQL and Kafka live here.
 
+pub mod metrics;
 mod projector;
 mod relay;
 
-pub use projector::{Clock, FixedClock, Projector, ProjectorError, SystemClock};
+pub use metrics::Metrics;
+pub use projector::{Clock, FixedClock, Projector, ProjectorError, SystemClock, migrate};
 pub use relay::{Relay, RelayError};

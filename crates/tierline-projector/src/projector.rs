@@ -58,6 +58,16 @@ fn is_io(e: &sqlx::Error) -> bool {
     )
 }
 
+/// Creates or upgrades the projection tables and the outbox (the projector and the
+/// relay both call it, so either may start first).
+pub async fn migrate(pool: &PgPool) -> Result<(), ProjectorError> {
+    // The store's own migrations share the bookkeeping table: ignore them.
+    let mut migrator = sqlx::migrate!("./migrations");
+    migrator.set_ignore_missing(true);
+    migrator.run(pool).await?;
+    Ok(())
+}
+
 /// "Now", for the imperative shell; scoring itself never reads a clock.
 pub trait Clock: Send + Sync {
     /// The current instant.
@@ -108,6 +118,7 @@ pub struct Projector {
     projected_day: Option<Date>,
     /// `ce_source` of published messages.
     source: String,
+    metrics: Arc<crate::Metrics>,
 }
 
 impl std::fmt::Debug for Projector {
@@ -130,10 +141,7 @@ impl Projector {
         name: &str,
     ) -> Result<Projector, ProjectorError> {
         let pool = store.pool().clone();
-        // The store's own migrations share the table: ignore them.
-        let mut migrator = sqlx::migrate!("./migrations");
-        migrator.set_ignore_missing(true);
-        migrator.run(&pool).await?;
+        migrate(&pool).await?;
         let mut p = Projector {
             store,
             pool,
@@ -144,6 +152,7 @@ impl Projector {
             cursor: Cursor::START,
             projected_day: None,
             source: "tierline".into(),
+            metrics: Arc::default(),
         };
         let row = sqlx::query("SELECT txid, position, projected_day, policy_version FROM projection_checkpoint WHERE name = $1")
             .bind(&p.name)
@@ -200,6 +209,11 @@ impl Projector {
         Ok(ledger.apply(&record))
     }
 
+    /// Its metrics.
+    pub fn metrics(&self) -> Arc<crate::Metrics> {
+        self.metrics.clone()
+    }
+
     /// Where the projections are.
     pub fn cursor(&self) -> Cursor {
         self.cursor
@@ -234,6 +248,14 @@ impl Projector {
             }
         }
         self.write_projections(touched, clock, false).await?;
+        self.metrics.events_projected.inc_by(page.len() as u64);
+        self.metrics.suppliers.set(self.ledgers.len() as i64);
+        let head: Option<i64> = sqlx::query_scalar("SELECT max(position) FROM events")
+            .fetch_one(&self.pool)
+            .await?;
+        self.metrics
+            .projection_lag_events
+            .set(head.map_or(0, |h| (h - self.cursor.position).max(0)));
         Ok(page.len())
     }
 
@@ -738,6 +760,12 @@ impl Projector {
             "ce_subject": supplier,
             "ce_time": now.to_string(),
         });
+        self.metrics
+            .messages_enqueued
+            .get_or_create(&crate::metrics::RecordLabel {
+                record: record.kind().name().into(),
+            })
+            .inc();
         sqlx::query("INSERT INTO outbox (message_id, supplier_id, record_name, value, headers) VALUES ($1, $2, $3, $4, $5::jsonb)")
             .bind(id)
             .bind(supplier)

@@ -27,6 +27,7 @@ pub struct Relay {
     pool: PgPool,
     producer: FutureProducer,
     topic: String,
+    metrics: std::sync::Arc<crate::Metrics>,
 }
 
 impl std::fmt::Debug for Relay {
@@ -49,7 +50,13 @@ impl Relay {
             pool,
             producer: config.create()?,
             topic: topic.into(),
+            metrics: Default::default(),
         })
+    }
+
+    /// Its metrics.
+    pub fn metrics(&self) -> std::sync::Arc<crate::Metrics> {
+        self.metrics.clone()
     }
 
     /// Publishes up to `limit` unpublished rows in outbox order; returns how many.
@@ -62,6 +69,7 @@ impl Relay {
         .fetch_all(&self.pool)
         .await?;
         if rows.is_empty() {
+            self.metrics.outbox_pending.set(0);
             return Ok(0);
         }
         let mut ids = Vec::with_capacity(rows.len());
@@ -114,7 +122,13 @@ impl Relay {
                 .bind(&sent)
                 .execute(&self.pool)
                 .await?;
+            self.metrics.messages_published.inc_by(sent.len() as u64);
         }
+        let pending: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                .fetch_one(&self.pool)
+                .await?;
+        self.metrics.outbox_pending.set(pending);
         match failure {
             Some(e) => Err(e.into()),
             None => Ok(sent.len()),

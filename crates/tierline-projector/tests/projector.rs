@@ -159,6 +159,16 @@ async fn an_alert_crossing_reaches_the_topic_exactly_once_with_its_deterministic
 
     let messages = read_topic(&brokers);
     assert_eq!(messages.len(), 2, "exactly once");
+    let pm = projector.metrics().encode();
+    assert!(pm.contains("tierline_events_projected_total 11"), "{pm}");
+    assert!(
+        pm.contains("tierline_alerts_enqueued_total{record=\"SupplierAlertRaised\"} 2"),
+        "{pm}"
+    );
+    assert!(pm.contains("tierline_projection_lag_events 0"), "{pm}");
+    let rm = relay.metrics().encode();
+    assert!(rm.contains("tierline_alerts_published_total 2"), "{rm}");
+    assert!(rm.contains("tierline_outbox_pending 0"), "{rm}");
     let codec = Codec::default();
     let today = clock.0.date().unwrap();
     for (value, headers) in &messages {

@@ -2,6 +2,8 @@
 //! event contract tools; the ingest, projector, relay and API services join it as
 //! their crates land.
 
+mod ops;
+
 use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
 
@@ -77,6 +79,9 @@ enum Command {
         /// Events per projection transaction.
         #[arg(long, env = "TIERLINE_PROJECT_BATCH", default_value_t = 1000)]
         batch: usize,
+        /// Address of /livez, /readyz and /metrics.
+        #[arg(long, env = "TIERLINE_PROJECT_HTTP", default_value = "0.0.0.0:9102")]
+        http: std::net::SocketAddr,
     },
     /// Drop the projections and replay the whole event store into them.
     Rebuild {
@@ -102,6 +107,9 @@ enum Command {
             default_value = "srm.supplier-alerts.v1"
         )]
         topic: String,
+        /// Address of /livez, /readyz and /metrics.
+        #[arg(long, env = "TIERLINE_RELAY_HTTP", default_value = "0.0.0.0:9103")]
+        http: std::net::SocketAddr,
     },
     /// Create or upgrade the event store's tables and record the schema catalog in it.
     Migrate {
@@ -167,13 +175,14 @@ async fn main() -> Result<()> {
             framing,
         } => encode(&codec, &input, &out, framing),
         Command::Migrate { store } => migrate(codec, &store).await,
-        Command::Project { args, batch } => project(codec, args, batch).await,
+        Command::Project { args, batch, http } => project(codec, args, batch, http).await,
         Command::Rebuild { args } => rebuild(codec, args).await,
         Command::Relay {
             store,
             kafka,
             topic,
-        } => relay(codec, &store, &kafka, &topic).await,
+            http,
+        } => relay(codec, &store, &kafka, &topic, http).await,
         Command::Ingest { store, config } => ingest(codec, &store, *config).await,
         Command::Schemas => {
             for s in codec.catalog().schemas() {
@@ -323,8 +332,15 @@ async fn projector(codec: Codec, args: &ProjectArgs) -> Result<tierline_projecto
     Ok(tierline_projector::Projector::open(store, codec, policy, "main").await?)
 }
 
-async fn project(codec: Codec, args: ProjectArgs, batch: usize) -> Result<()> {
+async fn project(
+    codec: Codec,
+    args: ProjectArgs,
+    batch: usize,
+    http: std::net::SocketAddr,
+) -> Result<()> {
+    let store = postgres(codec.clone(), &args.store).await?;
     let mut p = projector(codec, &args).await?;
+    ops::serve(http, p.metrics(), store.pool().clone()).await?;
     let clock = clock(args.pin_date.as_deref())?;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
@@ -369,10 +385,15 @@ async fn relay(
     url: &str,
     kafka: &tierline_kafka::KafkaArgs,
     topic: &str,
+    http: std::net::SocketAddr,
 ) -> Result<()> {
     let store = postgres(codec, url).await?;
+    tierline_projector::migrate(store.pool())
+        .await
+        .context("creating the outbox")?;
     let relay =
         tierline_projector::Relay::new(store.pool().clone(), kafka.client_config()?, topic)?;
+    ops::serve(http, relay.metrics(), store.pool().clone()).await?;
     tracing::info!(topic, kafka = ?kafka, "relay publishing the outbox");
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
