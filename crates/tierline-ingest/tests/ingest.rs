@@ -20,7 +20,7 @@ async fn db() -> PgTest {
         .expect("PostgreSQL is needed (scripts/test starts it)")
 }
 
-async fn offsets_total(store: &PgStore, group: &str) -> i64 {
+async fn offsets_total<S: EventStore>(store: &S, group: &str) -> i64 {
     let mut total = 0;
     for t in INBOUND {
         total += store
@@ -35,7 +35,7 @@ async fn offsets_total(store: &PgStore, group: &str) -> i64 {
 }
 
 /// Every stored (source, event_id), read along the global cursor.
-async fn stored_keys(store: &PgStore) -> Vec<(String, uuid::Uuid)> {
+async fn stored_keys<S: EventStore>(store: &S) -> Vec<(String, uuid::Uuid)> {
     let mut out = Vec::new();
     let mut c = Cursor::START;
     loop {
@@ -54,15 +54,12 @@ fn keys(records: &[(Record, Msg)]) -> HashSet<(String, uuid::Uuid)> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_same_events_delivered_twice_are_stored_once() {
+async fn the_same_events_delivered_twice_are_stored_once<S: EventStore + 'static>(store: Arc<S>) {
     let k = kafka();
-    let db = db().await;
     let events = good(300, 1);
     let msgs: Vec<Msg> = events.iter().map(|(_, m)| m.clone()).collect();
     produce(&k, &msgs).await;
     produce(&k, &msgs).await; // a producer retrying after a timeout, say
-    let store = Arc::new(db.store.clone());
     let ingest = Ingest::start(config(&k, "g1"), Codec::default(), store.clone())
         .await
         .unwrap();
@@ -91,14 +88,14 @@ async fn the_same_events_delivered_twice_are_stored_once() {
     assert_eq!(metric(&text, "tierline_ingest_dead_letters_total"), 0.0);
     assert!(text.contains("tierline_ingest_batch_seconds_bucket"));
     ingest.stop().await.unwrap();
-    db.drop_db().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_consumers_with_a_rebalance_mid_stream_lose_and_double_nothing() {
+async fn two_consumers_with_a_rebalance_mid_stream_lose_and_double_nothing<
+    S: EventStore + 'static,
+>(
+    store: Arc<S>,
+) {
     let k = kafka();
-    let db = db().await;
-    let store = Arc::new(db.store.clone());
     let first = good(600, 2);
     let second = good(600, 3);
     let a = Ingest::start(config(&k, "g2"), Codec::default(), store.clone())
@@ -150,14 +147,14 @@ async fn two_consumers_with_a_rebalance_mid_stream_lose_and_double_nothing() {
     assert!(appended(&b) > 0.0, "the second consumer did no work");
     a.stop().await.unwrap();
     b.stop().await.unwrap();
-    db.drop_db().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn poison_messages_go_to_the_dead_letter_topic_and_good_ones_behind_them_are_stored() {
+async fn poison_messages_go_to_the_dead_letter_topic_and_good_ones_behind_them_are_stored<
+    S: EventStore + 'static,
+>(
+    store: Arc<S>,
+) {
     let k = kafka();
-    let db = db().await;
-    let store = Arc::new(db.store.clone());
     let codec = Codec::default().with_max_message_bytes(4096);
     let events = good(120, 4);
     let topic = INBOUND[1];
@@ -346,7 +343,6 @@ async fn poison_messages_go_to_the_dead_letter_topic_and_good_ones_behind_them_a
         (poison.len() + 1) as f64
     );
     ingest.stop().await.unwrap();
-    db.drop_db().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -430,12 +426,13 @@ async fn a_database_outage_is_waited_out_without_dead_letters_or_loss() {
     db.drop_db().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_retention_gap_is_reported_then_consumption_continues_from_the_log_start() {
+async fn a_retention_gap_is_reported_then_consumption_continues_from_the_log_start<
+    S: EventStore + 'static,
+>(
+    store: Arc<S>,
+) {
     use rdkafka::consumer::{BaseConsumer, Consumer};
     let k = kafka();
-    let db = db().await;
-    let store = Arc::new(db.store.clone());
     // Ingest had consumed nothing of partition 0 yet (its stored offset is 0)...
     let offsets = vec![tierline_store::OffsetUpdate {
         group: "g5".into(),
@@ -516,5 +513,37 @@ async fn a_retention_gap_is_reported_then_consumption_continues_from_the_log_sta
     assert_eq!(detail["retention_gaps"][0]["topic"], INBOUND[1]);
     assert_eq!(detail["retention_gaps"][0]["from_offset"], 0);
     ingest.stop().await.unwrap();
-    db.drop_db().await.unwrap();
 }
+
+/// Each scenario above runs against both store backends.
+macro_rules! on_both_stores {
+    ($($name:ident),+ $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let db = super::db().await;
+                    super::$name(std::sync::Arc::new(db.store.clone())).await;
+                    db.drop_db().await.unwrap();
+                }
+            )+
+        }
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let db = tierline_store::testing::sqlite().await.unwrap();
+                    super::$name(std::sync::Arc::new(db.store.clone())).await;
+                    db.cleanup().await;
+                }
+            )+
+        }
+    };
+}
+
+on_both_stores!(
+    the_same_events_delivered_twice_are_stored_once,
+    two_consumers_with_a_rebalance_mid_stream_lose_and_double_nothing,
+    poison_messages_go_to_the_dead_letter_topic_and_good_ones_behind_them_are_stored,
+    a_retention_gap_is_reported_then_consumption_continues_from_the_log_start,
+);

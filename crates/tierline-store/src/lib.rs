@@ -211,6 +211,50 @@ impl EventStore for Store {
     }
 }
 
+/// A shared store is a store.
+impl<S: EventStore> EventStore for std::sync::Arc<S> {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        (**self).migrate().await
+    }
+    async fn append(&self, batch: &AppendBatch) -> Result<AppendOutcome, StoreError> {
+        (**self).append(batch).await
+    }
+    async fn read_global(
+        &self,
+        after: Cursor,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        (**self).read_global(after, limit).await
+    }
+    async fn read_supplier(
+        &self,
+        supplier_id: &str,
+        after: Option<SupplierCursor>,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        (**self).read_supplier(supplier_id, after, limit).await
+    }
+    async fn consumer_offsets(
+        &self,
+        group: &str,
+        topic: &str,
+    ) -> Result<Vec<(i32, i64)>, StoreError> {
+        (**self).consumer_offsets(group, topic).await
+    }
+    async fn quarantined(&self, limit: usize) -> Result<Vec<QuarantineRow>, StoreError> {
+        (**self).quarantined(limit).await
+    }
+    async fn stored_schemas(&self) -> Result<Vec<StoredSchema>, StoreError> {
+        (**self).stored_schemas().await
+    }
+    async fn count(&self) -> Result<i64, StoreError> {
+        (**self).count().await
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        (**self).ping().await
+    }
+}
+
 /// For benchmarks: the binary COPY rows the PostgreSQL fast path sends.
 #[doc(hidden)]
 pub fn pg_copy_rows(events: &[NewEvent]) -> Vec<u8> {
