@@ -125,7 +125,8 @@ struct CaseEvents {
 }
 
 /// One contribution: (indicator, attribution date) -> numerator, denominator, samples.
-type Contributions = BTreeMap<(Indicator, Date), Agg>;
+/// (A handful per entity: a flat list beats a map.)
+type Contributions = Vec<((Indicator, Date), Agg)>;
 
 /// A supplier's scoring state: its events by entity and the daily buckets.
 #[derive(Debug, Clone)]
@@ -337,7 +338,7 @@ impl SupplierLedger {
         .unwrap_or_default();
         let old = self.contributions.remove(&entity).unwrap_or_default();
         let entity = Arc::new(entity);
-        for slot in old.keys() {
+        for (slot, _) in &old {
             if let Some(parts) = self.buckets.get_mut(slot) {
                 parts.remove(&*entity);
             }
@@ -419,8 +420,11 @@ fn date_of(t: Timestamp) -> Date {
 }
 
 fn push(c: &mut Contributions, indicator: Indicator, day: Date, num: f64, den: f64, samples: u64) {
-    let a = c.entry((indicator, day)).or_default();
-    a.add(&Agg { num, den, samples });
+    let part = Agg { num, den, samples };
+    match c.iter_mut().find(|(slot, _)| *slot == (indicator, day)) {
+        Some((_, a)) => a.add(&part),
+        None => c.push(((indicator, day), part)),
+    }
 }
 
 /// The due date ("statistics date") of a line whose counted placement is `placed`.
