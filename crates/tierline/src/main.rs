@@ -160,12 +160,15 @@ enum FramingArg {
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&cli.log).context("invalid --log filter")?,
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&cli.log).context("invalid --log filter")?;
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     let codec = Codec::default().with_max_message_bytes(cli.max_message_bytes);
     match cli.command {
         Command::Decode { files, no_validate } => decode(&codec, &files, no_validate),

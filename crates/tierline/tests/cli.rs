@@ -122,3 +122,27 @@ fn migrate_creates_an_sqlite_store_and_is_idempotent() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("unsupported store URL"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let dir = std::env::temp_dir().join(format!("tierline-json-{}", std::process::id()));
+    let url = format!("sqlite://{}/t.db", dir.display());
+    let output = tierline()
+        .args(["--log-format", "json", "migrate", "--store", &url])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("event store is up to date"))
+        .expect("the log line");
+    let v: serde_json::Value = serde_json::from_str(line).expect("a JSON object");
+    assert_eq!(v["level"], "INFO");
+    assert_eq!(v["fields"]["schemas"], 12);
+    std::fs::remove_dir_all(&dir).ok();
+}
