@@ -63,13 +63,6 @@ impl Pending {
     }
 }
 
-/// How hard a flush tries when the store or the broker fails.
-#[derive(Clone, Copy)]
-enum Persistence {
-    /// Until it succeeds or `stop` is set and `deadline` passed.
-    Until(Option<Instant>),
-}
-
 pub(crate) struct Context<S> {
     cfg: IngestConfig,
     codec: Codec,
@@ -141,7 +134,7 @@ impl<S: EventStore + 'static> ConsumerContext for Context<S> {
                 // store cannot take it in time, abandon it: its offsets were not stored,
                 // so the next owner reads the same messages again.
                 let deadline = Instant::now() + Duration::from_secs(10);
-                if !self.flush(consumer, Persistence::Until(Some(deadline))) {
+                if !self.flush(consumer, Some(deadline)) {
                     self.abandon();
                 }
                 if let Err(e) = consumer.unassign() {
@@ -311,14 +304,14 @@ impl<S: EventStore + 'static> Context<S> {
     }
 
     /// Makes the pending batch durable: dead letters produced, then events, quarantine
-    /// rows and offsets in one store transaction, then the Kafka commit. Returns false
-    /// if it gave up (stop requested past the deadline).
-    fn flush(&self, consumer: &BaseConsumer<Self>, persistence: Persistence) -> bool {
+    /// rows and offsets in one store transaction, then the Kafka commit. Failures are
+    /// retried until `deadline`, or with none until a stop is requested. Returns false
+    /// if it gave up.
+    fn flush(&self, consumer: &BaseConsumer<Self>, deadline: Option<Instant>) -> bool {
         let mut p = lock(&self.pending);
         if p.is_empty() {
             return true;
         }
-        let Persistence::Until(deadline) = persistence;
         let give_up = || {
             deadline.is_some_and(|d| Instant::now() >= d)
                 || (self.stop.load(Ordering::Relaxed) && deadline.is_none())
@@ -615,9 +608,7 @@ pub(crate) fn run<S: EventStore + 'static>(
             None => {}
         }
         if consumer.context().due() {
-            consumer
-                .context()
-                .flush(&consumer, Persistence::Until(None));
+            consumer.context().flush(&consumer, None);
         }
         if last_probe.elapsed() >= Duration::from_secs(5) {
             last_probe = Instant::now();
@@ -628,10 +619,9 @@ pub(crate) fn run<S: EventStore + 'static>(
         }
     }
     info!("stopping: finishing the in-flight batch");
-    let done = consumer.context().flush(
-        &consumer,
-        Persistence::Until(Some(Instant::now() + Duration::from_secs(30))),
-    );
+    let done = consumer
+        .context()
+        .flush(&consumer, Some(Instant::now() + Duration::from_secs(30)));
     consumer.unsubscribe();
     if done {
         Ok(())

@@ -45,17 +45,10 @@ impl ProjectorError {
     pub fn is_transient(&self) -> bool {
         match self {
             ProjectorError::Store(e) => e.is_transient(),
-            ProjectorError::Database(e) => is_io(e),
+            ProjectorError::Database(e) => tierline_store::is_transient_sqlx(e),
             _ => false,
         }
     }
-}
-
-fn is_io(e: &sqlx::Error) -> bool {
-    matches!(
-        e,
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
-    )
 }
 
 /// Creates or upgrades the projection tables and the outbox (the projector and the

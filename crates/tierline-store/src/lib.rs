@@ -44,23 +44,27 @@ impl StoreError {
     /// opposed to a fault in the data or the program.
     pub fn is_transient(&self) -> bool {
         match self {
-            StoreError::Database(e) => {
-                matches!(
-                    e,
-                    sqlx::Error::Io(_)
-                        | sqlx::Error::PoolTimedOut
-                        | sqlx::Error::PoolClosed
-                        | sqlx::Error::WorkerCrashed
-                        | sqlx::Error::Tls(_)
-                        | sqlx::Error::Protocol(_)
-                ) || e
-                    .as_database_error()
-                    .and_then(|d| d.code())
-                    .is_some_and(|c| is_transient_sqlstate(&c))
-            }
+            StoreError::Database(e) => is_transient_sqlx(e),
             _ => false,
         }
     }
+}
+
+/// Whether a database error may go away by itself (connection lost, pool exhausted,
+/// server shutting down, serialization failure): the one rule every service retries by.
+pub fn is_transient_sqlx(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+    ) || e
+        .as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|c| is_transient_sqlstate(&c))
 }
 
 /// SQLSTATE classes that mean "try again": connection exceptions (08), serialization

@@ -93,7 +93,7 @@ impl NewEvent {
         self.value.get(self.datum_offset..).unwrap_or_default()
     }
 
-    /// Record short name.
+    /// Record full name, e.g. `io.tierline.v1.GoodsReceived`.
     pub fn record_name(&self) -> &'static str {
         self.record.kind().full_name()
     }

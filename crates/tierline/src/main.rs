@@ -328,10 +328,13 @@ async fn postgres(codec: Codec, url: &str) -> Result<tierline_store::PgStore> {
     }
 }
 
-async fn projector(codec: Codec, args: &ProjectArgs) -> Result<tierline_projector::Projector> {
+async fn projector(
+    codec: Codec,
+    args: &ProjectArgs,
+    store: tierline_store::PgStore,
+) -> Result<tierline_projector::Projector> {
     let policy = std::sync::Arc::new(load_policy(args.policy.as_ref())?);
     tracing::info!(version = %policy.version, "scoring policy");
-    let store = postgres(codec.clone(), &args.store).await?;
     Ok(tierline_projector::Projector::open(store, codec, policy, "main").await?)
 }
 
@@ -342,8 +345,9 @@ async fn project(
     http: std::net::SocketAddr,
 ) -> Result<()> {
     let store = postgres(codec.clone(), &args.store).await?;
-    let mut p = projector(codec, &args).await?;
-    ops::serve(http, p.metrics(), store.pool().clone()).await?;
+    let pool = store.pool().clone();
+    let mut p = projector(codec, &args, store).await?;
+    ops::serve(http, p.metrics(), pool).await?;
     let clock = clock(args.pin_date.as_deref())?;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
@@ -370,7 +374,8 @@ async fn project(
 }
 
 async fn rebuild(codec: Codec, args: ProjectArgs) -> Result<()> {
-    let mut p = projector(codec, &args).await?;
+    let store = postgres(codec.clone(), &args.store).await?;
+    let mut p = projector(codec, &args, store).await?;
     let clock = clock(args.pin_date.as_deref())?;
     let start = std::time::Instant::now();
     let n = p.rebuild(clock.as_ref(), 5000).await?;
