@@ -320,3 +320,112 @@ pub fn mix(n: usize, seed: u64) -> Vec<Record> {
     }
     out
 }
+
+/// How a scripted supplier behaves in [`scripted_supplier`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Behaviour {
+    /// Days each receipt arrives after the due date (0: on time).
+    pub days_late: i32,
+    /// Defective share of every inspection (0.0 ..= 1.0).
+    pub defect_rate: f64,
+    /// Unit price over the reference price (0.02: 2% dearer).
+    pub price_premium: f64,
+}
+
+/// A supplier with one PO line placed every day from `start` for `days` days: each line
+/// is confirmed within hours, received in full `days_late` after its due date (10 days
+/// after placement) and inspected on receipt. Dense enough for every scored dimension
+/// except service to be sufficient, so composites, tiers and alerts follow the behaviour.
+/// Receipts and inspections due after `start + days` are left out (not yet happened).
+pub fn scripted_supplier(supplier_id: &str, start: Date, days: i32, b: Behaviour) -> Vec<Record> {
+    // Ids from the supplier's name and the event's place: stable across runs.
+    let base = supplier_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, c| {
+        (h ^ u64::from(c)).wrapping_mul(0x100_0000_01b3)
+    });
+    let eid = |day: i32, kind: u128| {
+        Uuid::from_u128((u128::from(base) << 64) | (kind << 32) | day as u32 as u128)
+    };
+    let at = |d: i32, hour: i64| Timestamp(i64::from(d) * 86_400_000 + hour * 3_600_000);
+    let end = start.0 + days;
+    let mut out = Vec::new();
+    for d in start.0..end {
+        let po = format!("PO-{supplier_id}-{d}");
+        let due = d + 10;
+        out.push(
+            PurchaseOrderLinePlaced {
+                event_id: eid(d, 1),
+                source: "erp-eu-1".into(),
+                occurred_at: at(d, 8),
+                supplier_id: supplier_id.into(),
+                po_number: po.clone(),
+                line_number: 1,
+                item_id: "ITEM-1".into(),
+                category: "fabric".into(),
+                quantity: 100.0,
+                unit_of_measure: "pcs".into(),
+                unit_price: 10.0 * (1.0 + b.price_premium),
+                currency: "EUR".into(),
+                reference_unit_price: Some(10.0),
+                requested_date: Date(due),
+                promised_date: None,
+            }
+            .into(),
+        );
+        out.push(
+            PurchaseOrderLineConfirmed {
+                event_id: eid(d, 2),
+                source: "erp-eu-1".into(),
+                occurred_at: at(d, 12),
+                supplier_id: supplier_id.into(),
+                po_number: po.clone(),
+                line_number: 1,
+                promised_date: Date(due),
+                confirmed_quantity: 100.0,
+            }
+            .into(),
+        );
+        let received = due + b.days_late;
+        if received >= end {
+            continue;
+        }
+        out.push(
+            GoodsReceived {
+                event_id: eid(d, 3),
+                source: "wms-plant-7".into(),
+                occurred_at: at(received, 9),
+                supplier_id: supplier_id.into(),
+                receipt_id: format!("GR-{supplier_id}-{d}"),
+                po_number: po.clone(),
+                line_number: 1,
+                quantity: 100.0,
+                site: "plant-7".into(),
+                delivery_note: None,
+            }
+            .into(),
+        );
+        let defective = (200.0 * b.defect_rate).round();
+        out.push(
+            InspectionCompleted {
+                event_id: eid(d, 4),
+                source: "qms-1".into(),
+                occurred_at: at(received, 14),
+                supplier_id: supplier_id.into(),
+                inspection_id: format!("IN-{supplier_id}-{d}"),
+                receipt_id: Some(format!("GR-{supplier_id}-{d}")),
+                po_number: Some(po),
+                line_number: Some(1),
+                item_id: "ITEM-1".into(),
+                inspected_quantity: 200.0,
+                defective_quantity: defective,
+                critical_defects: 0,
+                disposition: if b.defect_rate > 0.05 {
+                    Disposition::Rejected
+                } else {
+                    Disposition::Accepted
+                },
+            }
+            .into(),
+        );
+    }
+    out
+}

@@ -12,5 +12,7 @@ mod projector;
 mod relay;
 
 pub use metrics::Metrics;
-pub use projector::{Clock, FixedClock, Projector, ProjectorError, SystemClock, migrate};
+pub use projector::{
+    Clock, FixedClock, PROJECTIONS_CHANNEL, Projector, ProjectorError, SystemClock, migrate,
+};
 pub use relay::{Relay, RelayError};

@@ -61,6 +61,10 @@ pub async fn migrate(pool: &PgPool) -> Result<(), ProjectorError> {
     Ok(())
 }
 
+/// The channel notified (on commit) whenever the projections change.
+pub const PROJECTIONS_CHANNEL: &str = "tierline_projections";
+const NOTIFY: &str = "NOTIFY tierline_projections";
+
 /// "Now", for the imperative shell; scoring itself never reads a clock.
 pub trait Clock: Send + Sync {
     /// The current instant.
@@ -292,6 +296,8 @@ impl Projector {
         .bind(&self.policy.version)
         .execute(&mut *tx)
         .await?;
+        // Readers caching projections drop their caches when this transaction commits.
+        sqlx::query(NOTIFY).execute(&mut *tx).await?;
         tx.commit().await?;
         self.projected_day = Some(today);
         Ok(())
@@ -364,6 +370,7 @@ impl Projector {
             .bind(&self.name)
             .execute(&mut *tx)
             .await?;
+        sqlx::query(NOTIFY).execute(&mut *tx).await?;
         tx.commit().await?;
         self.ledgers.clear();
         self.cursor = Cursor::START;

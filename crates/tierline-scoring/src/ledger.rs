@@ -52,7 +52,8 @@ pub struct Agg {
 }
 
 impl Agg {
-    fn add(&mut self, other: &Agg) {
+    /// Adds another total (window sums add days in ascending order).
+    pub fn add(&mut self, other: &Agg) {
         self.num += other.num;
         self.den += other.den;
         self.samples += other.samples;

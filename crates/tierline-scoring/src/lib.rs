@@ -16,7 +16,7 @@ mod walk;
 pub use indicator::{Dimension, Indicator};
 pub use ledger::{Agg, Entity, EventKey, SupplierLedger};
 pub use policy::{AlertRule, Direction, IndicatorPolicy, Policy, PolicyError};
-pub use score::{IndicatorValue, Scorecard, combine, indicator_value};
+pub use score::{IndicatorValue, Scorecard, combine, indicator_value, scorecard_from_sums};
 pub use tier::Tier;
 pub use walk::{Episode, ID_NAMESPACE, Level, TierDay, alert_id, tier_change_id};
 

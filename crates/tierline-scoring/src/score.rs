@@ -113,6 +113,29 @@ pub fn combine(
     (dimensions, composite, coverage)
 }
 
+/// A scorecard from window sums given by `sum`: how a reader of the persisted daily
+/// buckets gets the same numbers as the ledger (sum the days in ascending order).
+pub fn scorecard_from_sums(
+    policy: &Policy,
+    as_of: Date,
+    window: u32,
+    sum: impl Fn(Indicator) -> Agg,
+) -> Scorecard {
+    let indicators: BTreeMap<Indicator, IndicatorValue> = Indicator::ALL
+        .into_iter()
+        .map(|i| (i, indicator_value(policy, i, sum(i))))
+        .collect();
+    let (dimensions, composite, coverage) = combine(policy, &indicators);
+    Scorecard {
+        as_of,
+        window,
+        indicators,
+        dimensions,
+        composite,
+        coverage,
+    }
+}
+
 impl SupplierLedger {
     /// The scorecard over `window` days as of `as_of`.
     pub fn scorecard(&self, as_of: Date, window: u32) -> Scorecard {
@@ -126,20 +149,7 @@ impl SupplierLedger {
         window: u32,
         sum: impl Fn(Indicator) -> Agg,
     ) -> Scorecard {
-        let policy = self.policy();
-        let indicators: BTreeMap<Indicator, IndicatorValue> = Indicator::ALL
-            .into_iter()
-            .map(|i| (i, indicator_value(policy, i, sum(i))))
-            .collect();
-        let (dimensions, composite, coverage) = combine(policy, &indicators);
-        Scorecard {
-            as_of,
-            window,
-            indicators,
-            dimensions,
-            composite,
-            coverage,
-        }
+        scorecard_from_sums(self.policy(), as_of, window, sum)
     }
 
     /// The composite over the tier window as of `day`.

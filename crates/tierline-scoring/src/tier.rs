@@ -28,6 +28,20 @@ impl Tier {
     /// Rated tiers, highest first.
     pub const RATED: [Tier; 4] = [Tier::Strategic, Tier::Key, Tier::Reserve, Tier::AtRisk];
 
+    /// Every tier, highest first, `UNRATED` last.
+    pub const ALL: [Tier; 5] = [
+        Tier::Strategic,
+        Tier::Key,
+        Tier::Reserve,
+        Tier::AtRisk,
+        Tier::Unrated,
+    ];
+
+    /// The tier written `name` (as [`Tier::name`] gives it).
+    pub fn from_name(name: &str) -> Option<Tier> {
+        Tier::ALL.into_iter().find(|t| t.name() == name)
+    }
+
     /// As written in scoring.md and the API.
     pub fn name(self) -> &'static str {
         match self {

@@ -98,10 +98,12 @@ pub trait EventStore: Send + Sync {
         limit: usize,
     ) -> impl Future<Output = Result<Vec<StoredEvent>, StoreError>> + Send;
 
-    /// One supplier's events, oldest first by (`occurred_at`, position), after `after`.
+    /// One supplier's events that pass `filter`, oldest first by (`occurred_at`, position),
+    /// after `after`.
     fn read_supplier(
         &self,
         supplier_id: &str,
+        filter: &SupplierFilter,
         after: Option<SupplierCursor>,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<StoredEvent>, StoreError>> + Send;
@@ -189,10 +191,11 @@ impl EventStore for Store {
     async fn read_supplier(
         &self,
         supplier_id: &str,
+        filter: &SupplierFilter,
         after: Option<SupplierCursor>,
         limit: usize,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        delegate!(self, s => s.read_supplier(supplier_id, after, limit))
+        delegate!(self, s => s.read_supplier(supplier_id, filter, after, limit))
     }
     async fn consumer_offsets(
         &self,
@@ -233,10 +236,13 @@ impl<S: EventStore> EventStore for std::sync::Arc<S> {
     async fn read_supplier(
         &self,
         supplier_id: &str,
+        filter: &SupplierFilter,
         after: Option<SupplierCursor>,
         limit: usize,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        (**self).read_supplier(supplier_id, after, limit).await
+        (**self)
+            .read_supplier(supplier_id, filter, after, limit)
+            .await
     }
     async fn consumer_offsets(
         &self,

@@ -365,18 +365,25 @@ impl EventStore for PgStore {
     async fn read_supplier(
         &self,
         supplier_id: &str,
+        filter: &SupplierFilter,
         after: Option<SupplierCursor>,
         limit: usize,
     ) -> Result<Vec<StoredEvent>, StoreError> {
         let after = after.unwrap_or(SUPPLIER_START);
         let sql = select_events!(
-            "WHERE supplier_id = $1 AND (occurred_at, position) > ($2, $3) ORDER BY occurred_at, position LIMIT $4"
+            "WHERE supplier_id = $1 AND (occurred_at, position) > ($2, $3)
+               AND ($5::timestamptz IS NULL OR occurred_at >= $5) AND ($6::timestamptz IS NULL OR occurred_at < $6)
+               AND ($7::text IS NULL OR record_name = $7)
+             ORDER BY occurred_at, position LIMIT $4"
         );
         let rows = sqlx::query(sql)
             .bind(supplier_id)
             .bind(ts(after.occurred_at))
             .bind(after.position)
             .bind(limit as i64)
+            .bind(filter.occurred_from.map(ts))
+            .bind(filter.occurred_before.map(ts))
+            .bind(filter.record_name.as_deref())
             .fetch_all(&self.pool)
             .await?;
         Ok(rows

@@ -231,18 +231,23 @@ impl EventStore for SqliteStore {
     async fn read_supplier(
         &self,
         supplier_id: &str,
+        filter: &SupplierFilter,
         after: Option<SupplierCursor>,
         limit: usize,
     ) -> Result<Vec<StoredEvent>, StoreError> {
         let after = after.unwrap_or(SUPPLIER_START);
         let rows = sqlx::query(select_events!(
-            "WHERE supplier_id = ? AND (occurred_at > ? OR (occurred_at = ? AND position > ?)) ORDER BY occurred_at, position LIMIT ?"
+            "WHERE supplier_id = ?1 AND (occurred_at > ?2 OR (occurred_at = ?2 AND position > ?3))
+               AND (?5 IS NULL OR occurred_at >= ?5) AND (?6 IS NULL OR occurred_at < ?6) AND (?7 IS NULL OR record_name = ?7)
+             ORDER BY occurred_at, position LIMIT ?4"
         ))
         .bind(supplier_id)
         .bind(after.occurred_at.0)
-        .bind(after.occurred_at.0)
         .bind(after.position)
         .bind(limit as i64)
+        .bind(filter.occurred_from.map(|t| t.0))
+        .bind(filter.occurred_before.map(|t| t.0))
+        .bind(filter.record_name.as_deref())
         .fetch_all(&self.pool)
         .await?;
         Ok(rows

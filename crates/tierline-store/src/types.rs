@@ -259,6 +259,17 @@ pub struct SupplierCursor {
     pub position: i64,
 }
 
+/// Which of a supplier's events to read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SupplierFilter {
+    /// Only events with `occurred_at` >= this.
+    pub occurred_from: Option<Timestamp>,
+    /// Only events with `occurred_at` < this.
+    pub occurred_before: Option<Timestamp>,
+    /// Only records of this full name (e.g. `io.tierline.v1.GoodsReceived`).
+    pub record_name: Option<String>,
+}
+
 /// Before the first event of any supplier (valid events start at 0001-01-01).
 pub(crate) const SUPPLIER_START: SupplierCursor = SupplierCursor {
     occurred_at: Timestamp(Timestamp::MIN.0 - 1),

@@ -272,7 +272,10 @@ async fn reads_one_supplier_oldest_first<S: EventStore>(s: &S) {
     let mut got = Vec::new();
     let mut after = None;
     loop {
-        let page = s.read_supplier(&supplier, after, 2).await.unwrap();
+        let page = s
+            .read_supplier(&supplier, &SupplierFilter::default(), after, 2)
+            .await
+            .unwrap();
         let Some(last) = page.last() else { break };
         after = Some(last.supplier_cursor());
         got.extend(page);
@@ -287,10 +290,32 @@ async fn reads_one_supplier_oldest_first<S: EventStore>(s: &S) {
         expected.iter().map(|(t, _)| *t).collect::<Vec<_>>()
     );
     assert!(
-        s.read_supplier("nobody", None, 10)
+        s.read_supplier("nobody", &SupplierFilter::default(), None, 10)
             .await
             .unwrap()
             .is_empty()
+    );
+    // Filters: a time range (from inclusive, before exclusive) and a record name.
+    let (from, before) = (got[3].occurred_at, got[got.len() - 3].occurred_at);
+    let name = got[5].record_name.clone();
+    let filter = SupplierFilter {
+        occurred_from: Some(from),
+        occurred_before: Some(before),
+        record_name: Some(name.clone()),
+    };
+    let filtered = s
+        .read_supplier(&supplier, &filter, None, 1000)
+        .await
+        .unwrap();
+    let want: Vec<i64> = got
+        .iter()
+        .filter(|e| e.occurred_at >= from && e.occurred_at < before && e.record_name == name)
+        .map(|e| e.position)
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(
+        filtered.iter().map(|e| e.position).collect::<Vec<_>>(),
+        want
     );
 }
 

@@ -111,6 +111,13 @@ enum Command {
         #[arg(long, env = "TIERLINE_RELAY_HTTP", default_value = "0.0.0.0:9103")]
         http: std::net::SocketAddr,
     },
+    /// Run the read API (/v1, /openapi.json) and the web dashboard (/).
+    Serve {
+        #[command(flatten)]
+        args: Box<ServeArgs>,
+    },
+    /// Print the SHA-256 digest of an API key read from stdin (for --api-key-hashes).
+    HashKey,
     /// Create or upgrade the event store's tables and record the schema catalog in it.
     Migrate {
         /// Event store: `postgres://user:pass@host/db` or `sqlite://path` (created if missing).
@@ -139,6 +146,47 @@ struct ProjectArgs {
     /// Evaluate as of this date instead of today (replays and tests), `YYYY-MM-DD`.
     #[arg(long, env = "TIERLINE_PIN_DATE")]
     pin_date: Option<String>,
+}
+
+/// The read API's settings.
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Event store URL (PostgreSQL, where the projector keeps its tables).
+    #[arg(
+        long,
+        env = "TIERLINE_STORE",
+        default_value = "sqlite://data/tierline.db"
+    )]
+    store: String,
+    /// Scoring policy file (TOML) used for past dates; the defaults when absent.
+    #[arg(long, env = "TIERLINE_POLICY")]
+    policy: Option<PathBuf>,
+    /// Treat this date as today (replays and tests), `YYYY-MM-DD`.
+    #[arg(long, env = "TIERLINE_PIN_DATE")]
+    pin_date: Option<String>,
+    /// Address to listen on.
+    #[arg(long, env = "TIERLINE_API_HTTP", default_value = "0.0.0.0:8080")]
+    http: std::net::SocketAddr,
+    /// Accepted API keys as SHA-256 hex digests, comma-separated (`tierline hash-key`
+    /// prints one); keys themselves are never configured in clear here.
+    #[arg(long, env = "TIERLINE_API_KEY_HASHES", value_delimiter = ',')]
+    api_key_hashes: Vec<String>,
+    /// A file with one API key per line (e.g. a mounted Secret); only digests are kept.
+    #[arg(long, env = "TIERLINE_API_KEYS_FILE")]
+    api_keys_file: Option<PathBuf>,
+    /// Serve /v1 without authentication (local use only).
+    #[arg(long, env = "TIERLINE_API_NO_AUTH")]
+    no_auth: bool,
+    /// Requests taking longer get a 408, in milliseconds.
+    #[arg(long, env = "TIERLINE_API_TIMEOUT_MS", default_value_t = 10_000)]
+    timeout_ms: u64,
+    /// Do not cache responses (by default they are cached until the projector's next
+    /// commit, which it announces with NOTIFY).
+    #[arg(long, env = "TIERLINE_API_NO_CACHE")]
+    no_cache: bool,
+    /// Largest page size (larger requests are lowered to it).
+    #[arg(long, env = "TIERLINE_API_MAX_PAGE_SIZE", default_value_t = 500)]
+    max_page_size: usize,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -187,6 +235,18 @@ async fn main() -> Result<()> {
             http,
         } => relay(codec, &store, &kafka, &topic, http).await,
         Command::Ingest { store, config } => ingest(codec, &store, *config).await,
+        Command::Serve { args } => serve(codec, *args).await,
+        Command::HashKey => {
+            let mut key = String::new();
+            std::io::stdin()
+                .read_to_string(&mut key)
+                .context("reading the key from stdin")?;
+            if key.trim().is_empty() {
+                bail!("no key on stdin: echo -n \"$KEY\" | tierline hash-key");
+            }
+            println!("{}", tierline_api::hash_key(&key));
+            Ok(())
+        }
         Command::Schemas => {
             for s in codec.catalog().schemas() {
                 let id = s.id.map_or_else(|| "-".into(), |i| i.to_string());
@@ -293,6 +353,66 @@ async fn ingest(codec: Codec, url: &str, config: tierline_ingest::IngestConfig) 
         .await
         .context("ingest did not stop cleanly")?;
     tracing::info!("ingest stopped; offsets are stored");
+    Ok(())
+}
+
+fn api_keys(args: &ServeArgs) -> Result<tierline_api::ApiKeys> {
+    if args.no_auth {
+        tracing::warn!("--no-auth: /v1 is open to anyone who can reach it");
+        return Ok(tierline_api::ApiKeys::disabled());
+    }
+    let mut keys = tierline_api::ApiKeys::from_hashes(
+        args.api_key_hashes
+            .iter()
+            .map(String::as_str)
+            .filter(|h| !h.trim().is_empty()),
+    )
+    .context("--api-key-hashes")?;
+    if let Some(path) = &args.api_keys_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading API keys file {}", path.display()))?;
+        keys.extend(tierline_api::ApiKeys::from_keys(text.lines()));
+    }
+    if keys.is_empty() {
+        bail!(
+            "no API key configured: give --api-key-hashes (TIERLINE_API_KEY_HASHES) or \
+             --api-keys-file (TIERLINE_API_KEYS_FILE), or --no-auth for local use"
+        );
+    }
+    tracing::info!(keys = keys.len(), "API keys loaded");
+    Ok(keys)
+}
+
+async fn serve(codec: Codec, args: ServeArgs) -> Result<()> {
+    let keys = api_keys(&args)?;
+    let store = postgres(codec.clone(), &args.store).await?;
+    tierline_projector::migrate(store.pool())
+        .await
+        .context("creating the projection tables")?;
+    let policy = std::sync::Arc::new(load_policy(args.policy.as_ref())?);
+    let clock: std::sync::Arc<dyn tierline_projector::Clock> =
+        std::sync::Arc::from(clock(args.pin_date.as_deref())?);
+    let mut config = tierline_api::ApiConfig::new(keys);
+    config.request_timeout = std::time::Duration::from_millis(args.timeout_ms);
+    config.max_page_size = args.max_page_size;
+    config.cache = !args.no_cache;
+    let reader = tierline_api::Reader::new(store, policy, codec);
+    let (router, _) = tierline_api::app(reader, clock, &config, Default::default());
+    let listener = tokio::net::TcpListener::bind(args.http)
+        .await
+        .with_context(|| format!("binding {}", args.http))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "API on http://{addr}/v1, dashboard on http://{addr}/");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tierline_api::serve(listener, router, async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        tracing::info!("stopping the API");
+    })
+    .await
+    .context("serving the API")?;
     Ok(())
 }
 

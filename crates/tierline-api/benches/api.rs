@@ -1,0 +1,275 @@
+//! Read API throughput and latency for 10,000 suppliers, next to a hello-world route
+//! served by the same router, process and listener in the same run.
+//!
+//! `cargo bench -p tierline-api --bench api`; env `BENCH_SUPPLIERS` (default 10000),
+//! `BENCH_SECONDS` per measurement (default 5), `BENCH_CONNECTIONS` (default 32).
+//! The load generator runs on the same machine (and shares its 2 cores).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::routing::get;
+use tierline_api::testing::{append, noon};
+use tierline_api::{ApiConfig, ApiKeys, HttpMetrics, Reader, app};
+use tierline_events::sample::{Behaviour, scripted_supplier};
+use tierline_events::{Codec, Date};
+use tierline_projector::Projector;
+use tierline_scoring::Policy;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const KEY: &str = "bench-key";
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// One keep-alive HTTP/1.1 connection.
+struct Conn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    async fn open(addr: std::net::SocketAddr) -> Conn {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        Conn {
+            stream,
+            buf: Vec::with_capacity(64 * 1024),
+        }
+    }
+
+    /// Sends GET `path` and reads the whole response; returns the status.
+    async fn get(&mut self, path: &str) -> u16 {
+        let req =
+            format!("GET {path} HTTP/1.1\r\nhost: bench\r\nauthorization: Bearer {KEY}\r\n\r\n");
+        self.stream.write_all(req.as_bytes()).await.unwrap();
+        self.buf.clear();
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            if let Some(end) = find(&self.buf, b"\r\n\r\n") {
+                let head = std::str::from_utf8(&self.buf[..end]).unwrap();
+                let status: u16 = head[9..12].parse().unwrap();
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse().ok())?
+                    })
+                    .expect("content-length");
+                while self.buf.len() < end + 4 + len {
+                    let n = self.stream.read(&mut chunk).await.unwrap();
+                    assert!(n > 0, "connection closed");
+                    self.buf.extend_from_slice(&chunk[..n]);
+                }
+                return status;
+            }
+            let n = self.stream.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "connection closed");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+fn find(h: &[u8], needle: &[u8]) -> Option<usize> {
+    h.windows(needle.len()).position(|w| w == needle)
+}
+
+struct Run {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+/// `connections` connections for `seconds`; each request's path from `path(i)`.
+/// With `rate` (requests/s in all), requests are paced: latency at that load.
+async fn load(
+    addr: std::net::SocketAddr,
+    connections: usize,
+    seconds: f64,
+    rate: Option<f64>,
+    path: Arc<dyn Fn(u64) -> String + Send + Sync>,
+) -> Run {
+    let started = Instant::now();
+    let until = started + Duration::from_secs_f64(seconds);
+    let mut tasks = Vec::new();
+    for c in 0..connections {
+        let path = path.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::open(addr).await;
+            let mut lat = Vec::new();
+            let mut i = c as u64;
+            let period = rate.map(|r| Duration::from_secs_f64(connections as f64 / r));
+            let mut next = Instant::now();
+            while Instant::now() < until {
+                if let Some(p) = period {
+                    let now = Instant::now();
+                    if next > now {
+                        tokio::time::sleep(next - now).await;
+                    }
+                    next += p;
+                }
+                let t = Instant::now();
+                let status = conn.get(&path(i)).await;
+                assert_eq!(status, 200);
+                lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                i += connections as u64;
+            }
+            lat
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort_by(f64::total_cmp);
+    let pct = |p: f64| all[((all.len() as f64 - 1.0) * p).round() as usize];
+    Run {
+        rps: all.len() as f64 / elapsed,
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+    }
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(bench());
+}
+
+async fn bench() {
+    let suppliers = env("BENCH_SUPPLIERS", 10_000) as usize;
+    let seconds = env("BENCH_SECONDS", 5) as f64;
+    let connections = env("BENCH_CONNECTIONS", 32) as usize;
+    let today = Date::from_ymd(2026, 6, 15).unwrap();
+    let db = tierline_store::testing::pg().await.unwrap();
+    // Seed: suppliers with 16 days of lines, spread over behaviours (tiers vary).
+    let t = Instant::now();
+    let mut n = 0;
+    let ids: Vec<String> = (0..suppliers).map(|i| format!("SUP-{i:05}")).collect();
+    for chunk in ids.chunks(1000) {
+        let mut records = Vec::new();
+        for (k, id) in chunk.iter().enumerate() {
+            let b = Behaviour {
+                days_late: (k % 4) as i32,
+                defect_rate: [0.0, 0.003, 0.02, 0.08][k % 4],
+                price_premium: [0.0, 0.03, 0.08][k % 3],
+            };
+            records.extend(scripted_supplier(id, Date(today.0 - 15), 16, b));
+        }
+        n += records.len();
+        append(&db.store, &records).await.unwrap();
+    }
+    let policy = Arc::new(Policy::default());
+    let clock = noon(today);
+    let mut p = Projector::open(db.store.clone(), Codec::default(), policy.clone(), "main")
+        .await
+        .unwrap();
+    p.rebuild(&clock, 20_000).await.unwrap();
+    eprintln!(
+        "seeded {suppliers} suppliers, {n} events, projected in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    // The same service twice: with the response cache (the default) and without.
+    let mut addrs = Vec::new();
+    for cache in [true, false] {
+        let mut config = ApiConfig::new(ApiKeys::from_keys([KEY]));
+        config.cache = cache;
+        let (router, _) = app(
+            Reader::new(db.store.clone(), policy.clone(), Codec::default()),
+            Arc::new(clock),
+            &config,
+            Arc::new(HttpMetrics::default()),
+        );
+        let router = router.route("/hello", get(|| async { "hello, world" }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        addrs.push(listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    }
+    let (addr, uncached) = (addrs[0], addrs[1]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let ids = Arc::new(ids);
+    let scorecard: Arc<dyn Fn(u64) -> String + Send + Sync> = {
+        let ids = ids.clone();
+        // A spread of suppliers (multiplicative hash), not one hot row.
+        Arc::new(move |i| {
+            let k = (i.wrapping_mul(2_654_435_761) % ids.len() as u64) as usize;
+            format!("/v1/suppliers/{}/scorecard", ids[k])
+        })
+    };
+    let list: Arc<dyn Fn(u64) -> String + Send + Sync> =
+        Arc::new(|_| "/v1/suppliers?page_size=50".to_owned());
+    let hello: Arc<dyn Fn(u64) -> String + Send + Sync> = Arc::new(|_| "/hello".to_owned());
+    // Warm up every path (and fill the cache with every supplier's scorecard).
+    for p in [&hello, &scorecard, &list] {
+        load(addr, 4, 0.5, None, p.clone()).await;
+        load(uncached, 4, 0.5, None, p.clone()).await;
+    }
+    load(addr, 8, 3.0, None, scorecard.clone()).await;
+    println!(
+        "read API, {suppliers} suppliers, {connections} connections, {seconds} s per run, load generator on the same 2 cores"
+    );
+    println!(
+        "{:<34} {:>10} {:>9} {:>9} {:>8}",
+        "route", "req/s", "p50 ms", "p99 ms", "ratio"
+    );
+    let base = load(addr, connections, seconds, None, hello.clone()).await;
+    let row = |name: &str, r: &Run, ratio: Option<f64>| {
+        println!(
+            "{name:<34} {:>10.0} {:>9.3} {:>9.3} {:>8}",
+            r.rps,
+            r.p50_ms,
+            r.p99_ms,
+            ratio.map_or_else(|| "1.00x".to_owned(), |x| format!("{x:.2}x"))
+        );
+    };
+    row("GET /hello (baseline)", &base, None);
+    let sc = load(addr, connections, seconds, None, scorecard.clone()).await;
+    row(
+        "GET /v1/suppliers/{id}/scorecard",
+        &sc,
+        Some(sc.rps / base.rps),
+    );
+    let ls = load(addr, connections, seconds, None, list.clone()).await;
+    row(
+        "GET /v1/suppliers (page of 50)",
+        &ls,
+        Some(ls.rps / base.rps),
+    );
+    let sc_raw = load(uncached, connections, seconds, None, scorecard.clone()).await;
+    row(
+        "  scorecard, cache off",
+        &sc_raw,
+        Some(sc_raw.rps / base.rps),
+    );
+    let ls_raw = load(uncached, connections, seconds, None, list.clone()).await;
+    row("  list, cache off", &ls_raw, Some(ls_raw.rps / base.rps));
+    println!("at half of each route's peak (paced):");
+    for (name, at, peak, path) in [
+        ("GET /hello", addr, base.rps, hello),
+        ("scorecard", addr, sc.rps, scorecard.clone()),
+        ("list", addr, ls.rps, list.clone()),
+        ("scorecard, cache off", uncached, sc_raw.rps, scorecard),
+        ("list, cache off", uncached, ls_raw.rps, list),
+    ] {
+        let r = load(at, connections, seconds, Some(peak / 2.0), path).await;
+        row(&format!("{name} @ {:.0}/s", peak / 2.0), &r, None);
+    }
+    println!(
+        "targets: scorecard >= 0.5x hello-world throughput ({:.2}x); scorecard p99 <= 10 ms at half of peak",
+        sc.rps / base.rps
+    );
+    db.drop_db().await.unwrap();
+}

@@ -1,0 +1,236 @@
+//! Tierline's read API (`shared/spec/api.md`) and built-in web dashboard.
+//!
+//! Everything is read from the projections the projector keeps (and, for lineage,
+//! from the event store). A past `as_of` is finished from the daily buckets with the
+//! scoring crate, summing days in the same order as the ledger, so the numbers are
+//! the ones the projector would have written on that day.
+
+mod auth;
+mod cache;
+mod dashboard;
+mod http_metrics;
+mod model;
+mod params;
+mod problem;
+mod read;
+mod routes;
+#[doc(hidden)]
+pub mod testing;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, Uri, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tierline_projector::Clock;
+use tower_http::limit::RequestBodyLimitLayer;
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use auth::{ApiKeys, BadKeyHash, hash_key};
+pub use http_metrics::HttpMetrics;
+pub use model::*;
+pub use problem::Problem;
+pub use read::Reader;
+
+/// Limits and authentication of the API service.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Who may call `/v1/*`.
+    pub keys: ApiKeys,
+    /// Largest page a list returns (larger `page_size`s are lowered to it).
+    pub max_page_size: usize,
+    /// Requests taking longer get a 408.
+    pub request_timeout: Duration,
+    /// Largest request body accepted (the API reads none; this keeps uploads out).
+    pub body_limit: usize,
+    /// Cache responses until the projector next commits (see the `cache` module).
+    pub cache: bool,
+}
+
+impl ApiConfig {
+    /// Defaults with the given keys: pages of at most 500, 10 s timeout, 16 KiB bodies.
+    pub fn new(keys: ApiKeys) -> ApiConfig {
+        ApiConfig {
+            keys,
+            max_page_size: 500,
+            request_timeout: Duration::from_secs(10),
+            body_limit: 16 * 1024,
+            cache: true,
+        }
+    }
+}
+
+/// What every handler sees.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    reader: Reader,
+    clock: Arc<dyn Clock>,
+    max_page_size: usize,
+}
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tierline read API",
+        description = "Supplier scores, tiers, alerts and their lineage (shared/spec/api.md).",
+        version = "1"
+    ),
+    modifiers(&BearerScheme),
+    components(schemas(Problem))
+)]
+struct ApiDoc;
+
+/// Process up.
+#[utoipa::path(get, path = "/livez", tag = "operations", responses((status = 200, description = "ok")))]
+async fn livez() -> &'static str {
+    "ok"
+}
+
+/// Database reachable: 200, else 503.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "ready"), (status = 503, description = "database unreachable")))]
+async fn readyz(State(s): State<AppState>) -> Response {
+    let ok = s.reader.ping().await;
+    let body =
+        serde_json::json!({ "ready": ok, "database": if ok { "ok" } else { "unreachable" } });
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+async fn timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => Problem::timeout().into_response(),
+    }
+}
+
+async fn not_found(uri: Uri) -> Problem {
+    Problem::not_found(uri.path())
+}
+
+async fn method_not_allowed() -> Problem {
+    Problem::method_not_allowed()
+}
+
+/// The API's router and its OpenAPI document (also served at `/openapi.json`).
+/// Call it inside a Tokio runtime: with the cache on, it starts the task that listens
+/// for projection changes.
+pub fn app(
+    reader: Reader,
+    clock: Arc<dyn Clock>,
+    config: &ApiConfig,
+    metrics: Arc<HttpMetrics>,
+) -> (Router, OpenApiDoc) {
+    let state = AppState {
+        reader,
+        clock,
+        max_page_size: config.max_page_size.max(1),
+    };
+    let cache = Arc::new(cache::ResponseCache::default());
+    if config.cache {
+        tokio::spawn(cache::watch(cache.clone(), state.reader.pool().clone()));
+    }
+    let cache_state = cache::CacheState {
+        cache,
+        clock: state.clock.clone(),
+        metrics: metrics.clone(),
+    };
+    let mut v1 = OpenApiRouter::new()
+        .routes(routes!(routes::list_suppliers))
+        .routes(routes!(routes::scorecard))
+        .routes(routes!(routes::history))
+        .routes(routes!(routes::events))
+        .routes(routes!(routes::alerts))
+        .routes(routes!(routes::tiers))
+        .routes(routes!(routes::policy));
+    if config.cache {
+        v1 = v1.route_layer(middleware::from_fn_with_state(cache_state, cache::cached));
+    }
+    let (v1, v1_doc) = v1
+        .route_layer(middleware::from_fn_with_state(
+            Arc::new(config.keys.clone()),
+            auth::require_key,
+        ))
+        .with_state(state.clone())
+        .split_for_parts();
+    let (ops, ops_doc) = OpenApiRouter::new()
+        .routes(routes!(livez))
+        .routes(routes!(readyz))
+        .with_state(state)
+        .split_for_parts();
+    let mut doc = ApiDoc::openapi();
+    doc.merge(v1_doc);
+    doc.merge(ops_doc);
+    let served = doc.clone();
+    let text_metrics = metrics.clone();
+    let router = Router::new()
+        .merge(v1)
+        .merge(ops)
+        .route(
+            "/metrics",
+            get(move || {
+                let text = text_metrics.encode();
+                async move {
+                    (
+                        [(
+                            header::CONTENT_TYPE,
+                            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                        )],
+                        text,
+                    )
+                }
+            }),
+        )
+        .route(
+            "/openapi.json",
+            get(move || {
+                let doc = served.clone();
+                async move { axum::Json(doc) }
+            }),
+        )
+        .merge(dashboard::router())
+        .route_layer(middleware::from_fn_with_state(metrics, http_metrics::track))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            config.request_timeout,
+            timeout,
+        ))
+        .layer(RequestBodyLimitLayer::new(config.body_limit));
+    (router, doc)
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

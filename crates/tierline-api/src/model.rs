@@ -1,0 +1,175 @@
+//! The JSON bodies of api.md.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One indicator over the window.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
+pub struct IndicatorJson {
+    /// numerator / denominator x scale (the count for `critical_defects`); null when insufficient.
+    pub value: Option<f64>,
+    /// `ok` or `insufficient`.
+    pub status: String,
+    /// 0..100; null when insufficient, always null for `critical_defects`.
+    pub subscore: Option<f64>,
+    /// Sum of numerators in the window.
+    pub numerator: f64,
+    /// Sum of denominators in the window.
+    pub denominator: f64,
+    /// Samples in the window.
+    pub samples: u64,
+}
+
+/// A row of the supplier list.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SupplierSummary {
+    /// Supplier id.
+    pub supplier_id: String,
+    /// Composite score on the window, or null (UNRATED).
+    pub score: Option<f64>,
+    /// Tier as of the date (always on the tier window).
+    pub tier: String,
+    /// Dimension scores (null: insufficient).
+    pub dimensions: BTreeMap<String, Option<f64>>,
+    /// Alert episodes open as of the date.
+    pub open_alerts: i64,
+    /// The latest `occurred_at` among the supplier's stored events.
+    pub last_event_at: Option<String>,
+}
+
+/// A page of suppliers.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SupplierPage {
+    /// The suppliers of this page.
+    pub items: Vec<SupplierSummary>,
+    /// Pass as `page_token` for the next page; null on the last page.
+    pub next_page_token: Option<String>,
+}
+
+/// A supplier's scorecard.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ScorecardJson {
+    /// Supplier id.
+    pub supplier_id: String,
+    /// Evaluation date.
+    pub as_of: String,
+    /// Window in days.
+    pub window: u32,
+    /// Version of the policy that scored it.
+    pub policy_version: String,
+    /// Composite on the window (null: coverage too low).
+    pub score: Option<f64>,
+    /// Sum of the weights of the sufficient dimensions.
+    pub coverage: f64,
+    /// Tier as of `as_of` (on the policy's tier window).
+    pub tier: String,
+    /// Dimension scores (null: insufficient).
+    pub dimensions: BTreeMap<String, Option<f64>>,
+    /// All ten indicators of scoring.md.
+    pub indicators: BTreeMap<String, IndicatorJson>,
+}
+
+/// One day of a supplier's history.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct HistoryPoint {
+    /// The day.
+    pub date: String,
+    /// Composite on the requested window as of the day.
+    pub score: Option<f64>,
+    /// Tier as of the day.
+    pub tier: String,
+    /// Indicator values on the requested window as of the day.
+    pub indicators: BTreeMap<String, Option<f64>>,
+}
+
+/// A supplier's daily history.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct History {
+    /// Supplier id.
+    pub supplier_id: String,
+    /// Window of the scores.
+    pub window: u32,
+    /// One point per day, oldest first.
+    pub points: Vec<HistoryPoint>,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct EventJson {
+    /// Event id.
+    pub event_id: String,
+    /// Emitting system.
+    pub source: String,
+    /// Record name, e.g. `GoodsReceived`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Business time.
+    pub occurred_at: String,
+    /// When the store recorded it.
+    pub recorded_at: String,
+    /// Position in the store.
+    pub position: i64,
+    /// The record's fields.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+}
+
+/// A page of events.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct EventPage {
+    /// Events, oldest first by `occurred_at`.
+    pub items: Vec<EventJson>,
+    /// Pass as `page_token` for the next page; null on the last page.
+    pub next_page_token: Option<String>,
+}
+
+/// One alert episode.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AlertJson {
+    /// Deterministic id (UUIDv5 of supplier, rule, level, start).
+    pub alert_id: String,
+    /// Supplier id.
+    pub supplier_id: String,
+    /// The rule (an indicator name).
+    pub rule: String,
+    /// `WARNING` or `CRITICAL`.
+    pub level: String,
+    /// `open` or `resolved`.
+    pub status: String,
+    /// The indicator's value on the day the episode opened.
+    pub value: f64,
+    /// The value on the day it closed, if it has.
+    pub value_at_end: Option<f64>,
+    /// The threshold of the level.
+    pub threshold: f64,
+    /// Window of the rule.
+    pub window_days: u32,
+    /// The day the episode opened.
+    pub started_on: String,
+    /// The first day the walk found it closed (null while open).
+    pub ended_on: Option<String>,
+    /// When the raise was published (null: never announced, e.g. over before replay).
+    pub raised_at: Option<String>,
+    /// When the resolution was published.
+    pub resolved_at: Option<String>,
+}
+
+/// A page of alerts.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AlertPage {
+    /// Episodes, newest start first.
+    pub items: Vec<AlertJson>,
+    /// Pass as `page_token` for the next page; null on the last page.
+    pub next_page_token: Option<String>,
+}
+
+/// How many suppliers hold each tier.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct TierCounts {
+    /// The date.
+    pub as_of: String,
+    /// Count per tier, every tier present.
+    pub counts: BTreeMap<String, i64>,
+}

@@ -1,0 +1,172 @@
+//! RFC 9457 `application/problem+json` errors.
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An error as the API reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short summary of the kind.
+    pub title: String,
+    /// HTTP status code.
+    pub status: u16,
+    /// What went wrong in this request.
+    pub detail: String,
+    /// The query parameter at fault, when one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+}
+
+impl Problem {
+    fn new(status: StatusCode, slug: &str, title: &str, detail: impl Into<String>) -> Problem {
+        Problem {
+            kind: format!("https://tierline.dev/problems/{slug}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            parameter: None,
+        }
+    }
+
+    /// 400: a query parameter is missing a valid value, unknown or repeated.
+    pub fn bad_parameter(name: &str, detail: impl Into<String>) -> Problem {
+        Problem {
+            parameter: Some(name.to_owned()),
+            ..Problem::new(
+                StatusCode::BAD_REQUEST,
+                "bad-parameter",
+                "Bad request parameter",
+                detail,
+            )
+        }
+    }
+
+    /// 404: no such supplier.
+    pub fn unknown_supplier(id: &str) -> Problem {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "unknown-supplier",
+            "Unknown supplier",
+            format!("no supplier with id {id:?} has any stored event"),
+        )
+    }
+
+    /// 404: no such route.
+    pub fn not_found(path: &str) -> Problem {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Not found",
+            format!("no resource at {path}"),
+        )
+    }
+
+    /// 401: no or a wrong API key.
+    pub fn unauthorized(detail: &str) -> Problem {
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Unauthorized",
+            detail,
+        )
+    }
+
+    /// 503: the database did not answer (details go to the log, not to the client).
+    pub fn unavailable() -> Problem {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Service unavailable",
+            "the database is not reachable; retry later",
+        )
+    }
+
+    /// 500: a bug or corrupted data (details go to the log).
+    pub fn internal() -> Problem {
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "the request failed; the server log has the details",
+        )
+    }
+
+    /// 408: the request took longer than the configured timeout.
+    pub fn timeout() -> Problem {
+        Problem::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            "Request timeout",
+            "the request took longer than the server allows",
+        )
+    }
+
+    /// 413: the request body is over the limit.
+    pub fn too_large(limit: usize) -> Problem {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            "Request body too large",
+            format!("request bodies are limited to {limit} bytes"),
+        )
+    }
+
+    /// 405.
+    pub fn method_not_allowed() -> Problem {
+        Problem::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "Method not allowed",
+            "this resource is read-only: use GET",
+        )
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_string(&self).unwrap_or_default();
+        let mut res = (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body,
+        )
+            .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"tierline\""),
+            );
+        }
+        res
+    }
+}
+
+impl From<sqlx::Error> for Problem {
+    fn from(e: sqlx::Error) -> Problem {
+        if tierline_store::is_transient_sqlx(&e) || matches!(e, sqlx::Error::PoolTimedOut) {
+            tracing::warn!(error = %e, "database unavailable");
+            Problem::unavailable()
+        } else {
+            tracing::error!(error = %e, "database error");
+            Problem::internal()
+        }
+    }
+}
+
+impl From<tierline_store::StoreError> for Problem {
+    fn from(e: tierline_store::StoreError) -> Problem {
+        if e.is_transient() {
+            tracing::warn!(error = %e, "event store unavailable");
+            Problem::unavailable()
+        } else {
+            tracing::error!(error = %e, "event store error");
+            Problem::internal()
+        }
+    }
+}

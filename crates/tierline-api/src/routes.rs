@@ -1,0 +1,293 @@
+//! The `/v1` handlers: parameters in, [`Reader`] calls, JSON out.
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use tierline_events::{Date, RecordKind};
+use tierline_scoring::Tier;
+
+use crate::AppState;
+use crate::model::*;
+use crate::params::Params;
+use crate::problem::Problem;
+use crate::read::{AlertFilter, Sort};
+
+const TIER_NAMES: [&str; 5] = ["STRATEGIC", "KEY", "RESERVE", "AT_RISK", "UNRATED"];
+
+impl AppState {
+    fn today(&self) -> Date {
+        self.clock.today()
+    }
+
+    /// `as_of` (default today), never after today.
+    fn as_of(&self, p: &Params) -> Result<Date, Problem> {
+        let today = self.today();
+        match p.date("as_of")? {
+            None => Ok(today),
+            Some(d) if d > today => Err(Problem::bad_parameter(
+                "as_of",
+                format!("as_of {d} is after today ({today}): scores are known up to today"),
+            )),
+            Some(d) => Ok(d),
+        }
+    }
+}
+
+/// List suppliers with their score, tier, dimensions and open alerts.
+#[utoipa::path(get, path = "/v1/suppliers", tag = "suppliers",
+    params(
+        ("tier" = Option<String>, Query, description = "Only this tier: STRATEGIC, KEY, RESERVE, AT_RISK, UNRATED"),
+        ("sort" = Option<String>, Query, description = "`-score` (default, nulls last), `score` (nulls last), `supplier_id`"),
+        ("window" = Option<u32>, Query, description = "30, 90 (default) or 365"),
+        ("as_of" = Option<String>, Query, description = "YYYY-MM-DD, default today"),
+        ("page_size" = Option<u32>, Query, description = "1..=500, default 50; larger values are lowered to 500"),
+        ("page_token" = Option<String>, Query, description = "next_page_token of the previous page"),
+    ),
+    responses(
+        (status = 200, body = SupplierPage),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn list_suppliers(
+    State(s): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<SupplierPage>, Problem> {
+    let p = Params::parse(
+        q.as_deref(),
+        &["tier", "sort", "window", "as_of", "page_size", "page_token"],
+    )?;
+    let tier = p.one_of("tier", &TIER_NAMES)?.and_then(Tier::from_name);
+    let sort = match p.one_of("sort", &["score", "-score", "supplier_id"])? {
+        Some("score") => Sort::ScoreAsc,
+        Some("supplier_id") => Sort::SupplierId,
+        _ => Sort::ScoreDesc,
+    };
+    let window = p.window()?;
+    let as_of = s.as_of(&p)?;
+    let page_size = p.page_size(s.max_page_size)?;
+    let after = p.page_token()?;
+    Ok(Json(
+        s.reader
+            .suppliers(as_of, window, tier, sort, page_size, after)
+            .await?,
+    ))
+}
+
+/// A supplier's scorecard: composite, tier, dimensions and all ten indicators.
+#[utoipa::path(get, path = "/v1/suppliers/{supplier_id}/scorecard", tag = "suppliers",
+    params(
+        ("supplier_id" = String, Path, description = "Supplier id"),
+        ("as_of" = Option<String>, Query, description = "YYYY-MM-DD, default today"),
+        ("window" = Option<u32>, Query, description = "30, 90 (default) or 365"),
+    ),
+    responses(
+        (status = 200, body = ScorecardJson),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn scorecard(
+    State(s): State<AppState>,
+    Path(supplier): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<ScorecardJson>, Problem> {
+    let p = Params::parse(q.as_deref(), &["as_of", "window"])?;
+    let window = p.window()?;
+    let as_of = s.as_of(&p)?;
+    Ok(Json(s.reader.scorecard(&supplier, as_of, window).await?))
+}
+
+/// Longest history one request may ask for, in days.
+pub(crate) const MAX_HISTORY_DAYS: i32 = 1830;
+
+/// A supplier's daily score, tier and indicator values.
+#[utoipa::path(get, path = "/v1/suppliers/{supplier_id}/history", tag = "suppliers",
+    params(
+        ("supplier_id" = String, Path, description = "Supplier id"),
+        ("from" = Option<String>, Query, description = "First day, YYYY-MM-DD; default `to` - 89 days"),
+        ("to" = Option<String>, Query, description = "Last day, YYYY-MM-DD; default today"),
+        ("window" = Option<u32>, Query, description = "30, 90 (default) or 365"),
+    ),
+    responses(
+        (status = 200, body = History),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn history(
+    State(s): State<AppState>,
+    Path(supplier): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<History>, Problem> {
+    let p = Params::parse(q.as_deref(), &["from", "to", "window"])?;
+    let window = p.window()?;
+    let today = s.today();
+    let to = p.date("to")?.unwrap_or(today);
+    if to > today {
+        return Err(Problem::bad_parameter(
+            "to",
+            format!("to {to} is after today ({today})"),
+        ));
+    }
+    let from = p.date("from")?.unwrap_or(Date(to.0 - 89));
+    if from > to {
+        return Err(Problem::bad_parameter(
+            "from",
+            format!("from {from} is after to {to}"),
+        ));
+    }
+    if to.0 - from.0 >= MAX_HISTORY_DAYS {
+        return Err(Problem::bad_parameter(
+            "from",
+            format!("at most {MAX_HISTORY_DAYS} days per request (from {from} to {to})"),
+        ));
+    }
+    Ok(Json(s.reader.history(&supplier, from, to, window).await?))
+}
+
+/// The supplier's stored events, decoded: the lineage of every number.
+#[utoipa::path(get, path = "/v1/suppliers/{supplier_id}/events", tag = "suppliers",
+    params(
+        ("supplier_id" = String, Path, description = "Supplier id"),
+        ("from" = Option<String>, Query, description = "Only events that occurred on or after this day (YYYY-MM-DD)"),
+        ("to" = Option<String>, Query, description = "Only events that occurred on or before this day (YYYY-MM-DD)"),
+        ("type" = Option<String>, Query, description = "Record name, e.g. GoodsReceived"),
+        ("page_size" = Option<u32>, Query, description = "1..=500, default 50"),
+        ("page_token" = Option<String>, Query, description = "next_page_token of the previous page"),
+    ),
+    responses(
+        (status = 200, body = EventPage),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn events(
+    State(s): State<AppState>,
+    Path(supplier): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<EventPage>, Problem> {
+    let p = Params::parse(
+        q.as_deref(),
+        &["from", "to", "type", "page_size", "page_token"],
+    )?;
+    let (from, to) = (p.date("from")?, p.date("to")?);
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        return Err(Problem::bad_parameter(
+            "from",
+            format!("from {f} is after to {t}"),
+        ));
+    }
+    let kind = match p.get("type") {
+        None => None,
+        Some(t) => Some(
+            RecordKind::ALL
+                .iter()
+                .copied()
+                .find(|k| k.name() == t || k.full_name() == t)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = RecordKind::ALL.iter().map(|k| k.name()).collect();
+                    Problem::bad_parameter(
+                        "type",
+                        format!(
+                            "type must be a record name ({}), got {t:?}",
+                            names.join(", ")
+                        ),
+                    )
+                })?,
+        ),
+    };
+    let page_size = p.page_size(s.max_page_size)?;
+    let after = p.page_token()?;
+    Ok(Json(
+        s.reader
+            .events(&supplier, from, to, kind, page_size, after)
+            .await?,
+    ))
+}
+
+/// Alert episodes, newest first; every episode, open or over.
+#[utoipa::path(get, path = "/v1/alerts", tag = "alerts",
+    params(
+        ("status" = Option<String>, Query, description = "open, resolved or all (default)"),
+        ("supplier_id" = Option<String>, Query, description = "Only this supplier"),
+        ("level" = Option<String>, Query, description = "WARNING or CRITICAL"),
+        ("page_size" = Option<u32>, Query, description = "1..=500, default 50"),
+        ("page_token" = Option<String>, Query, description = "next_page_token of the previous page"),
+    ),
+    responses(
+        (status = 200, body = AlertPage),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn alerts(
+    State(s): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<AlertPage>, Problem> {
+    let p = Params::parse(
+        q.as_deref(),
+        &["status", "supplier_id", "level", "page_size", "page_token"],
+    )?;
+    let open = match p.one_of("status", &["open", "resolved", "all"])? {
+        Some("open") => Some(true),
+        Some("resolved") => Some(false),
+        _ => None,
+    };
+    let filter = AlertFilter {
+        open,
+        supplier_id: p.get("supplier_id").map(str::to_owned),
+        level: p
+            .one_of("level", &["WARNING", "CRITICAL"])?
+            .map(str::to_owned),
+    };
+    let page_size = p.page_size(s.max_page_size)?;
+    let after = p.page_token()?;
+    Ok(Json(s.reader.alerts(&filter, page_size, after).await?))
+}
+
+/// How many suppliers hold each tier.
+#[utoipa::path(get, path = "/v1/tiers", tag = "tiers",
+    params(("as_of" = Option<String>, Query, description = "YYYY-MM-DD, default today")),
+    responses(
+        (status = 200, body = TierCounts),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn tiers(
+    State(s): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<TierCounts>, Problem> {
+    let p = Params::parse(q.as_deref(), &["as_of"])?;
+    let as_of = s.as_of(&p)?;
+    Ok(Json(s.reader.tier_counts(as_of).await?))
+}
+
+/// The active scoring policy, with its `version`.
+#[utoipa::path(get, path = "/v1/policy", tag = "policy",
+    responses(
+        (status = 200, description = "The policy (the TOML file's content as JSON)", body = Object),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn policy(
+    State(s): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<serde_json::Value>, Problem> {
+    Params::parse(q.as_deref(), &[])?;
+    serde_json::to_value(s.reader.policy())
+        .map(Json)
+        .map_err(|_| Problem::internal())
+}

@@ -1,0 +1,206 @@
+// Tierline dashboard: plain JS over the /v1 API (api.md). No build step.
+"use strict";
+
+const TIERS = ["STRATEGIC", "KEY", "RESERVE", "AT_RISK", "UNRATED"];
+const DIMENSIONS = ["delivery", "quality", "service", "cost", "responsiveness"];
+const $ = (sel) => document.querySelector(sel);
+const state = { suppliers: [], next: null, sortKey: "score", asc: false, timer: null };
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") e.className = v; else if (k === "text") e.textContent = v; else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c);
+  return e;
+}
+const fmt = (v, digits = 1) => (v === null || v === undefined ? "–" : Number(v).toFixed(digits));
+const fmtNum = (v) => (v === null || v === undefined ? "–" : Math.abs(v) >= 1000 ? v.toFixed(0) : Number(v.toPrecision(4)).toString());
+const tierBadge = (t) => el("span", { class: "tier " + t, text: t });
+
+async function api(path) {
+  const headers = {};
+  const key = localStorage.getItem("tierline.apiKey");
+  if (key) headers["Authorization"] = "Bearer " + key;
+  const res = await fetch(path, { headers });
+  if (res.status === 401) {
+    $("#key-form").hidden = false;
+    throw new Error("This API needs a key: enter it at the top right.");
+  }
+  const body = await res.json();
+  if (!res.ok) throw new Error(body.detail || body.title || res.statusText);
+  return body;
+}
+function showError(e) { const box = $("#error"); box.hidden = !e; box.textContent = e ? String(e.message || e) : ""; }
+
+function query(extra) {
+  const p = new URLSearchParams(extra || {});
+  p.set("window", $("#window").value);
+  if ($("#as-of").value) p.set("as_of", $("#as-of").value);
+  return p.toString();
+}
+
+// ---- overview ------------------------------------------------------------------
+async function loadTiers() {
+  const p = new URLSearchParams();
+  if ($("#as-of").value) p.set("as_of", $("#as-of").value);
+  const t = await api("/v1/tiers?" + p);
+  $("#tiers-as-of").textContent = "as of " + t.as_of;
+  const max = Math.max(1, ...TIERS.map((k) => t.counts[k] || 0));
+  const box = $("#tier-counts");
+  box.replaceChildren(...TIERS.map((k) => {
+    const n = t.counts[k] || 0;
+    const fill = el("span", { class: "fill" });
+    fill.style.width = (260 * n / max) + "px";
+    fill.style.background = `var(--${k})`;
+    return el("div", { class: "bar", "data-tier": k }, el("span", { class: "label", text: k }), fill, el("span", { class: "n", text: String(n) }));
+  }));
+}
+
+async function loadSuppliers(more) {
+  const extra = { page_size: "500", sort: "-score" };
+  if ($("#filter-tier").value) extra.tier = $("#filter-tier").value;
+  if (more && state.next) extra.page_token = state.next;
+  const page = await api("/v1/suppliers?" + query(extra));
+  state.suppliers = more ? state.suppliers.concat(page.items) : page.items;
+  state.next = page.next_page_token;
+  $("#more").hidden = !state.next;
+  renderSuppliers();
+}
+
+function sortValue(s, key) {
+  if (DIMENSIONS.includes(key)) return s.dimensions[key];
+  return s[key];
+}
+
+function renderSuppliers() {
+  const text = $("#filter-text").value.trim().toLowerCase();
+  const rows = state.suppliers.filter((s) => !text || s.supplier_id.toLowerCase().includes(text));
+  const { sortKey, asc } = state;
+  rows.sort((a, b) => {
+    const x = sortValue(a, sortKey), y = sortValue(b, sortKey);
+    if (x === y) return a.supplier_id < b.supplier_id ? -1 : 1;
+    if (x === null || x === undefined) return 1;
+    if (y === null || y === undefined) return -1;
+    return (x < y ? -1 : 1) * (asc ? 1 : -1);
+  });
+  document.querySelectorAll("#supplier-table th").forEach((th) => {
+    th.classList.toggle("sorted", th.dataset.key === sortKey);
+    th.classList.toggle("asc", th.dataset.key === sortKey && asc);
+  });
+  $("#supplier-count").textContent = `${rows.length} shown`;
+  $("#supplier-table tbody").replaceChildren(...rows.map((s) => el("tr", { "data-supplier": s.supplier_id },
+    el("td", {}, el("a", { href: "#/supplier/" + encodeURIComponent(s.supplier_id), text: s.supplier_id })),
+    el("td", { class: "num score", text: fmt(s.score) }),
+    el("td", {}, tierBadge(s.tier)),
+    ...DIMENSIONS.map((d) => el("td", { class: "num", text: fmt(s.dimensions[d]) })),
+    el("td", { class: "num", text: String(s.open_alerts) }),
+    el("td", { class: "muted", text: s.last_event_at ? s.last_event_at.slice(0, 16).replace("T", " ") : "–" }),
+  )));
+}
+
+function alertItem(a) {
+  return el("li", { "data-alert": a.alert_id },
+    el("span", { class: "level-" + a.level, text: a.level }), " ",
+    el("a", { href: "#/supplier/" + encodeURIComponent(a.supplier_id), text: a.supplier_id }),
+    ` ${a.rule} ${fmtNum(a.value)} vs ${fmtNum(a.threshold)} · ${a.status} since ${a.started_on}` +
+      (a.ended_on ? ` until ${a.ended_on}` : ""));
+}
+
+async function loadAlertFeed() {
+  const page = await api("/v1/alerts?page_size=25");
+  $("#alert-feed").replaceChildren(...(page.items.length ? page.items.map(alertItem) : [el("li", { class: "muted", text: "no alerts" })]));
+}
+
+async function overview() {
+  $("#overview-view").hidden = false; $("#supplier-view").hidden = true;
+  await Promise.all([loadTiers(), loadSuppliers(false), loadAlertFeed()]);
+}
+
+// ---- supplier page -----------------------------------------------------------------
+let chart = null;
+async function supplierPage(id) {
+  $("#overview-view").hidden = true; $("#supplier-view").hidden = false;
+  const enc = encodeURIComponent(id);
+  const sc = await api(`/v1/suppliers/${enc}/scorecard?` + query());
+  $("#supplier-name").textContent = id;
+  $("#supplier-score").textContent = fmt(sc.score);
+  $("#supplier-tier").replaceChildren(tierBadge(sc.tier));
+  $("#supplier-meta").textContent = `as of ${sc.as_of} · ${sc.window}-day window · coverage ${fmt(sc.coverage * 100, 0)}% · policy ${sc.policy_version}`;
+  $("#dimension-table tbody").replaceChildren(...DIMENSIONS.map((d) => el("tr", {}, el("td", { text: d }), el("td", { class: "num", text: fmt(sc.dimensions[d]) }))));
+  $("#indicator-table tbody").replaceChildren(...Object.entries(sc.indicators).map(([name, v]) => el("tr", { "data-indicator": name },
+    el("td", { text: name }), el("td", { class: "num value", text: fmtNum(v.value) }), el("td", { class: "num", text: fmt(v.subscore) }),
+    el("td", { class: "num", text: fmtNum(v.numerator) }), el("td", { class: "num", text: fmtNum(v.denominator) }),
+    el("td", { class: "num", text: String(v.samples) }), el("td", { class: "muted", text: v.status }))));
+  const to = sc.as_of;
+  const from = new Date(Date.parse(to) - 364 * 86400000).toISOString().slice(0, 10);
+  const [hist, alerts] = await Promise.all([
+    api(`/v1/suppliers/${enc}/history?from=${from}&to=${to}&window=${sc.window}`),
+    api(`/v1/alerts?status=open&supplier_id=${enc}&page_size=100`),
+  ]);
+  $("#supplier-alerts").replaceChildren(...(alerts.items.length ? alerts.items.map(alertItem) : [el("li", { class: "muted", text: "no open alerts" })]));
+  drawHistory(hist);
+  state.eventsNext = null;
+  await loadEvents(id, false);
+}
+
+function drawHistory(hist) {
+  const xs = hist.points.map((p) => Date.parse(p.date) / 1000);
+  const ys = hist.points.map((p) => p.score);
+  const box = $("#history-chart");
+  if (chart) { chart.destroy(); chart = null; }
+  box.replaceChildren();
+  const width = Math.max(320, box.clientWidth || 700);
+  chart = new uPlot({ width, height: 240, scales: { y: { range: [0, 100] } },
+    series: [{}, { label: "score", stroke: "#3b6fd1", width: 2, spanGaps: false }],
+    axes: [{}, { label: "score" }] }, [xs, ys], box);
+  $("#tier-strip").replaceChildren(...hist.points.map((p) => {
+    const s = el("span", { title: `${p.date}: ${p.tier}` }); s.style.background = `var(--${p.tier})`; return s;
+  }));
+}
+
+async function loadEvents(id, more) {
+  const p = new URLSearchParams({ page_size: "50" });
+  if (more && state.eventsNext) p.set("page_token", state.eventsNext);
+  const page = await api(`/v1/suppliers/${encodeURIComponent(id)}/events?` + p);
+  state.eventsNext = page.next_page_token;
+  $("#more-events").hidden = !state.eventsNext;
+  $("#more-events").onclick = () => loadEvents(id, true).catch(showError);
+  const rows = page.items.map((e) => el("tr", {},
+    el("td", { text: e.occurred_at.replace("T", " ").slice(0, 19) }), el("td", { text: e.type }),
+    el("td", { text: e.source }), el("td", { class: "muted", text: e.event_id.slice(0, 8) }),
+    el("td", { class: "num", text: String(e.position) }), el("td", { class: "payload", text: JSON.stringify(e.payload) })));
+  if (more) $("#event-table tbody").append(...rows); else $("#event-table tbody").replaceChildren(...rows);
+}
+
+// ---- wiring ----------------------------------------------------------------------
+async function route() {
+  showError(null);
+  clearInterval(state.timer);
+  try {
+    const m = location.hash.match(/^#\/supplier\/(.+)$/);
+    if (m) await supplierPage(decodeURIComponent(m[1]));
+    else {
+      await overview();
+      // The live feed and the table refresh while the overview is open.
+      state.timer = setInterval(() => Promise.all([loadAlertFeed(), loadTiers()]).catch(showError), 5000);
+    }
+    document.body.dataset.ready = "true";
+  } catch (e) { showError(e); document.body.dataset.ready = "error"; }
+}
+
+window.addEventListener("hashchange", route);
+$("#window").addEventListener("change", route);
+$("#as-of").addEventListener("change", route);
+$("#filter-text").addEventListener("input", renderSuppliers);
+$("#filter-tier").addEventListener("change", () => loadSuppliers(false).catch(showError));
+$("#more").addEventListener("click", () => loadSuppliers(true).catch(showError));
+document.querySelectorAll("#supplier-table th").forEach((th) => th.addEventListener("click", () => {
+  state.asc = state.sortKey === th.dataset.key ? !state.asc : th.dataset.key === "supplier_id";
+  state.sortKey = th.dataset.key; renderSuppliers();
+}));
+$("#key-form").addEventListener("submit", (ev) => {
+  ev.preventDefault(); localStorage.setItem("tierline.apiKey", $("#api-key").value); $("#key-form").hidden = true; route();
+});
+api("/v1/policy").then((p) => { $("#policy").textContent = "policy " + p.version; }).catch(() => {});
+route();
