@@ -1,0 +1,175 @@
+//! The built-in dashboard in real headless Chromium (Debian's `chromium`) against a
+//! database seeded through the real store and projector: what it renders, and a
+//! screenshot of each page under `target/test-artifacts/`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tierline_api::testing::{append, noon, population_records, project};
+use tierline_api::{ApiConfig, ApiKeys, HttpMetrics, Reader, app};
+use tierline_events::{Codec, Date};
+use tierline_scoring::{Policy, SupplierLedger, Tier};
+
+fn today() -> Date {
+    Date::from_ymd(2026, 6, 15).unwrap()
+}
+
+fn chromium() -> PathBuf {
+    let path = std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    assert!(
+        path.exists(),
+        "{} not found: the dashboard test needs Debian's chromium (scripts/test installs it; or set CHROMIUM)",
+        path.display()
+    );
+    path
+}
+
+fn artifacts() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/test-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Loads `url` in headless Chromium, lets its scripts run, returns the DOM and saves a
+/// screenshot to `png`.
+async fn render(url: &str, png: &PathBuf) -> String {
+    let profile = tempdir();
+    let common = |cmd: &mut tokio::process::Command| {
+        cmd.arg("--headless=new")
+            .arg("--no-sandbox")
+            .arg("--disable-gpu")
+            .arg("--disable-dev-shm-usage")
+            .arg("--hide-scrollbars")
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg("--window-size=1400,1100")
+            .arg("--virtual-time-budget=8000");
+    };
+    let mut dump = tokio::process::Command::new(chromium());
+    common(&mut dump);
+    let out = dump.arg("--dump-dom").arg(url).output().await.unwrap();
+    assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
+    let mut shot = tokio::process::Command::new(chromium());
+    common(&mut shot);
+    let status = shot
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(url)
+        .output()
+        .await
+        .unwrap();
+    assert!(status.status.success(), "chromium screenshot failed");
+    let bytes = std::fs::read(png).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 20_000, "{} is not a real screenshot", png.display());
+    let _ = std::fs::remove_dir_all(&profile);
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn tempdir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "tierline-chromium-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The text inside the first element carrying `marker` (an attribute or id), tags stripped.
+fn text_after(dom: &str, marker: &str) -> String {
+    let start = dom.find(marker).unwrap_or_else(|| panic!("{marker} not rendered"));
+    let rest = &dom[start..];
+    let rest = &rest[rest.find('>').map_or(0, |i| i + 1)..];
+    let end = ["</tr>", "</div>"]
+        .iter()
+        .filter_map(|t| rest.find(t))
+        .min()
+        .unwrap_or(rest.len());
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in rest[..end].chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_renders_real_data_in_chromium() {
+    let db = tierline_store::testing::pg().await.unwrap();
+    let records = population_records(today(), 120);
+    append(&db.store, &records).await.unwrap();
+    let policy = Arc::new(Policy::default());
+    project(&db.store, policy.clone(), &noon(today()), records.len()).await.unwrap();
+    let mut ledgers = std::collections::BTreeMap::new();
+    for r in &records {
+        let id = r.envelope().unwrap().supplier_id.to_owned();
+        ledgers
+            .entry(id.clone())
+            .or_insert_with(|| SupplierLedger::new(id, policy.clone()))
+            .apply(r);
+    }
+    let (router, _) = app(
+        Reader::new(db.store.clone(), policy.clone(), Codec::default()),
+        Arc::new(noon(today())),
+        &ApiConfig::new(ApiKeys::disabled()),
+        Arc::new(HttpMetrics::default()),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    // Overview: tier distribution, supplier table, live alert feed.
+    let dom = render(&format!("http://{addr}/"), &artifacts().join("dashboard-overview.png")).await;
+    assert!(dom.contains(r#"data-ready="true""#), "the page did not finish loading:\n{dom}");
+    for t in Tier::ALL {
+        let n = ledgers.values().filter(|l| l.tier_on(today()) == t).count();
+        let bar = text_after(&dom, &format!(r#"data-tier="{}""#, t.name()));
+        assert!(bar.ends_with(&format!(" {n}")), "tier bar {}: {bar:?}, want {n}", t.name());
+    }
+    for (id, l) in &ledgers {
+        let row = text_after(&dom, &format!(r#"data-supplier="{id}""#));
+        let score = l.scorecard(today(), 90).composite.map_or("–".to_owned(), |s| format!("{s:.1}"));
+        assert!(row.starts_with(&format!("{id} {score} {}", l.tier_on(today()).name())), "row {row:?}");
+    }
+    let open: Vec<String> = ledgers
+        .values()
+        .flat_map(|l| l.alert_episodes(today()))
+        .map(|e| e.alert_id.to_string())
+        .collect();
+    assert!(!open.is_empty());
+    assert!(open.iter().any(|id| dom.contains(&format!(r#"data-alert="{id}""#))), "no alert in the feed");
+
+    // A supplier page: score, tier, indicators, open alerts, history, events.
+    let id = "QUAL-01";
+    let l = &ledgers[id];
+    let dom = render(
+        &format!("http://{addr}/#/supplier/{id}"),
+        &artifacts().join("dashboard-supplier.png"),
+    )
+    .await;
+    assert!(dom.contains(r#"data-ready="true""#), "the supplier page did not finish loading:\n{dom}");
+    let sc = l.scorecard(today(), 90);
+    let score = text_after(&dom, r#"id="supplier-score""#);
+    // The score, then the tier badge.
+    assert_eq!(score, format!("{:.1} {}", sc.composite.unwrap(), l.tier_on(today()).name()));
+    for (i, v) in &sc.indicators {
+        let row = text_after(&dom, &format!(r#"data-indicator="{}""#, i.name()));
+        assert!(row.ends_with(&format!(" {} {}", v.samples, v.status())), "{row:?}");
+    }
+    let defect = text_after(&dom, r#"data-indicator="defect_ppm""#);
+    assert!(defect.starts_with("defect_ppm 80000 0.0"), "{defect:?}");
+    let open_here = l.alert_episodes(today()).into_iter().filter(|e| e.ended_on.is_none()).count();
+    assert!(open_here > 0);
+    assert_eq!(dom.matches("data-alert=").count(), open_here);
+    assert!(dom.contains("uplot"), "no history chart");
+    assert!(dom.contains("InspectionCompleted"), "no events (lineage) table");
+    db.drop_db().await.unwrap();
+}
