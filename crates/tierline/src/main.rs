@@ -1,6 +1,6 @@
-//! The `tierline` binary: one subcommand per service or tool. Today it carries the
-//! event contract tools; the ingest, projector, relay and API services join it as
-//! their crates land.
+//! The `tierline` binary: one subcommand per service (ingest, project, relay, serve)
+//! or tool (migrate, rebuild, decode, encode, schemas, hash-key). Services take their
+//! dependencies as arguments; only this binary wires them together.
 
 mod ops;
 
