@@ -17,7 +17,8 @@ fn today() -> Date {
 }
 
 fn chromium() -> PathBuf {
-    let path = std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    let path = std::env::var_os("CHROMIUM")
+        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
     assert!(
         path.exists(),
         "{} not found: the dashboard test needs Debian's chromium (scripts/test installs it; or set CHROMIUM)",
@@ -49,7 +50,11 @@ async fn render(url: &str, png: &PathBuf) -> String {
     let mut dump = tokio::process::Command::new(chromium());
     common(&mut dump);
     let out = dump.arg("--dump-dom").arg(url).output().await.unwrap();
-    assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut shot = tokio::process::Command::new(chromium());
     common(&mut shot);
     let status = shot
@@ -60,7 +65,11 @@ async fn render(url: &str, png: &PathBuf) -> String {
         .unwrap();
     assert!(status.status.success(), "chromium screenshot failed");
     let bytes = std::fs::read(png).unwrap();
-    assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 20_000, "{} is not a real screenshot", png.display());
+    assert!(
+        bytes.starts_with(b"\x89PNG") && bytes.len() > 20_000,
+        "{} is not a real screenshot",
+        png.display()
+    );
     let _ = std::fs::remove_dir_all(&profile);
     String::from_utf8(out.stdout).unwrap()
 }
@@ -69,7 +78,10 @@ fn tempdir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "tierline-chromium-{}-{}",
         std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -77,7 +89,9 @@ fn tempdir() -> PathBuf {
 
 /// The text inside the first element carrying `marker` (an attribute or id), tags stripped.
 fn text_after(dom: &str, marker: &str) -> String {
-    let start = dom.find(marker).unwrap_or_else(|| panic!("{marker} not rendered"));
+    let start = dom
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} not rendered"));
     let rest = &dom[start..];
     let rest = &rest[rest.find('>').map_or(0, |i| i + 1)..];
     let end = ["</tr>", "</div>"]
@@ -107,7 +121,9 @@ async fn the_dashboard_renders_real_data_in_chromium() {
     let records = population_records(today(), 120);
     append(&db.store, &records).await.unwrap();
     let policy = Arc::new(Policy::default());
-    project(&db.store, policy.clone(), &noon(today()), records.len()).await.unwrap();
+    project(&db.store, policy.clone(), &noon(today()), records.len())
+        .await
+        .unwrap();
     let mut ledgers = std::collections::BTreeMap::new();
     for r in &records {
         let id = r.envelope().unwrap().supplier_id.to_owned();
@@ -127,17 +143,34 @@ async fn the_dashboard_renders_real_data_in_chromium() {
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
 
     // Overview: tier distribution, supplier table, live alert feed.
-    let dom = render(&format!("http://{addr}/"), &artifacts().join("dashboard-overview.png")).await;
-    assert!(dom.contains(r#"data-ready="true""#), "the page did not finish loading:\n{dom}");
+    let dom = render(
+        &format!("http://{addr}/"),
+        &artifacts().join("dashboard-overview.png"),
+    )
+    .await;
+    assert!(
+        dom.contains(r#"data-ready="true""#),
+        "the page did not finish loading:\n{dom}"
+    );
     for t in Tier::ALL {
         let n = ledgers.values().filter(|l| l.tier_on(today()) == t).count();
         let bar = text_after(&dom, &format!(r#"data-tier="{}""#, t.name()));
-        assert!(bar.ends_with(&format!(" {n}")), "tier bar {}: {bar:?}, want {n}", t.name());
+        assert!(
+            bar.ends_with(&format!(" {n}")),
+            "tier bar {}: {bar:?}, want {n}",
+            t.name()
+        );
     }
     for (id, l) in &ledgers {
         let row = text_after(&dom, &format!(r#"data-supplier="{id}""#));
-        let score = l.scorecard(today(), 90).composite.map_or("–".to_owned(), |s| format!("{s:.1}"));
-        assert!(row.starts_with(&format!("{id} {score} {}", l.tier_on(today()).name())), "row {row:?}");
+        let score = l
+            .scorecard(today(), 90)
+            .composite
+            .map_or("–".to_owned(), |s| format!("{s:.1}"));
+        assert!(
+            row.starts_with(&format!("{id} {score} {}", l.tier_on(today()).name())),
+            "row {row:?}"
+        );
     }
     let open: Vec<String> = ledgers
         .values()
@@ -145,7 +178,11 @@ async fn the_dashboard_renders_real_data_in_chromium() {
         .map(|e| e.alert_id.to_string())
         .collect();
     assert!(!open.is_empty());
-    assert!(open.iter().any(|id| dom.contains(&format!(r#"data-alert="{id}""#))), "no alert in the feed");
+    assert!(
+        open.iter()
+            .any(|id| dom.contains(&format!(r#"data-alert="{id}""#))),
+        "no alert in the feed"
+    );
 
     // A supplier page: score, tier, indicators, open alerts, history, events.
     let id = "QUAL-01";
@@ -155,21 +192,37 @@ async fn the_dashboard_renders_real_data_in_chromium() {
         &artifacts().join("dashboard-supplier.png"),
     )
     .await;
-    assert!(dom.contains(r#"data-ready="true""#), "the supplier page did not finish loading:\n{dom}");
+    assert!(
+        dom.contains(r#"data-ready="true""#),
+        "the supplier page did not finish loading:\n{dom}"
+    );
     let sc = l.scorecard(today(), 90);
     let score = text_after(&dom, r#"id="supplier-score""#);
     // The score, then the tier badge.
-    assert_eq!(score, format!("{:.1} {}", sc.composite.unwrap(), l.tier_on(today()).name()));
+    assert_eq!(
+        score,
+        format!("{:.1} {}", sc.composite.unwrap(), l.tier_on(today()).name())
+    );
     for (i, v) in &sc.indicators {
         let row = text_after(&dom, &format!(r#"data-indicator="{}""#, i.name()));
-        assert!(row.ends_with(&format!(" {} {}", v.samples, v.status())), "{row:?}");
+        assert!(
+            row.ends_with(&format!(" {} {}", v.samples, v.status())),
+            "{row:?}"
+        );
     }
     let defect = text_after(&dom, r#"data-indicator="defect_ppm""#);
     assert!(defect.starts_with("defect_ppm 80000 0.0"), "{defect:?}");
-    let open_here = l.alert_episodes(today()).into_iter().filter(|e| e.ended_on.is_none()).count();
+    let open_here = l
+        .alert_episodes(today())
+        .into_iter()
+        .filter(|e| e.ended_on.is_none())
+        .count();
     assert!(open_here > 0);
     assert_eq!(dom.matches("data-alert=").count(), open_here);
     assert!(dom.contains("uplot"), "no history chart");
-    assert!(dom.contains("InspectionCompleted"), "no events (lineage) table");
+    assert!(
+        dom.contains("InspectionCompleted"),
+        "no events (lineage) table"
+    );
     db.drop_db().await.unwrap();
 }

@@ -117,7 +117,10 @@ async fn serve_requires_a_key_and_answers_with_one() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("no API key configured") && err.contains("--no-auth"), "{err}");
+    assert!(
+        err.contains("no API key configured") && err.contains("--no-auth"),
+        "{err}"
+    );
     // A key given by its digest (from `tierline hash-key`).
     let mut hash = Command::new(bin)
         .arg("hash-key")
@@ -130,7 +133,15 @@ async fn serve_requires_a_key_and_answers_with_one() {
     assert_eq!(digest.trim().len(), 64);
     let port = free_port();
     let mut serve = Command::new(bin)
-        .args(["serve", "--store", &db.url, "--log", "off", "--pin-date", "2026-06-01"])
+        .args([
+            "serve",
+            "--store",
+            &db.url,
+            "--log",
+            "off",
+            "--pin-date",
+            "2026-06-01",
+        ])
         .args(["--http", &format!("127.0.0.1:{port}")])
         .env("TIERLINE_API_KEY_HASHES", digest.trim())
         .spawn()
@@ -138,7 +149,11 @@ async fn serve_requires_a_key_and_answers_with_one() {
     assert_eq!(wait_get(port, "/readyz").0, 200);
     assert_eq!(wait_get(port, "/v1/tiers").0, 401);
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(s, "GET /v1/tiers HTTP/1.0\r\nAuthorization: Bearer k-123\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET /v1/tiers HTTP/1.0\r\nAuthorization: Bearer k-123\r\n\r\n"
+    )
+    .unwrap();
     let mut text = String::new();
     s.read_to_string(&mut text).unwrap();
     assert!(text.starts_with("HTTP/1.0 200"), "{text}");
