@@ -295,9 +295,22 @@ async fn reads_one_supplier_oldest_first<S: EventStore>(s: &S) {
             .unwrap()
             .is_empty()
     );
-    // Filters: a time range (from inclusive, before exclusive) and a record name.
-    let (from, before) = (got[3].occurred_at, got[got.len() - 3].occurred_at);
-    let name = got[5].record_name.clone();
+    // Filters: a time range (from inclusive, before exclusive) and a record name, on
+    // the busiest supplier of a larger stream.
+    let more = events(3000, 19);
+    s.append(&batch(more.clone())).await.unwrap();
+    let mut counts = std::collections::BTreeMap::new();
+    for e in &more {
+        *counts.entry(e.supplier_id.clone()).or_insert(0) += 1;
+    }
+    let supplier = counts.iter().max_by_key(|(_, n)| **n).unwrap().0.clone();
+    let got = s
+        .read_supplier(&supplier, &SupplierFilter::default(), None, 10_000)
+        .await
+        .unwrap();
+    assert!(got.len() >= 10, "{}", got.len());
+    let (from, before) = (got[2].occurred_at, got[got.len() - 2].occurred_at);
+    let name = got[3].record_name.clone();
     let filter = SupplierFilter {
         occurred_from: Some(from),
         occurred_before: Some(before),

@@ -146,3 +146,62 @@ fn json_logs_are_one_object_per_line() {
     assert_eq!(v["fields"]["schemas"], 12);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn import_reports_bad_rows_by_line_keeps_the_valid_ones_and_adds_nothing_twice() {
+    let dir = std::env::temp_dir().join(format!("tierline-import-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("csv")).unwrap();
+    std::fs::write(
+        dir.join("csv/GoodsReceived.csv"),
+        "source,occurred_at,supplier_id,receipt_id,po_number,line_number,quantity,site\n\
+         wms-7,2026-03-01T09:00:00Z,SUP-1,GR-1,PO-1,1,100,plant-7\n\
+         wms-7,2026-03-03T09:00:00Z,SUP-1,GR-3,PO-1,3,-4,plant-7\n\
+         wms-7,2026-03-06T09:00:00Z,SUP-3,GR-7,PO-3,1,10,plant-7\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("csv/inspection_completed.csv"),
+        "source,occurred_at,supplier_id,inspection_id,item_id,inspected_quantity,defective_quantity,critical_defects,disposition\n\
+         qms,2026-03-02T10:00:00Z,SUP-1,IN-1,ITEM,200,3,0,ACCEPTED\n\
+         qms,2026-03-02T10:00:00Z,SUP-1,IN-2,ITEM,200,3,0,MAYBE\n",
+    )
+    .unwrap();
+    let store = format!("sqlite://{}/t.db", dir.display());
+    let run = || {
+        tierline()
+            .args(["import", "--log", "off", "--store", &store])
+            .arg(dir.join("csv"))
+            .env_remove("RUST_BACKTRACE")
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    let (out, err) = (
+        String::from_utf8_lossy(&first.stdout),
+        String::from_utf8_lossy(&first.stderr),
+    );
+    assert!(
+        !first.status.success(),
+        "refused rows make the exit status fail"
+    );
+    assert!(
+        err.contains("GoodsReceived.csv:3: GoodsReceived.quantity must be > 0"),
+        "{err}"
+    );
+    assert!(
+        err.contains("inspection_completed.csv:3:") && err.contains("MAYBE"),
+        "{err}"
+    );
+    assert!(
+        out.contains("2 file(s), 5 row(s): 3 valid, 2 refused; 3 appended, 0 already stored"),
+        "{out}"
+    );
+    let second = run();
+    let out = String::from_utf8_lossy(&second.stdout);
+    assert!(
+        out.contains("3 valid, 2 refused; 0 appended, 3 already stored"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,172 @@
+//! CSV import: every error by file and line, nothing valid lost, re-import adds nothing
+//! (appended to a real store).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+use tierline_events::{Codec, Record, RecordKind};
+use tierline_import::{ImportError, kind_for_file, read_csv};
+use tierline_store::{AppendBatch, EventStore, NewEvent};
+
+const RECEIPTS: &str = "\
+source,occurred_at,supplier_id,receipt_id,po_number,line_number,quantity,site,delivery_note
+wms-7,2026-03-01T09:00:00Z,SUP-1,GR-1,PO-1,1,100,plant-7,DN-1
+wms-7,2026-03-02T09:00:00Z,SUP-1,GR-2,PO-1,2,50.5,plant-7,
+wms-7,2026-03-03T09:00:00Z,SUP-1,GR-3,PO-1,3,-4,plant-7,
+wms-7,2026-03-04T09:00:00Z,SUP-2,GR-4,PO-2,1,ten,plant-7,
+wms-7,2026-03-32T09:00:00Z,SUP-2,GR-5,PO-2,2,10,plant-7,
+wms-7,2026-03-05T09:00:00Z,,GR-6,PO-2,3,10,plant-7,
+wms-7,2026-03-06T09:00:00Z,SUP-3,GR-7,PO-3,1,10,plant-7,DN-7
+\"wms-7\",2026-03-07T09:00:00Z,SUP-3,\"GR-8, split\",PO-3,2,10,plant-7,
+";
+
+fn store_events(records: &[Record]) -> Vec<NewEvent> {
+    let codec = Codec::default();
+    records
+        .iter()
+        .map(|r| {
+            let b = codec
+                .to_bytes(r, tierline_events::Framing::Confluent)
+                .unwrap();
+            NewEvent::from_decoded(codec.decode(&b).unwrap(), b).unwrap()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn errors_name_file_and_line_and_every_valid_row_is_kept_once() {
+    let codec = Codec::default();
+    let kind = kind_for_file(Path::new("data/GoodsReceived.csv")).unwrap();
+    assert_eq!(kind, RecordKind::GoodsReceived);
+    let out = read_csv(&codec, kind, "GoodsReceived.csv", RECEIPTS.as_bytes(), None).unwrap();
+    assert_eq!(out.rows, 8);
+    let lines: Vec<(u64, String)> = out
+        .errors
+        .iter()
+        .map(|e| match e {
+            ImportError::Row {
+                file,
+                line,
+                problem,
+            } => {
+                assert_eq!(file, "GoodsReceived.csv");
+                (*line, problem.clone())
+            }
+            other => panic!("{other}"),
+        })
+        .collect();
+    assert_eq!(
+        lines.iter().map(|l| l.0).collect::<Vec<_>>(),
+        vec![4, 5, 6, 7]
+    );
+    assert!(lines[0].1.contains("quantity"), "{}", lines[0].1);
+    assert!(
+        lines[1].1.contains("quantity") && lines[1].1.contains("ten"),
+        "{}",
+        lines[1].1
+    );
+    assert!(lines[2].1.contains("2026-03-32"), "{}", lines[2].1);
+    assert!(lines[3].1.contains("supplier_id"), "{}", lines[3].1);
+    assert!(
+        out.errors[0]
+            .to_string()
+            .starts_with("GoodsReceived.csv:4: ")
+    );
+    // The valid rows, as written.
+    assert_eq!(out.records.len(), 4);
+    let Record::GoodsReceived(g) = &out.records[1] else {
+        panic!()
+    };
+    assert_eq!((g.quantity, g.delivery_note.as_deref()), (50.5, None));
+    let Record::GoodsReceived(g) = &out.records[3] else {
+        panic!()
+    };
+    assert_eq!(g.receipt_id, "GR-8, split");
+
+    // Into a real store; the same file again adds nothing (same derived ids).
+    let db = tierline_store::testing::sqlite().await.unwrap();
+    let first = db
+        .store
+        .append(&AppendBatch {
+            events: store_events(&out.records),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(first.new_count(), 4);
+    let again = read_csv(&codec, kind, "GoodsReceived.csv", RECEIPTS.as_bytes(), None).unwrap();
+    let ids = |v: &[Record]| {
+        v.iter()
+            .map(|r| r.envelope().unwrap().event_id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&again.records), ids(&out.records));
+    let second = db
+        .store
+        .append(&AppendBatch {
+            events: store_events(&again.records),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((second.new_count(), second.duplicate_count()), (0, 4));
+    assert_eq!(db.store.count().await.unwrap(), 4);
+    db.cleanup().await;
+}
+
+#[test]
+fn headers_and_file_names_are_checked() {
+    let codec = Codec::default();
+    let kind = RecordKind::GoodsReceived;
+    let e = read_csv(
+        &codec,
+        kind,
+        "r.csv",
+        "source,colour\nx,y\n".as_bytes(),
+        None,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("unknown column(s) colour"), "{e}");
+    let e = read_csv(
+        &codec,
+        kind,
+        "r.csv",
+        "source,supplier_id\nx,y\n".as_bytes(),
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("r.csv:1: missing column(s) occurred_at"),
+        "{e}"
+    );
+    // A default source fills a missing column; an explicit event_id is kept.
+    let csv = "event_id,occurred_at,supplier_id,receipt_id,po_number,line_number,quantity,site\n\
+               0190a6f2-0000-7000-8000-000000000001,2026-03-01T09:00:00Z,S,G,P,1,1,s\n";
+    let out = read_csv(&codec, kind, "r.csv", csv.as_bytes(), Some("legacy-erp")).unwrap();
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    let env = out.records[0].envelope().unwrap();
+    assert_eq!(
+        (env.source, env.event_id.to_string().as_str()),
+        ("legacy-erp", "0190a6f2-0000-7000-8000-000000000001")
+    );
+    for (name, want) in [
+        (
+            "purchase_order_line_placed.csv",
+            Some(RecordKind::PurchaseOrderLinePlaced),
+        ),
+        (
+            "inspection-completed.CSV",
+            Some(RecordKind::InspectionCompleted),
+        ),
+        (
+            "AfterSalesCaseOpened.csv",
+            Some(RecordKind::AfterSalesCaseOpened),
+        ),
+        ("SupplierAlertRaised.csv", None),
+        ("orders.csv", None),
+    ] {
+        assert_eq!(kind_for_file(Path::new(name)), want, "{name}");
+    }
+}
