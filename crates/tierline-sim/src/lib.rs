@@ -442,7 +442,7 @@ impl Simulator {
             .into();
             self.schedule(rec);
             // Inspection the next day: defects binomial-ish around the rate.
-            let inspected = q.min(200.0).max(1.0);
+            let inspected = q.clamp(1.0, 200.0);
             let expected = inspected * defect_rate;
             let defective = (expected + (self.rng.f() - 0.5) * expected.sqrt() * 2.0)
                 .round()
