@@ -17,7 +17,7 @@ use crate::model::*;
 use crate::problem::Problem;
 
 /// Daily totals keyed like the ledger's, so window sums add days in the same order.
-type Buckets = BTreeMap<(Indicator, Date), Agg>;
+pub(crate) type Buckets = BTreeMap<(Indicator, Date), Agg>;
 
 /// How the supplier list is ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,15 +33,15 @@ pub(crate) enum Sort {
 /// Keyset position in the supplier list: the last row's score (as bits) and id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ListKey {
-    s: Option<u64>,
-    id: String,
+    pub(crate) s: Option<u64>,
+    pub(crate) id: String,
 }
 
 /// Keyset position in the alert list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct AlertKey {
-    d: i32,
-    id: uuid::Uuid,
+    pub(crate) d: i32,
+    pub(crate) id: uuid::Uuid,
 }
 
 /// Keyset position in a supplier's events.
@@ -80,7 +80,7 @@ fn rfc3339(t: DateTime<Utc>) -> String {
     Timestamp(t.timestamp_millis()).to_string()
 }
 
-fn window_sum(b: &Buckets, i: Indicator, as_of: Date, days: u32) -> Agg {
+pub(crate) fn window_sum(b: &Buckets, i: Indicator, as_of: Date, days: u32) -> Agg {
     let from = Date(as_of.0.saturating_sub(days as i32 - 1));
     let mut sum = Agg::default();
     for (_, a) in b.range((i, from)..=(i, as_of)) {
@@ -113,7 +113,7 @@ pub(crate) fn indicators_json(sc: &Scorecard) -> BTreeMap<String, IndicatorJson>
         .collect()
 }
 
-fn dimensions_json(sc: &Scorecard) -> BTreeMap<String, Option<f64>> {
+pub(crate) fn dimensions_json(sc: &Scorecard) -> BTreeMap<String, Option<f64>> {
     sc.dimensions
         .iter()
         .map(|(d, v)| (d.name().to_owned(), *v))
@@ -127,7 +127,7 @@ fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Problem> 
     })
 }
 
-fn compare(sort: Sort, a: (Option<f64>, &str), b: (Option<f64>, &str)) -> Ordering {
+pub(crate) fn compare(sort: Sort, a: (Option<f64>, &str), b: (Option<f64>, &str)) -> Ordering {
     let by_score = |x: Option<f64>, y: Option<f64>, desc: bool| match (x, y) {
         (Some(x), Some(y)) if desc => y.total_cmp(&x),
         (Some(x), Some(y)) => x.total_cmp(&y),
@@ -675,67 +675,13 @@ impl Reader {
 
     /// `GET /v1/suppliers/{id}/events`.
     #[instrument(skip(self), err(Debug))]
-    pub(crate) async fn events(
-        &self,
-        supplier: &str,
-        from: Option<Date>,
-        to: Option<Date>,
-        kind: Option<RecordKind>,
-        page_size: usize,
-        after: Option<EventKey>,
-    ) -> Result<EventPage, Problem> {
-        let day_ms = 86_400_000_i64;
-        let filter = SupplierFilter {
-            occurred_from: from.map(|d| Timestamp(i64::from(d.0) * day_ms)),
-            occurred_before: to.map(|d| Timestamp((i64::from(d.0) + 1) * day_ms)),
-            record_name: kind.map(|k| k.full_name().to_owned()),
-        };
-        let after = after.map(|k| SupplierCursor {
-            occurred_at: Timestamp(k.t),
-            position: k.p,
-        });
-        let mut page = self
-            .store
-            .read_supplier(supplier, &filter, after, page_size + 1)
-            .await?;
-        if page.is_empty() && after.is_none() && !self.known(supplier).await? {
+    pub(crate) async fn events(&self, supplier: &str, q: EventQuery) -> Result<EventPage, Problem> {
+        let first_page = q.after.is_none();
+        let page = events_page(&self.store, &self.codec, supplier, q).await?;
+        if page.items.is_empty() && first_page && !self.known(supplier).await? {
             return Err(Problem::unknown_supplier(supplier));
         }
-        let more = page.len() > page_size;
-        page.truncate(page_size);
-        let mut items = Vec::with_capacity(page.len());
-        for e in &page {
-            let record = e.decode(&self.codec).map_err(|err| {
-                tracing::error!(position = e.position, error = %err, "stored event cannot be decoded");
-                Problem::internal()
-            })?;
-            let mut payload = serde_json::to_value(&record).map_err(|err| {
-                tracing::error!(position = e.position, error = %err, "event cannot be shown as JSON");
-                Problem::internal()
-            })?;
-            if let Some(o) = payload.as_object_mut() {
-                o.remove("type");
-            }
-            items.push(EventJson {
-                event_id: e.event_id.to_string(),
-                source: e.source.clone(),
-                kind: record.kind().name().to_owned(),
-                occurred_at: e.occurred_at.to_string(),
-                recorded_at: e.recorded_at.to_string(),
-                position: e.position,
-                payload,
-            });
-        }
-        let next = more.then(|| page.last()).flatten().map(|e| {
-            crate::params::token(&EventKey {
-                t: e.occurred_at.0,
-                p: e.position,
-            })
-        });
-        Ok(EventPage {
-            items,
-            next_page_token: next,
-        })
+        Ok(page)
     }
 
     /// Whether the database answers.
@@ -746,4 +692,71 @@ impl Reader {
             Ok(Ok(_))
         )
     }
+}
+
+/// What `/events` asks for.
+#[derive(Debug, Clone)]
+pub(crate) struct EventQuery {
+    pub(crate) from: Option<Date>,
+    pub(crate) to: Option<Date>,
+    pub(crate) kind: Option<RecordKind>,
+    pub(crate) page_size: usize,
+    pub(crate) after: Option<EventKey>,
+}
+
+/// One page of a supplier's stored events, decoded (any store backend).
+pub(crate) async fn events_page<S: EventStore>(
+    store: &S,
+    codec: &Codec,
+    supplier: &str,
+    q: EventQuery,
+) -> Result<EventPage, Problem> {
+    let day_ms = 86_400_000_i64;
+    let filter = SupplierFilter {
+        occurred_from: q.from.map(|d| Timestamp(i64::from(d.0) * day_ms)),
+        occurred_before: q.to.map(|d| Timestamp((i64::from(d.0) + 1) * day_ms)),
+        record_name: q.kind.map(|k| k.full_name().to_owned()),
+    };
+    let after = q.after.map(|k| SupplierCursor {
+        occurred_at: Timestamp(k.t),
+        position: k.p,
+    });
+    let mut page = store
+        .read_supplier(supplier, &filter, after, q.page_size + 1)
+        .await?;
+    let more = page.len() > q.page_size;
+    page.truncate(q.page_size);
+    let mut items = Vec::with_capacity(page.len());
+    for e in &page {
+        let record = e.decode(codec).map_err(|err| {
+            tracing::error!(position = e.position, error = %err, "stored event cannot be decoded");
+            Problem::internal()
+        })?;
+        let mut payload = serde_json::to_value(&record).map_err(|err| {
+            tracing::error!(position = e.position, error = %err, "event cannot be shown as JSON");
+            Problem::internal()
+        })?;
+        if let Some(o) = payload.as_object_mut() {
+            o.remove("type");
+        }
+        items.push(EventJson {
+            event_id: e.event_id.to_string(),
+            source: e.source.clone(),
+            kind: record.kind().name().to_owned(),
+            occurred_at: e.occurred_at.to_string(),
+            recorded_at: e.recorded_at.to_string(),
+            position: e.position,
+            payload,
+        });
+    }
+    let next = more.then(|| page.last()).flatten().map(|e| {
+        crate::params::token(&EventKey {
+            t: e.occurred_at.0,
+            p: e.position,
+        })
+    });
+    Ok(EventPage {
+        items,
+        next_page_token: next,
+    })
 }

@@ -9,7 +9,7 @@ use crate::AppState;
 use crate::model::*;
 use crate::params::Params;
 use crate::problem::Problem;
-use crate::read::{AlertFilter, Sort};
+use crate::read::{AlertFilter, EventQuery, Sort};
 
 const TIER_NAMES: [&str; 5] = ["STRATEGIC", "KEY", "RESERVE", "AT_RISK", "UNRATED"];
 
@@ -205,13 +205,14 @@ pub(crate) async fn events(
                 })?,
         ),
     };
-    let page_size = p.page_size(s.max_page_size)?;
-    let after = p.page_token()?;
-    Ok(Json(
-        s.reader
-            .events(&supplier, from, to, kind, page_size, after)
-            .await?,
-    ))
+    let q = EventQuery {
+        from,
+        to,
+        kind,
+        page_size: p.page_size(s.max_page_size)?,
+        after: p.page_token()?,
+    };
+    Ok(Json(s.reader.events(&supplier, q).await?))
 }
 
 /// Alert episodes, newest first; every episode, open or over.

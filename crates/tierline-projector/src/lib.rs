@@ -4,13 +4,18 @@
 //! messages. Projection updates, outbox rows and the checkpoint commit in one
 //! transaction. The [`Relay`] publishes the outbox to Kafka.
 //!
+//! Without projection tables (the SQLite store of the demo), [`MemoryProjection`]
+//! keeps the same read model in memory, rebuilt from the store on start.
+//!
 //! The scoring itself is `tierline-scoring` (pure); this crate is the shell around it:
 //! the clock, SQL and Kafka live here.
 
+mod memory;
 pub mod metrics;
 mod projector;
 mod relay;
 
+pub use memory::{MemoryProjection, Snapshot, SupplierView};
 pub use metrics::Metrics;
 pub use projector::{
     Clock, FixedClock, PROJECTIONS_CHANNEL, Projector, ProjectorError, SystemClock, migrate,
