@@ -542,6 +542,105 @@ impl Simulator {
         out
     }
 
+    /// The events emitted up to the instant `now`: [`Simulator::emit_day`] of its day,
+    /// without what occurs later that day (kept for a later call).
+    pub fn emit_until(&mut self, now: Timestamp) -> Vec<Record> {
+        let Some(day) = now.date() else {
+            return Vec::new();
+        };
+        let (ready, later): (Vec<Record>, Vec<Record>) = self
+            .emit_day(day)
+            .into_iter()
+            .partition(|r| r.envelope().is_some_and(|e| e.occurred_at <= now));
+        if !later.is_empty() {
+            self.pending.entry(day.0).or_default().extend(later);
+        }
+        ready
+    }
+
+    /// A burst of live activity at `now` for `n` suppliers picked at random: each gets an
+    /// inspection (following its behaviour on that day, incidents included) and a newly
+    /// placed and confirmed line. Ids are unique per (`now`, position in the burst).
+    pub fn live(&mut self, now: Timestamp, n: usize) -> Vec<Record> {
+        let day = now.date().map_or(0, |d| d.0);
+        let mut out = Vec::with_capacity(3 * n);
+        for j in 0..n {
+            let k = self.rng.below(self.profiles.len() as u64) as usize;
+            let p = self.profiles[k].clone();
+            let (_, _, defect_rate, _) = self.behaviour(k, day);
+            let id = |kind: u128| {
+                Uuid::from_u128(
+                    (0x11fe_u128 << 112)
+                        | ((now.0 as u128 & 0xffff_ffff_ffff) << 48)
+                        | ((j as u128) << 8)
+                        | kind,
+                )
+            };
+            let inspected = 100.0;
+            let expected = inspected * defect_rate;
+            let defective = (expected + (self.rng.f() - 0.5) * expected.sqrt() * 2.0)
+                .round()
+                .clamp(0.0, inspected);
+            let po = format!("PO-L{}-{j}", now.0);
+            out.push(
+                InspectionCompleted {
+                    event_id: id(1),
+                    source: "qms-1".into(),
+                    occurred_at: now,
+                    supplier_id: p.supplier_id.clone(),
+                    inspection_id: format!("IN-L{}-{j}", now.0),
+                    receipt_id: None,
+                    po_number: None,
+                    line_number: None,
+                    item_id: "ITEM".into(),
+                    inspected_quantity: inspected,
+                    defective_quantity: defective,
+                    critical_defects: 0,
+                    disposition: if defective / inspected > 0.05 {
+                        Disposition::Rejected
+                    } else {
+                        Disposition::Accepted
+                    },
+                }
+                .into(),
+            );
+            out.push(
+                PurchaseOrderLinePlaced {
+                    event_id: id(2),
+                    source: "erp-eu-1".into(),
+                    occurred_at: now,
+                    supplier_id: p.supplier_id.clone(),
+                    po_number: po.clone(),
+                    line_number: 1,
+                    item_id: "ITEM".into(),
+                    category: p.category.into(),
+                    quantity: 100.0,
+                    unit_of_measure: "pcs".into(),
+                    unit_price: 10.0 * (1.0 + p.price_premium),
+                    currency: "EUR".into(),
+                    reference_unit_price: Some(10.0),
+                    requested_date: Date(day + 14),
+                    promised_date: None,
+                }
+                .into(),
+            );
+            out.push(
+                PurchaseOrderLineConfirmed {
+                    event_id: id(3),
+                    source: "erp-eu-1".into(),
+                    occurred_at: now,
+                    supplier_id: p.supplier_id,
+                    po_number: po,
+                    line_number: 1,
+                    promised_date: Date(day + 14),
+                    confirmed_quantity: 100.0,
+                }
+                .into(),
+            );
+        }
+        out
+    }
+
     /// Whether events remain scheduled after `day`.
     pub fn has_pending_after(&self, day: Date) -> bool {
         self.pending.range(day.0 + 1..).next().is_some()

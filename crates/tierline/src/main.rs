@@ -2,6 +2,7 @@
 //! or tool (migrate, rebuild, decode, encode, schemas, hash-key). Services take their
 //! dependencies as arguments; only this binary wires them together.
 
+mod demo;
 mod ops;
 
 use std::io::{BufRead, Read, Write};
@@ -118,6 +119,12 @@ enum Command {
     },
     /// Print the SHA-256 digest of an API key read from stdin (for --api-key-hashes).
     HashKey,
+    /// The embedded demo: mock Kafka cluster, SQLite store, every service and the
+    /// simulator (a year of history, then live) in one process; needs nothing installed.
+    Demo {
+        #[command(flatten)]
+        args: Box<demo::DemoArgs>,
+    },
     /// Import history from CSV files (one per record type, named after it, e.g.
     /// `GoodsReceived.csv`; columns named as the Avro fields) into the event store, or
     /// publish it to the inbound topics. Rows without `event_id` get one derived from
@@ -265,6 +272,7 @@ async fn main() -> Result<()> {
         } => relay(codec, &store, &kafka, &topic, http).await,
         Command::Ingest { store, config } => ingest(codec, &store, *config).await,
         Command::Serve { args } => serve(codec, *args).await,
+        Command::Demo { args } => demo::run(codec, *args).await,
         Command::Import {
             paths,
             store,

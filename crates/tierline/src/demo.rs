@@ -1,0 +1,364 @@
+//! `tierline demo`: everything in one process on embedded defaults. librdkafka's
+//! in-process mock cluster is the broker, a SQLite file the store, the projections
+//! live in memory, and the simulator feeds a year of history (paced by what ingest has
+//! stored, so the mock cluster's small retention never drops an event) and then a
+//! live stream. Running it again on the same data directory resumes.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use rdkafka::ClientConfig;
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use serde::{Deserialize, Serialize};
+use tierline_events::{Codec, Date, Framing, Record};
+use tierline_projector::{Clock, MemoryProjection, SystemClock};
+use tierline_sim::{SimConfig, Simulator};
+use tierline_store::{EventStore, Store};
+
+/// The demo's settings.
+#[derive(clap::Args, Debug)]
+pub(crate) struct DemoArgs {
+    /// Where the store and the demo's progress are kept (created if missing).
+    #[arg(long, env = "TIERLINE_DEMO_DIR", default_value = "data/demo")]
+    data_dir: PathBuf,
+    /// Address of the dashboard and the API.
+    #[arg(long, env = "TIERLINE_DEMO_HTTP", default_value = "127.0.0.1:8080")]
+    http: SocketAddr,
+    /// Suppliers to simulate (first run only; a resumed demo keeps its population).
+    #[arg(long, default_value_t = 300)]
+    suppliers: usize,
+    /// Days of history before today (first run only).
+    #[arg(long, default_value_t = 365)]
+    days: i32,
+    /// Simulator seed (first run only).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Live events per second once the history is loaded (3 per supplier burst).
+    #[arg(long, default_value_t = 3)]
+    live_per_second: usize,
+    /// Stop after this many seconds (default: run until Ctrl-C).
+    #[arg(long)]
+    run_for: Option<u64>,
+}
+
+/// Progress kept in the data directory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct DemoState {
+    seed: u64,
+    suppliers: usize,
+    start: i32,
+    days: i32,
+    /// History days fully produced and stored.
+    days_done: i32,
+    /// Live bursts produced.
+    live_events: u64,
+}
+
+const IN_FLIGHT: usize = 20_000;
+
+struct Feed {
+    producer: FutureProducer,
+    store: Store,
+    codec: Codec,
+    produced: HashSet<(String, uuid::Uuid)>,
+    messages: u64,
+}
+
+impl Feed {
+    async fn produce(&mut self, records: &[Record]) -> Result<()> {
+        let mut pending = Vec::with_capacity(records.len());
+        for r in records {
+            let env = r.envelope().context("simulated record without envelope")?;
+            self.produced.insert((env.source.to_owned(), env.event_id));
+            let bytes = self.codec.to_bytes(r, Framing::Confluent)?;
+            let topic = r.kind().default_topic();
+            let key = env.supplier_id.to_owned();
+            let producer = &self.producer;
+            pending.push(async move {
+                let rec = FutureRecord::to(topic).key(&key).payload(&bytes);
+                producer.send(rec, Duration::from_secs(30)).await
+            });
+        }
+        self.messages += records.len() as u64;
+        for r in futures_util::future::join_all(pending).await {
+            r.map_err(|(e, _)| e)
+                .context("producing to the mock cluster")?;
+        }
+        Ok(())
+    }
+
+    async fn stored(&self) -> Result<u64> {
+        Ok(self.store.count().await? as u64)
+    }
+
+    /// Waits until the store is within `lag` events of what was produced.
+    async fn wait_stored(&self, lag: usize, limit: Duration) -> Result<u64> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let stored = self.stored().await?;
+            if stored + lag as u64 >= self.produced.len() as u64 {
+                return Ok(stored);
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "ingest is behind: {stored} events stored of {} produced after {limit:?}",
+                    self.produced.len()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn load_state(path: &PathBuf, args: &DemoArgs, today: Date) -> Result<DemoState> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        let s: DemoState =
+            serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))?;
+        eprintln!(
+            "resuming the demo in {} ({} suppliers, history {} of {} days loaded)",
+            args.data_dir.display(),
+            s.suppliers,
+            s.days_done,
+            s.days
+        );
+        return Ok(s);
+    }
+    Ok(DemoState {
+        seed: args.seed,
+        suppliers: args.suppliers,
+        start: today.0 - args.days + 1,
+        days: args.days,
+        days_done: 0,
+        live_events: 0,
+    })
+}
+
+fn save_state(path: &PathBuf, s: &DemoState) -> Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(s)?)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+pub(crate) async fn run(codec: Codec, args: DemoArgs) -> Result<()> {
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let today = clock.today();
+    let state_path = args.data_dir.join("demo.json");
+    let mut state = load_state(&state_path, &args, today)?;
+    let url = format!("sqlite://{}", args.data_dir.join("tierline.db").display());
+    let store = Store::connect(&url, codec.clone())
+        .await
+        .context("opening the demo store")?;
+    store.migrate().await.context("creating the store tables")?;
+
+    // The broker: librdkafka's mock cluster, in this process.
+    let cluster = MockCluster::new(1).context("starting the mock Kafka cluster")?;
+    let ingest_cfg = {
+        let mut c = tierline_ingest::IngestConfig::with_brokers(cluster.bootstrap_servers());
+        // A fresh cluster each run: a fresh group, so no stale offsets apply.
+        c.group = format!("tierline-demo-{}", clock.now().0);
+        // Bigger transactions: the history arrives as fast as the store takes it.
+        c.batch_size = 5000;
+        c
+    };
+    for t in ingest_cfg
+        .inbound_topics()
+        .into_iter()
+        .chain([ingest_cfg.topic_dead_letter.as_str()])
+    {
+        cluster
+            .create_topic(t, 3, 1)
+            .with_context(|| format!("creating topic {t}"))?;
+    }
+    let ingest = tierline_ingest::Ingest::start(ingest_cfg, codec.clone(), Arc::new(store.clone()))
+        .await
+        .context("starting ingest")?;
+
+    // Projections in memory, rebuilt from the store, then following it.
+    let policy = Arc::new(tierline_scoring::Policy::default());
+    let projection = MemoryProjection::new(policy);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let projector = {
+        let (p, s, c, k) = (
+            projection.clone(),
+            store.clone(),
+            codec.clone(),
+            clock.clone(),
+        );
+        tokio::spawn(async move { p.run(s, c, k, Duration::from_secs(4), stop_rx).await })
+    };
+
+    // The API and the dashboard.
+    let (router, _) = tierline_api::app(
+        tierline_api::MemoryReader::new(projection.clone(), store.clone(), codec.clone()),
+        clock.clone(),
+        &tierline_api::ApiConfig::new(tierline_api::ApiKeys::disabled()),
+        Default::default(),
+    );
+    let listener = tokio::net::TcpListener::bind(args.http)
+        .await
+        .with_context(|| format!("binding {} (another demo running? use --http)", args.http))?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, "the API stopped");
+        }
+    });
+    println!("Tierline demo: dashboard http://{addr}/  API http://{addr}/v1/suppliers");
+
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", cluster.bootstrap_servers())
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "5")
+        .set("queue.buffering.max.messages", "1000000")
+        .create()
+        .context("creating the simulator's producer")?;
+    let mut feed = Feed {
+        producer,
+        store: store.clone(),
+        codec: codec.clone(),
+        produced: HashSet::new(),
+        messages: 0,
+    };
+    let mut sim = Simulator::new(SimConfig {
+        suppliers: state.suppliers,
+        start: Date(state.start),
+        days: state.days,
+        seed: state.seed,
+        late_arrival_rate: 0.02,
+        duplicate_rate: 0.01,
+    });
+    let stop_at = args
+        .run_for
+        .map(|s| Instant::now() + Duration::from_secs(s));
+    let stopping = || stop_at.is_some_and(|t| Instant::now() >= t);
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+
+    // What earlier runs stored counts as produced: the final check is that the store
+    // holds exactly the events produced, in this run or before.
+    let mut cursor = tierline_store::Cursor::START;
+    loop {
+        let page = store.read_global(cursor, 50_000).await?;
+        let Some(last) = page.last() else { break };
+        cursor = last.cursor;
+        feed.produced
+            .extend(page.iter().map(|e| (e.source.clone(), e.event_id)));
+    }
+    if !feed.produced.is_empty() {
+        eprintln!("the store already holds {} events", feed.produced.len());
+    }
+
+    // History: days already loaded are regenerated (deterministic) but not produced.
+    let last_history_day = (state.start + state.days - 1).min(today.0);
+    let started = Instant::now();
+    for d in state.start..=last_history_day {
+        // Today only up to now: nothing is produced before it happens.
+        let events = if d == today.0 {
+            sim.emit_until(clock.now())
+        } else {
+            sim.emit_day(Date(d))
+        };
+        if d - state.start < state.days_done {
+            continue;
+        }
+        feed.produce(&events).await?;
+        // Pace by what ingest has stored: the mock cluster keeps little.
+        if feed.produced.len() > IN_FLIGHT {
+            feed.wait_stored(IN_FLIGHT / 2, Duration::from_secs(300))
+                .await?;
+        }
+        state.days_done = d - state.start + 1;
+        if state.days_done % 10 == 0 || d == last_history_day {
+            let stored = feed.stored().await?;
+            save_state(&state_path, &state)?;
+            eprintln!(
+                "history: day {}/{} ({}), {} events produced, {stored} stored, {:.0} events/s",
+                state.days_done,
+                state.days,
+                Date(d),
+                feed.produced.len(),
+                feed.messages as f64 / started.elapsed().as_secs_f64().max(0.001)
+            );
+        }
+        if stopping() {
+            break;
+        }
+    }
+    if state.days_done > last_history_day - state.start {
+        let stored = feed.wait_stored(0, Duration::from_secs(300)).await?;
+        if stored != feed.produced.len() as u64 {
+            bail!(
+                "the store holds {stored} events but the simulator produced {}",
+                feed.produced.len()
+            );
+        }
+        if feed.messages > 0 {
+            eprintln!(
+                "history loaded in {:.1} s: the store holds every one of the {} distinct events produced ({} messages, duplicates included)",
+                started.elapsed().as_secs_f64(),
+                feed.produced.len(),
+                feed.messages
+            );
+        } else {
+            eprintln!("history already loaded; going live");
+        }
+    }
+
+    // Live: a burst every second until stopped.
+    let live_start = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut last_report = Instant::now();
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = tokio::signal::ctrl_c() => break,
+            _ = term.recv() => break,
+        }
+        if stopping() {
+            break;
+        }
+        let n = args.live_per_second.div_ceil(3).max(1);
+        // What the population does as time passes, plus a burst of fresh activity.
+        let mut burst = sim.emit_until(clock.now());
+        burst.extend(sim.live(clock.now(), n));
+        feed.produce(&burst).await?;
+        state.live_events += burst.len() as u64;
+        if last_report.elapsed() >= Duration::from_secs(30) {
+            last_report = Instant::now();
+            let snap = projection.snapshot();
+            eprintln!(
+                "live: {} events in {:.0} s; {} stored, {} projected, {} suppliers",
+                state.live_events,
+                live_start.elapsed().as_secs_f64(),
+                feed.stored().await?,
+                snap.events,
+                snap.suppliers.len()
+            );
+        }
+    }
+
+    // Stop: everything produced is stored before we leave.
+    let stored = feed.wait_stored(0, Duration::from_secs(60)).await?;
+    save_state(&state_path, &state)?;
+    let _ = stop_tx.send(true);
+    ingest.stop().await.context("stopping ingest")?;
+    if let Ok(Err(e)) = projector.await {
+        tracing::warn!(error = %e, "projection stopped with an error");
+    }
+    let lost = (feed.produced.len() as u64).saturating_sub(stored);
+    println!(
+        "demo stopped: {} distinct events produced (this run and before), {stored} in the store, {lost} missing",
+        feed.produced.len()
+    );
+    if lost > 0 {
+        bail!("{lost} produced events are not in the store");
+    }
+    Ok(())
+}
