@@ -115,7 +115,35 @@ enum Command {
     /// Run the read API (/v1, /openapi.json) and the web dashboard (/).
     Serve {
         #[command(flatten)]
-        args: Box<ServeArgs>,
+        args: ProjectArgs,
+        #[command(flatten)]
+        api: Box<ApiArgs>,
+    },
+    /// Run every service in one process against PostgreSQL and Kafka: ingest, the
+    /// projector, the relay and the read API (each also runs alone as its subcommand).
+    Run {
+        #[command(flatten)]
+        args: ProjectArgs,
+        #[command(flatten)]
+        ingest: Box<tierline_ingest::IngestConfig>,
+        /// Events per projection transaction.
+        #[arg(long, env = "TIERLINE_PROJECT_BATCH", default_value_t = 1000)]
+        batch: usize,
+        /// The projector's /livez, /readyz, /metrics.
+        #[arg(long, env = "TIERLINE_PROJECT_HTTP", default_value = "0.0.0.0:9102")]
+        project_http: std::net::SocketAddr,
+        /// The alerts topic.
+        #[arg(
+            long,
+            env = "TIERLINE_TOPIC_ALERTS",
+            default_value = "srm.supplier-alerts.v1"
+        )]
+        alerts_topic: String,
+        /// The relay's /livez, /readyz, /metrics.
+        #[arg(long, env = "TIERLINE_RELAY_HTTP", default_value = "0.0.0.0:9103")]
+        relay_http: std::net::SocketAddr,
+        #[command(flatten)]
+        api: Box<ApiArgs>,
     },
     /// Print the SHA-256 digest of an API key read from stdin (for --api-key-hashes).
     HashKey,
@@ -167,7 +195,7 @@ enum Command {
 }
 
 /// What the projector and rebuild share.
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 struct ProjectArgs {
     /// Event store URL (PostgreSQL).
     #[arg(
@@ -186,23 +214,10 @@ struct ProjectArgs {
 
 /// The read API's settings.
 #[derive(clap::Args)]
-struct ServeArgs {
-    /// Event store URL (PostgreSQL, where the projector keeps its tables).
-    #[arg(
-        long,
-        env = "TIERLINE_STORE",
-        default_value = "sqlite://data/tierline.db"
-    )]
-    store: String,
-    /// Scoring policy file (TOML) used for past dates; the defaults when absent.
-    #[arg(long, env = "TIERLINE_POLICY")]
-    policy: Option<PathBuf>,
-    /// Treat this date as today (replays and tests), `YYYY-MM-DD`.
-    #[arg(long, env = "TIERLINE_PIN_DATE")]
-    pin_date: Option<String>,
-    /// Address to listen on.
+struct ApiArgs {
+    /// Address of the API and dashboard.
     #[arg(long, env = "TIERLINE_API_HTTP", default_value = "0.0.0.0:8080")]
-    http: std::net::SocketAddr,
+    api_http: std::net::SocketAddr,
     /// Accepted API keys as SHA-256 hex digests, comma-separated (`tierline hash-key`
     /// prints one); keys themselves are never configured in clear here.
     #[arg(long, env = "TIERLINE_API_KEY_HASHES", value_delimiter = ',')]
@@ -270,8 +285,41 @@ async fn main() -> Result<()> {
             topic,
             http,
         } => relay(codec, &store, &kafka, &topic, http).await,
-        Command::Ingest { store, config } => ingest(codec, &store, *config).await,
-        Command::Serve { args } => serve(codec, *args).await,
+        Command::Ingest { store, config } => ingest(codec, store, *config).await,
+        Command::Serve { args, api } => serve(codec, &args, *api).await,
+        Command::Run {
+            args,
+            ingest: ingest_cfg,
+            batch,
+            project_http,
+            alerts_topic,
+            relay_http,
+            api,
+        } => {
+            let kafka = ingest_cfg.kafka.clone();
+            let store = args.store.clone();
+            let tasks: Vec<(&str, tokio::task::JoinHandle<Result<()>>)> = vec![
+                (
+                    "ingest",
+                    tokio::spawn(ingest(codec.clone(), store.clone(), *ingest_cfg)),
+                ),
+                (
+                    "projector",
+                    tokio::spawn(project(codec.clone(), args.clone(), batch, project_http)),
+                ),
+                ("relay", {
+                    let codec = codec.clone();
+                    tokio::spawn(async move {
+                        relay(codec, &store, &kafka, &alerts_topic, relay_http).await
+                    })
+                }),
+                (
+                    "api",
+                    tokio::spawn(async move { serve(codec, &args, *api).await }),
+                ),
+            ];
+            run_all(tasks).await
+        }
         Command::Demo { args } => demo::run(codec, *args).await,
         Command::Import {
             paths,
@@ -390,9 +438,9 @@ async fn open_store(codec: Codec, url: &str) -> Result<Store> {
     Ok(store)
 }
 
-async fn ingest(codec: Codec, url: &str, config: tierline_ingest::IngestConfig) -> Result<()> {
-    tracing::info!(store = %tierline_store::redact(url), kafka = ?config.kafka, "starting ingest");
-    let store = open_store(codec.clone(), url).await?;
+async fn ingest(codec: Codec, url: String, config: tierline_ingest::IngestConfig) -> Result<()> {
+    tracing::info!(store = %tierline_store::redact(&url), kafka = ?config.kafka, "starting ingest");
+    let store = open_store(codec.clone(), &url).await?;
     let mut service =
         tierline_ingest::Ingest::start(config, codec, std::sync::Arc::new(store)).await?;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -554,7 +602,26 @@ async fn import(
     Ok(())
 }
 
-fn api_keys(args: &ServeArgs) -> Result<tierline_api::ApiKeys> {
+/// Runs services side by side: all stop on SIGTERM/SIGINT; if one fails, the process
+/// reports it and exits (the orchestrator restarts it).
+async fn run_all(tasks: Vec<(&str, tokio::task::JoinHandle<Result<()>>)>) -> Result<()> {
+    let names: Vec<&str> = tasks.iter().map(|(n, _)| *n).collect();
+    tracing::info!(services = ?names, "running");
+    let mut handles: Vec<_> = tasks.into_iter().map(|(_, h)| h).collect();
+    while !handles.is_empty() {
+        let (result, k, rest) = futures_util::future::select_all(handles).await;
+        let name = names.get(k).copied().unwrap_or("service");
+        match result {
+            Ok(Ok(())) => tracing::info!(service = name, "stopped"),
+            Ok(Err(e)) => return Err(e.context(format!("{name} failed"))),
+            Err(e) => return Err(anyhow::anyhow!("{name} panicked: {e}")),
+        }
+        handles = rest;
+    }
+    Ok(())
+}
+
+fn api_keys(args: &ApiArgs) -> Result<tierline_api::ApiKeys> {
     if args.no_auth {
         tracing::warn!("--no-auth: /v1 is open to anyone who can reach it");
         return Ok(tierline_api::ApiKeys::disabled());
@@ -581,24 +648,24 @@ fn api_keys(args: &ServeArgs) -> Result<tierline_api::ApiKeys> {
     Ok(keys)
 }
 
-async fn serve(codec: Codec, args: ServeArgs) -> Result<()> {
+async fn serve(codec: Codec, project: &ProjectArgs, args: ApiArgs) -> Result<()> {
     let keys = api_keys(&args)?;
-    let store = postgres(codec.clone(), &args.store).await?;
+    let store = postgres(codec.clone(), &project.store).await?;
     tierline_projector::migrate(store.pool())
         .await
         .context("creating the projection tables")?;
-    let policy = std::sync::Arc::new(load_policy(args.policy.as_ref())?);
+    let policy = std::sync::Arc::new(load_policy(project.policy.as_ref())?);
     let clock: std::sync::Arc<dyn tierline_projector::Clock> =
-        std::sync::Arc::from(clock(args.pin_date.as_deref())?);
+        std::sync::Arc::from(clock(project.pin_date.as_deref())?);
     let mut config = tierline_api::ApiConfig::new(keys);
     config.request_timeout = std::time::Duration::from_millis(args.timeout_ms);
     config.max_page_size = args.max_page_size;
     config.cache = !args.no_cache;
     let reader = tierline_api::Reader::new(store, policy, codec);
     let (router, _) = tierline_api::app(reader, clock, &config, Default::default());
-    let listener = tokio::net::TcpListener::bind(args.http)
+    let listener = tokio::net::TcpListener::bind(args.api_http)
         .await
-        .with_context(|| format!("binding {}", args.http))?;
+        .with_context(|| format!("binding {}", args.api_http))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "API on http://{addr}/v1, dashboard on http://{addr}/");
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;

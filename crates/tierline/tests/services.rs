@@ -111,7 +111,7 @@ async fn serve_requires_a_key_and_answers_with_one() {
     let bin = env!("CARGO_BIN_EXE_tierline");
     // No key configured and no --no-auth: refuses to start, saying what to do.
     let out = Command::new(bin)
-        .args(["serve", "--store", &db.url, "--http", "127.0.0.1:0"])
+        .args(["serve", "--store", &db.url, "--api-http", "127.0.0.1:0"])
         .env_remove("TIERLINE_API_KEY_HASHES")
         .output()
         .unwrap();
@@ -142,7 +142,7 @@ async fn serve_requires_a_key_and_answers_with_one() {
             "--pin-date",
             "2026-06-01",
         ])
-        .args(["--http", &format!("127.0.0.1:{port}")])
+        .args(["--api-http", &format!("127.0.0.1:{port}")])
         .env("TIERLINE_API_KEY_HASHES", digest.trim())
         .spawn()
         .unwrap();
@@ -166,5 +166,150 @@ async fn serve_requires_a_key_and_answers_with_one() {
         .status()
         .unwrap();
     assert!(serve.wait().unwrap().success());
+    db.drop_db().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_hosts_every_service_from_inbound_event_to_published_alert() {
+    use rdkafka::ClientConfig;
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::message::{Headers, Message};
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    use tierline_events::{Codec, Disposition, Framing, InspectionCompleted, Record, Timestamp};
+
+    let db = tierline_store::testing::pg()
+        .await
+        .expect("PostgreSQL is needed");
+    let cluster = rdkafka::mocking::MockCluster::new(1).unwrap();
+    for t in [
+        "srm.purchase-orders.v1",
+        "srm.deliveries.v1",
+        "srm.inspections.v1",
+        "srm.after-sales.v1",
+        "srm.dead-letter.v1",
+        "srm.supplier-alerts.v1",
+    ] {
+        cluster.create_topic(t, 1, 1).unwrap();
+    }
+    let brokers = cluster.bootstrap_servers();
+    let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
+    let mut run = Command::new(env!("CARGO_BIN_EXE_tierline"))
+        .args([
+            "run",
+            "--store",
+            &db.url,
+            "--kafka-brokers",
+            &brokers,
+            "--no-auth",
+            "--log",
+            "off",
+        ])
+        .args(["--http", &format!("127.0.0.1:{}", ports[0])])
+        .args(["--project-http", &format!("127.0.0.1:{}", ports[1])])
+        .args(["--relay-http", &format!("127.0.0.1:{}", ports[2])])
+        .args(["--api-http", &format!("127.0.0.1:{}", ports[3])])
+        .spawn()
+        .unwrap();
+    // Killed if the test fails before it stops it.
+    struct Guard(u32);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            let _ = Command::new("kill")
+                .args(["-KILL", &self.0.to_string()])
+                .status();
+        }
+    }
+    let _guard = Guard(run.id());
+    for p in &ports {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while wait_get(*p, "/readyz").0 != 200 {
+            assert!(Instant::now() < deadline, "port {p} never became ready");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    // An inspection with three critical defects, now: a CRITICAL critical_defects alert.
+    let now = Timestamp(chrono::Utc::now().timestamp_millis());
+    let record: Record = InspectionCompleted {
+        event_id: uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0777),
+        source: "qms".into(),
+        occurred_at: now,
+        supplier_id: "SUP-RUN".into(),
+        inspection_id: "IN-1".into(),
+        receipt_id: None,
+        po_number: None,
+        line_number: None,
+        item_id: "I".into(),
+        inspected_quantity: 100.0,
+        defective_quantity: 3.0,
+        critical_defects: 3,
+        disposition: Disposition::Rejected,
+    }
+    .into();
+    let bytes = Codec::default()
+        .to_bytes(&record, Framing::Confluent)
+        .unwrap();
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .create()
+        .unwrap();
+    producer
+        .send(
+            FutureRecord::to("srm.inspections.v1")
+                .key("SUP-RUN")
+                .payload(&bytes),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+    let want = tierline_scoring::alert_id(
+        "SUP-RUN",
+        "critical_defects",
+        tierline_scoring::Level::Critical,
+        now.date().unwrap(),
+    );
+    // Through the API...
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, body) = wait_get(ports[3], "/v1/alerts?supplier_id=SUP-RUN&level=CRITICAL");
+        assert_eq!(status, 200);
+        if body.contains(&want.to_string()) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the alert never reached the API: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // ...and on the alerts topic, with its deterministic id.
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .set("group.id", "run-test")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    consumer.subscribe(&["srm.supplier-alerts.v1"]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut found = false;
+    while !found && Instant::now() < deadline {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+            found = m.headers().is_some_and(|h| {
+                h.iter()
+                    .any(|x| x.key == "ce_id" && x.value == Some(want.to_string().as_bytes()))
+            });
+        }
+    }
+    assert!(
+        found,
+        "no SupplierAlertRaised with ce_id {want} on the alerts topic"
+    );
+    Command::new("kill")
+        .args(["-TERM", &run.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(
+        run.wait().unwrap().success(),
+        "tierline run did not stop cleanly"
+    );
     db.drop_db().await.unwrap();
 }
