@@ -13,7 +13,7 @@ use crate::model::*;
 use crate::problem::Problem;
 use crate::read::{
     AlertFilter, AlertKey, EventQuery, ListKey, Sort, compare, dimensions_json, events_page,
-    indicators_json, window_sum,
+    history_of, indicators_json, window_sum,
 };
 
 /// Reads the in-memory projection (and the store, for lineage).
@@ -107,29 +107,15 @@ impl MemoryReader {
         window: u32,
     ) -> Result<History, Problem> {
         let v = self.view(supplier)?;
-        let points = (from.0..=to.0)
-            .map(Date)
-            .map(|d| {
-                let sc = scorecard_from_sums(self.policy(), d, window, |i| {
-                    window_sum(&v.totals, i, d, window)
-                });
-                HistoryPoint {
-                    date: d.to_string(),
-                    score: sc.composite,
-                    tier: self.tier_on(&v, d).name().to_owned(),
-                    indicators: sc
-                        .indicators
-                        .iter()
-                        .map(|(i, x)| (i.name().to_owned(), x.value))
-                        .collect(),
-                }
-            })
-            .collect();
-        Ok(History {
-            supplier_id: supplier.to_owned(),
+        Ok(history_of(
+            self.policy(),
+            supplier,
+            &v.totals,
+            from,
+            to,
             window,
-            points,
-        })
+            |d| self.tier_on(&v, d),
+        ))
     }
 
     pub(crate) fn suppliers(

@@ -351,29 +351,20 @@ impl Reader {
             .buckets(supplier, Date(from.0 + 1 - window as i32), to)
             .await?;
         let tiers = self.tiers(supplier, from, to).await?;
-        let points = (from.0..=to.0)
-            .map(Date)
-            .zip(tiers)
-            .map(|(d, tier)| {
-                let sc =
-                    scorecard_from_sums(&self.policy, d, window, |i| window_sum(&b, i, d, window));
-                HistoryPoint {
-                    date: d.to_string(),
-                    score: sc.composite,
-                    tier: tier.name().to_owned(),
-                    indicators: sc
-                        .indicators
-                        .iter()
-                        .map(|(i, v)| (i.name().to_owned(), v.value))
-                        .collect(),
-                }
-            })
-            .collect();
-        Ok(History {
-            supplier_id: supplier.to_owned(),
+        Ok(history_of(
+            &self.policy,
+            supplier,
+            &b,
+            from,
+            to,
             window,
-            points,
-        })
+            |d| {
+                tiers
+                    .get((d.0 - from.0) as usize)
+                    .copied()
+                    .unwrap_or(Tier::Unrated)
+            },
+        ))
     }
 
     /// `GET /v1/suppliers`.
@@ -691,6 +682,39 @@ impl Reader {
             tokio::time::timeout(std::time::Duration::from_secs(2), ping).await,
             Ok(Ok(_))
         )
+    }
+}
+
+/// Daily points from `from` to `to`: scores from the buckets, tiers from `tier_on`.
+pub(crate) fn history_of(
+    policy: &Policy,
+    supplier: &str,
+    b: &Buckets,
+    from: Date,
+    to: Date,
+    window: u32,
+    tier_on: impl Fn(Date) -> Tier,
+) -> History {
+    let points = (from.0..=to.0)
+        .map(Date)
+        .map(|d| {
+            let sc = scorecard_from_sums(policy, d, window, |i| window_sum(b, i, d, window));
+            HistoryPoint {
+                date: d.to_string(),
+                score: sc.composite,
+                tier: tier_on(d).name().to_owned(),
+                indicators: sc
+                    .indicators
+                    .iter()
+                    .map(|(i, v)| (i.name().to_owned(), v.value))
+                    .collect(),
+            }
+        })
+        .collect();
+    History {
+        supplier_id: supplier.to_owned(),
+        window,
+        points,
     }
 }
 

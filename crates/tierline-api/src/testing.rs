@@ -74,8 +74,8 @@ pub fn population_records(today: Date, days: i32) -> Vec<Record> {
     out
 }
 
-/// Appends `records` to the store, framed as producers would send them.
-pub async fn append(store: &PgStore, records: &[Record]) -> Result<(), SeedError> {
+/// Appends `records` to the store (either backend), framed as producers would send them.
+pub async fn append<S: EventStore>(store: &S, records: &[Record]) -> Result<(), SeedError> {
     let codec = Codec::default();
     for chunk in records.chunks(5000) {
         let mut events = Vec::with_capacity(chunk.len());

@@ -826,26 +826,8 @@ async fn cached_responses_follow_every_projection_commit() {
 
 /// The same events in the embedded SQLite store with the in-memory projection.
 async fn memory_router(records: &[Record]) -> (Router, tierline_store::testing::SqliteTest) {
-    use tierline_events::Framing;
-    use tierline_store::{AppendBatch, EventStore, NewEvent};
     let db = tierline_store::testing::sqlite().await.unwrap();
-    let codec = Codec::default();
-    for chunk in records.chunks(2000) {
-        let events = chunk
-            .iter()
-            .map(|r| {
-                let b = codec.to_bytes(r, Framing::Confluent).unwrap();
-                NewEvent::from_decoded(codec.decode(&b).unwrap(), b).unwrap()
-            })
-            .collect();
-        db.store
-            .append(&AppendBatch {
-                events,
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-    }
+    append(&db.store, records).await.unwrap();
     let projection = tierline_projector::MemoryProjection::new(Arc::new(Policy::default()));
     let (_stop_tx, stop) = tokio::sync::watch::channel(false);
     let store = tierline_store::Store::Sqlite(db.store.clone());
