@@ -29,21 +29,42 @@ pub(crate) struct DemoArgs {
     /// Address of the dashboard and the API.
     #[arg(long, env = "TIERLINE_DEMO_HTTP", default_value = "127.0.0.1:8080")]
     http: SocketAddr,
-    /// Suppliers to simulate (first run only; a resumed demo keeps its population).
-    #[arg(long, default_value_t = 300)]
-    suppliers: usize,
-    /// Days of history before today (first run only).
-    #[arg(long, default_value_t = 365)]
-    days: i32,
-    /// Simulator seed (first run only).
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Live events per second once the history is loaded (3 per supplier burst).
-    #[arg(long, default_value_t = 3)]
-    live_per_second: usize,
+    #[command(flatten)]
+    sim: SimArgs,
     /// Stop after this many seconds (default: run until Ctrl-C).
-    #[arg(long)]
+    #[arg(long, env = "TIERLINE_DEMO_RUN_FOR")]
     run_for: Option<u64>,
+}
+
+/// The simulated population (the demo uses them on its first run only; a resumed demo
+/// keeps its population).
+#[derive(clap::Args, Debug, Clone)]
+pub(crate) struct SimArgs {
+    /// Suppliers to simulate.
+    #[arg(long, env = "TIERLINE_SIM_SUPPLIERS", default_value_t = 300)]
+    suppliers: usize,
+    /// Days of history up to today.
+    #[arg(long, env = "TIERLINE_SIM_DAYS", default_value_t = 365)]
+    days: i32,
+    /// Seed: the same seed gives the same events.
+    #[arg(long, env = "TIERLINE_SIM_SEED", default_value_t = 1)]
+    seed: u64,
+    /// Live events per second after the history (in bursts of 3 per supplier).
+    #[arg(long, env = "TIERLINE_SIM_LIVE_PER_SECOND", default_value_t = 3)]
+    live_per_second: usize,
+}
+
+/// `tierline simulate`: the simulator alone, producing to real topics.
+#[derive(clap::Args, Debug)]
+pub(crate) struct SimulateArgs {
+    #[command(flatten)]
+    sim: SimArgs,
+    /// Kafka connection.
+    #[command(flatten)]
+    kafka: tierline_kafka::KafkaArgs,
+    /// After the history, keep producing live events until stopped.
+    #[arg(long, env = "TIERLINE_SIM_LIVE")]
+    live: bool,
 }
 
 /// Progress kept in the data directory.
@@ -63,7 +84,7 @@ const IN_FLIGHT: usize = 20_000;
 
 struct Feed {
     producer: FutureProducer,
-    store: Store,
+    store: Option<Store>,
     codec: Codec,
     produced: HashSet<(String, uuid::Uuid)>,
     messages: u64,
@@ -93,7 +114,10 @@ impl Feed {
     }
 
     async fn stored(&self) -> Result<u64> {
-        Ok(self.store.count().await? as u64)
+        match &self.store {
+            Some(s) => Ok(s.count().await? as u64),
+            None => Ok(self.produced.len() as u64),
+        }
     }
 
     /// Waits until the store is within `lag` events of what was produced.
@@ -129,10 +153,10 @@ fn load_state(path: &PathBuf, args: &DemoArgs, today: Date) -> Result<DemoState>
         return Ok(s);
     }
     Ok(DemoState {
-        seed: args.seed,
-        suppliers: args.suppliers,
-        start: today.0 - args.days + 1,
-        days: args.days,
+        seed: args.sim.seed,
+        suppliers: args.sim.suppliers,
+        start: today.0 - args.sim.days + 1,
+        days: args.sim.days,
         days_done: 0,
         live_events: 0,
     })
@@ -222,7 +246,7 @@ pub(crate) async fn run(codec: Codec, args: DemoArgs) -> Result<()> {
         .context("creating the simulator's producer")?;
     let mut feed = Feed {
         producer,
-        store: store.clone(),
+        store: Some(store.clone()),
         codec: codec.clone(),
         produced: HashSet::new(),
         messages: 0,
@@ -324,7 +348,7 @@ pub(crate) async fn run(codec: Codec, args: DemoArgs) -> Result<()> {
         if stopping() {
             break;
         }
-        let n = args.live_per_second.div_ceil(3).max(1);
+        let n = args.sim.live_per_second.div_ceil(3).max(1);
         // What the population does as time passes, plus a burst of fresh activity.
         let mut burst = sim.emit_until(clock.now());
         burst.extend(sim.live(clock.now(), n));
@@ -360,5 +384,70 @@ pub(crate) async fn run(codec: Codec, args: DemoArgs) -> Result<()> {
     if lost > 0 {
         bail!("{lost} produced events are not in the store");
     }
+    Ok(())
+}
+
+/// Produces the simulated history (and, with `--live`, a live stream) to the inbound
+/// topics of a real cluster, waiting for the broker's acknowledgements.
+pub(crate) async fn simulate(codec: Codec, args: SimulateArgs) -> Result<()> {
+    let clock = SystemClock;
+    let today = clock.today();
+    let producer: FutureProducer = args
+        .kafka
+        .client_config()?
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "5")
+        .create()
+        .context("creating the producer")?;
+    let mut feed = Feed {
+        producer,
+        store: None,
+        codec,
+        produced: HashSet::new(),
+        messages: 0,
+    };
+    let config = SimConfig::ending(today, args.sim.days, args.sim.suppliers, args.sim.seed);
+    let mut sim = Simulator::new(config.clone());
+    let started = Instant::now();
+    for d in config.start.0..=today.0 {
+        let events = if d == today.0 {
+            sim.emit_until(clock.now())
+        } else {
+            sim.emit_day(Date(d))
+        };
+        feed.produce(&events).await?;
+        if (d - config.start.0 + 1) % 30 == 0 || d == today.0 {
+            eprintln!(
+                "history: day {}/{} ({}), {} messages, {:.0}/s",
+                d - config.start.0 + 1,
+                config.days,
+                Date(d),
+                feed.messages,
+                feed.messages as f64 / started.elapsed().as_secs_f64().max(0.001)
+            );
+        }
+    }
+    println!(
+        "produced {} messages ({} distinct events) for {} suppliers",
+        feed.messages,
+        feed.produced.len(),
+        config.suppliers
+    );
+    if !args.live {
+        return Ok(());
+    }
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = tokio::signal::ctrl_c() => break,
+            _ = term.recv() => break,
+        }
+        let mut burst = sim.emit_until(clock.now());
+        burst.extend(sim.live(clock.now(), args.sim.live_per_second.div_ceil(3).max(1)));
+        feed.produce(&burst).await?;
+    }
+    println!("produced {} messages in all", feed.messages);
     Ok(())
 }

@@ -153,6 +153,12 @@ enum Command {
         #[command(flatten)]
         args: Box<demo::DemoArgs>,
     },
+    /// Produce the simulator's history (and with --live a live stream) to the inbound
+    /// topics of a Kafka cluster.
+    Simulate {
+        #[command(flatten)]
+        args: Box<demo::SimulateArgs>,
+    },
     /// Import history from CSV files (one per record type, named after it, e.g.
     /// `GoodsReceived.csv`; columns named as the Avro fields) into the event store, or
     /// publish it to the inbound topics. Rows without `event_id` get one derived from
@@ -173,13 +179,13 @@ enum Command {
         source: Option<String>,
         /// Publish to the inbound topics (one per record family) instead of appending
         /// to the store directly.
-        #[arg(long)]
+        #[arg(long, env = "TIERLINE_IMPORT_PUBLISH")]
         publish: bool,
         /// Kafka connection (with --publish).
         #[command(flatten)]
         kafka: Box<tierline_kafka::KafkaArgs>,
         /// Events per store transaction.
-        #[arg(long, default_value_t = 2000)]
+        #[arg(long, env = "TIERLINE_IMPORT_BATCH", default_value_t = 2000)]
         batch: usize,
     },
     /// Create or upgrade the event store's tables and record the schema catalog in it.
@@ -321,6 +327,7 @@ async fn main() -> Result<()> {
             run_all(tasks).await
         }
         Command::Demo { args } => demo::run(codec, *args).await,
+        Command::Simulate { args } => demo::simulate(codec, *args).await,
         Command::Import {
             paths,
             store,

@@ -313,3 +313,59 @@ async fn run_hosts_every_service_from_inbound_event_to_published_alert() {
     );
     db.drop_db().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulate_produces_its_history_to_the_inbound_topics() {
+    use rdkafka::ClientConfig;
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let cluster = rdkafka::mocking::MockCluster::new(1).unwrap();
+    let topics = [
+        "srm.purchase-orders.v1",
+        "srm.deliveries.v1",
+        "srm.inspections.v1",
+        "srm.after-sales.v1",
+    ];
+    for t in topics {
+        cluster.create_topic(t, 2, 1).unwrap();
+    }
+    let brokers = cluster.bootstrap_servers();
+    let out = Command::new(env!("CARGO_BIN_EXE_tierline"))
+        .args([
+            "simulate",
+            "--kafka-brokers",
+            &brokers,
+            "--suppliers",
+            "6",
+            "--days",
+            "40",
+            "--log",
+            "warn",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let produced: i64 = stdout
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {stdout:?}"));
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .create()
+        .unwrap();
+    let mut on_topics = 0;
+    for t in topics {
+        for p in 0..2 {
+            let (low, high) = c.fetch_watermarks(t, p, Duration::from_secs(5)).unwrap();
+            assert!(t == "srm.after-sales.v1" || high > low, "{t}/{p} is empty");
+            on_topics += high - low;
+        }
+    }
+    assert!(produced > 500, "{stdout}");
+    assert_eq!(on_topics, produced);
+}
