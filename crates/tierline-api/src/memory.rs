@@ -12,8 +12,8 @@ use tierline_store::{EventStore, Store};
 use crate::model::*;
 use crate::problem::Problem;
 use crate::read::{
-    AlertFilter, AlertKey, EventQuery, ListKey, Sort, compare, dimensions_json, events_page,
-    history_of, indicators_json, window_sum,
+    AlertFilter, AlertKey, EventQuery, ListKey, Sort, compare, continue_tiers, dimensions_json,
+    events_page, history_of, indicators_json, window_sum,
 };
 
 /// Reads the in-memory projection (and the store, for lineage).
@@ -67,14 +67,9 @@ impl MemoryReader {
         if as_of <= last.date {
             return v.tiers[(as_of.0 - first.date.0) as usize].tier;
         }
-        let policy = self.policy();
-        let w = policy.tier_window_days;
-        let mut tier = last.tier;
-        for d in (last.date.0 + 1..=as_of.0).map(Date) {
-            let c = scorecard_from_sums(policy, d, w, |i| window_sum(&v.totals, i, d, w)).composite;
-            tier = Tier::next(policy, Some(tier), c);
-        }
-        tier
+        continue_tiers(self.policy(), &v.totals, last.date, last.tier, as_of)
+            .pop()
+            .unwrap_or(last.tier)
     }
 
     pub(crate) fn scorecard(

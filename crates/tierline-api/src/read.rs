@@ -93,6 +93,27 @@ fn tier_name(s: &str) -> Tier {
     Tier::from_name(s).unwrap_or(Tier::Unrated)
 }
 
+/// One `indicator_daily` row read from column `at` on (indicator, day, numerator,
+/// denominator, samples); `None` for an indicator this build does not know.
+fn bucket_row(
+    r: &sqlx::postgres::PgRow,
+    at: usize,
+) -> Result<Option<((Indicator, Date), Agg)>, sqlx::Error> {
+    let name: String = r.try_get(at)?;
+    let Some(i) = Indicator::from_name(&name) else {
+        return Ok(None);
+    };
+    let samples: i64 = r.try_get(at + 4)?;
+    Ok(Some((
+        (i, date(r.try_get(at + 1)?)),
+        Agg {
+            num: r.try_get(at + 2)?,
+            den: r.try_get(at + 3)?,
+            samples: samples.max(0) as u64,
+        },
+    )))
+}
+
 /// The JSON of a scorecard's indicators.
 pub(crate) fn indicators_json(sc: &Scorecard) -> BTreeMap<String, IndicatorJson> {
     sc.indicators
@@ -175,20 +196,10 @@ impl Reader {
         .fetch_all(&self.pool)
         .await?;
         let mut b = Buckets::new();
-        for r in rows {
-            let name: String = r.try_get(0)?;
-            let Some(i) = Indicator::from_name(&name) else {
-                continue;
-            };
-            let samples: i64 = r.try_get(4)?;
-            b.insert(
-                (i, date(r.try_get(1)?)),
-                Agg {
-                    num: r.try_get(2)?,
-                    den: r.try_get(3)?,
-                    samples: samples.max(0) as u64,
-                },
-            );
+        for r in &rows {
+            if let Some((key, agg)) = bucket_row(r, 0)? {
+                b.insert(key, agg);
+            }
         }
         Ok(b)
     }
@@ -200,28 +211,6 @@ impl Reader {
                 .fetch_one(&self.pool)
                 .await?;
         Ok(d.map(date))
-    }
-
-    /// Continues the tier walk from a stored day to `until` (the projector may not have
-    /// rolled over to the API's today yet).
-    async fn continue_walk(
-        &self,
-        supplier: &str,
-        last: Date,
-        tier: Tier,
-        until: Date,
-    ) -> Result<Tier, Problem> {
-        let w = self.policy.tier_window_days;
-        let b = self
-            .buckets(supplier, Date(last.0 + 2 - w as i32), until)
-            .await?;
-        let mut tier = tier;
-        for d in (last.0 + 1..=until.0).map(Date) {
-            let composite =
-                scorecard_from_sums(&self.policy, d, w, |i| window_sum(&b, i, d, w)).composite;
-            tier = Tier::next(&self.policy, Some(tier), composite);
-        }
-        Ok(tier)
     }
 
     /// Per-day tiers of one supplier on `from..=to` (UNRATED before its first day).
@@ -238,27 +227,30 @@ impl Reader {
         .await?;
         let stored: BTreeMap<Date, Tier> =
             rows.iter().map(|(d, t)| (date(*d), tier_name(t))).collect();
-        let mut out = Vec::new();
-        let mut carried: Option<(Date, Tier)> = None;
-        for d in (from.0..=to.0).map(Date) {
-            let tier = match stored.get(&d) {
-                Some(t) => *t,
-                None => match stored.range(..d).next_back() {
-                    // Past the stored walk: continue it.
-                    Some((last, t)) => {
-                        let (start, start_tier) = match carried {
-                            Some((cd, ct)) if cd > *last => (cd, ct),
-                            _ => (*last, *t),
-                        };
-                        self.continue_walk(supplier, start, start_tier, d).await?
-                    }
-                    None => Tier::Unrated,
-                },
-            };
-            carried = Some((d, tier));
-            out.push(tier);
-        }
-        Ok(out)
+        // Past the stored walk (the projector has not rolled over to the API's today
+        // yet): continue it, reading the buckets once.
+        let last = stored.iter().next_back().map(|(d, t)| (*d, *t));
+        let continued = match last {
+            Some((day, tier)) if day < to => {
+                let w = self.policy.tier_window_days;
+                let b = self
+                    .buckets(supplier, Date(day.0 + 2 - w as i32), to)
+                    .await?;
+                continue_tiers(&self.policy, &b, day, tier, to)
+            }
+            _ => Vec::new(),
+        };
+        Ok((from.0..=to.0)
+            .map(Date)
+            .map(|d| match (stored.get(&d), last) {
+                (Some(t), _) => *t,
+                (None, Some((day, _))) if d > day => continued
+                    .get((d.0 - day.0 - 1) as usize)
+                    .copied()
+                    .unwrap_or(Tier::Unrated),
+                _ => Tier::Unrated,
+            })
+            .collect())
     }
 
     /// The tier of one supplier as of `as_of`.
@@ -506,20 +498,10 @@ impl Reader {
         .fetch_all(&self.pool)
         .await?;
         let mut buckets: HashMap<String, Buckets> = HashMap::new();
-        for r in rows {
-            let name: String = r.try_get(1)?;
-            let Some(i) = Indicator::from_name(&name) else {
-                continue;
-            };
-            let samples: i64 = r.try_get(5)?;
-            buckets.entry(r.try_get(0)?).or_default().insert(
-                (i, date(r.try_get(2)?)),
-                Agg {
-                    num: r.try_get(3)?,
-                    den: r.try_get(4)?,
-                    samples: samples.max(0) as u64,
-                },
-            );
+        for r in &rows {
+            if let Some((key, agg)) = bucket_row(r, 1)? {
+                buckets.entry(r.try_get(0)?).or_default().insert(key, agg);
+            }
         }
         let open: HashMap<String, i64> = sqlx::query_as(
             "SELECT supplier_id, count(*) FROM alert_episodes
@@ -683,6 +665,26 @@ impl Reader {
             Ok(Ok(_))
         )
     }
+}
+
+/// The tier walk continued from `tier` on `last` through `until`: one tier per day
+/// after `last`, from the buckets `b`.
+pub(crate) fn continue_tiers(
+    policy: &Policy,
+    b: &Buckets,
+    last: Date,
+    mut tier: Tier,
+    until: Date,
+) -> Vec<Tier> {
+    let w = policy.tier_window_days;
+    (last.0 + 1..=until.0)
+        .map(Date)
+        .map(|d| {
+            let composite = scorecard_from_sums(policy, d, w, |i| window_sum(b, i, d, w)).composite;
+            tier = Tier::next(policy, Some(tier), composite);
+            tier
+        })
+        .collect()
 }
 
 /// Daily points from `from` to `to`: scores from the buckets, tiers from `tier_on`.
