@@ -17,7 +17,10 @@ use crate::model::*;
 use crate::problem::Problem;
 
 /// Daily totals keyed like the ledger's, so window sums add days in the same order.
-pub(crate) type Buckets = BTreeMap<(Indicator, Date), Agg>;
+pub(crate) type Buckets = BTreeMap<BucketKey, Agg>;
+
+/// An indicator on a day.
+type BucketKey = (Indicator, Date);
 
 /// How the supplier list is ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +101,7 @@ fn tier_name(s: &str) -> Tier {
 fn bucket_row(
     r: &sqlx::postgres::PgRow,
     at: usize,
-) -> Result<Option<((Indicator, Date), Agg)>, sqlx::Error> {
+) -> Result<Option<(BucketKey, Agg)>, sqlx::Error> {
     let name: String = r.try_get(at)?;
     let Some(i) = Indicator::from_name(&name) else {
         return Ok(None);
