@@ -74,6 +74,24 @@ pub fn population_records(today: Date, days: i32) -> Vec<Record> {
     out
 }
 
+/// The scoring engine's view of `records`: one ledger per supplier (what tests compare
+/// the API's numbers with).
+pub fn ledgers(
+    records: &[Record],
+    policy: &Arc<Policy>,
+) -> std::collections::BTreeMap<String, tierline_scoring::SupplierLedger> {
+    let mut out = std::collections::BTreeMap::new();
+    for r in records {
+        if let Some(env) = r.envelope() {
+            let id = env.supplier_id.to_owned();
+            out.entry(id.clone())
+                .or_insert_with(|| tierline_scoring::SupplierLedger::new(id, policy.clone()))
+                .apply(r);
+        }
+    }
+    out
+}
+
 /// Appends `records` to the store (either backend), framed as producers would send them.
 pub async fn append<S: EventStore>(store: &S, records: &[Record]) -> Result<(), SeedError> {
     let codec = Codec::default();

@@ -46,14 +46,7 @@ async fn fixture_with(config: ApiConfig) -> Fixture {
         &config,
         Arc::new(HttpMetrics::default()),
     );
-    let mut ledgers = BTreeMap::new();
-    for r in &records {
-        let id = r.envelope().unwrap().supplier_id.to_owned();
-        ledgers
-            .entry(id.clone())
-            .or_insert_with(|| SupplierLedger::new(id, policy.clone()))
-            .apply(r);
-    }
+    let ledgers = tierline_api::testing::ledgers(&records, &policy);
     Fixture {
         db,
         router,

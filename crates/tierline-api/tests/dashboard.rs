@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tierline_api::testing::{append, noon, population_records, project};
 use tierline_api::{ApiConfig, ApiKeys, HttpMetrics, Reader, app};
 use tierline_events::{Codec, Date};
-use tierline_scoring::{Policy, SupplierLedger, Tier};
+use tierline_scoring::{Policy, Tier};
 
 fn today() -> Date {
     Date::from_ymd(2026, 6, 15).unwrap()
@@ -124,14 +124,7 @@ async fn the_dashboard_renders_real_data_in_chromium() {
     project(&db.store, policy.clone(), &noon(today()), records.len())
         .await
         .unwrap();
-    let mut ledgers = std::collections::BTreeMap::new();
-    for r in &records {
-        let id = r.envelope().unwrap().supplier_id.to_owned();
-        ledgers
-            .entry(id.clone())
-            .or_insert_with(|| SupplierLedger::new(id, policy.clone()))
-            .apply(r);
-    }
+    let ledgers = tierline_api::testing::ledgers(&records, &policy);
     let (router, _) = app(
         Reader::new(db.store.clone(), policy.clone(), Codec::default()),
         Arc::new(noon(today())),

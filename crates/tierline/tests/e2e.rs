@@ -9,8 +9,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{free_port, http_get};
+
 use std::collections::HashSet;
-use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -20,29 +23,6 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use tierline_events::{Date, Disposition, InspectionCompleted, Record, Timestamp};
 use tierline_scoring::{Level, alert_id};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\n\r\n").ok()?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).ok()?;
-    let status = text.split_whitespace().nth(1)?.parse().ok()?;
-    Some((
-        status,
-        text.split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default(),
-    ))
-}
 
 fn until<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + Duration::from_secs(secs);
@@ -367,9 +347,7 @@ async fn world() -> World {
         ],
     );
     for p in ports {
-        until(&format!("readiness on {p}"), 60, || {
-            http_get(p, "/readyz").filter(|(s, _)| *s == 200)
-        });
+        wait_status(p, 200, 60, &format!("readiness on {p}"));
     }
     World {
         db,
@@ -420,6 +398,15 @@ fn produce(
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     v["produced"].as_u64().unwrap()
+}
+
+/// Waits until `/readyz` on `port` answers `status`.
+fn wait_status(port: u16, status: u16, secs: u64, what: &str) {
+    until(what, secs, || {
+        http_get(port, "/readyz")
+            .filter(|(s, _)| *s == status)
+            .map(|_| ())
+    });
 }
 
 /// Waits (up to 3 minutes) until the store holds `expected` events; returns the count.
@@ -598,17 +585,7 @@ async fn a_known_stream_faults_and_poison_on_a_real_broker() {
     }
     let store = w.db.store.clone();
     let expected = distinct.len() as i64 + known.len() as i64;
-    let stored = {
-        use tierline_store::EventStore;
-        let deadline = Instant::now() + Duration::from_secs(180);
-        loop {
-            let n = store.count().await.unwrap();
-            if n >= expected || Instant::now() > deadline {
-                break n;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    };
+    let stored = wait_count(&store, expected).await;
     assert_eq!(stored, expected, "stored = distinct produced");
     let ids: HashSet<(String, uuid::Uuid)> =
         sqlx::query_as::<_, (String, uuid::Uuid)>("SELECT source, event_id FROM events")
@@ -708,31 +685,18 @@ async fn a_known_stream_faults_and_poison_on_a_real_broker() {
     produce(&w.brokers, &w.dir, &more[..100], 0, false);
     let t0 = Instant::now();
     w.broker.kill9();
-    until("ingest readiness to drop with the broker", 60, || {
-        http_get(w.ports[0], "/readyz")
-            .filter(|(s, _)| *s == 503)
-            .map(|_| ())
-    });
+    wait_status(
+        w.ports[0],
+        503,
+        60,
+        "ingest readiness to drop with the broker",
+    );
     w.broker.spawn();
-    until("ingest readiness to come back", 120, || {
-        http_get(w.ports[0], "/readyz")
-            .filter(|(s, _)| *s == 200)
-            .map(|_| ())
-    });
+    wait_status(w.ports[0], 200, 120, "ingest readiness to come back");
     let recovered = t0.elapsed();
     produce(&w.brokers, &w.dir, &more[100..], 0, false);
     let expected = expected + 200;
-    let stored = {
-        use tierline_store::EventStore;
-        let deadline = Instant::now() + Duration::from_secs(180);
-        loop {
-            let n = store.count().await.unwrap();
-            if n >= expected || Instant::now() > deadline {
-                break n;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    };
+    let stored = wait_count(&store, expected).await;
     assert_eq!(stored, expected);
     eprintln!(
         "broker restart: readiness 503 then 200 after {:.1} s; {stored} stored, lost 0",
@@ -748,25 +712,18 @@ async fn a_known_stream_faults_and_poison_on_a_real_broker() {
     let t0 = Instant::now();
     w.db.stop();
     for p in w.ports {
-        until(
-            &format!("readiness on {p} to drop with the database"),
+        wait_status(
+            p,
+            503,
             60,
-            || {
-                http_get(p, "/readyz")
-                    .filter(|(s, _)| *s == 503)
-                    .map(|_| ())
-            },
+            &format!("readiness on {p} to drop with the database"),
         );
     }
     produce(&w.brokers, &w.dir, &batch[150..], 0, false);
     std::thread::sleep(Duration::from_secs(2));
     w.db.start();
     for p in w.ports {
-        until(&format!("readiness on {p} to come back"), 120, || {
-            http_get(p, "/readyz")
-                .filter(|(s, _)| *s == 200)
-                .map(|_| ())
-        });
+        wait_status(p, 200, 120, &format!("readiness on {p} to come back"));
     }
     let recovered = t0.elapsed();
     let expected = expected + 300;
