@@ -176,7 +176,7 @@ async fn bench() {
     let mut p = Projector::open(db.store.clone(), Codec::default(), policy.clone(), "main")
         .await
         .unwrap();
-    p.rebuild(&clock, 20_000).await.unwrap();
+    p.rebuild(&clock).await.unwrap();
     eprintln!(
         "seeded {suppliers} suppliers, {n} events, projected in {:.1} s",
         t.elapsed().as_secs_f64()

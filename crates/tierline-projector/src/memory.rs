@@ -135,12 +135,18 @@ impl MemoryProjection {
                     .or_insert_with(|| {
                         SupplierLedger::new(e.supplier_id.clone(), self.policy.clone())
                     })
-                    .apply(&record);
+                    .stage(&record);
                 let last = last_event
                     .entry(e.supplier_id.clone())
                     .or_insert(e.occurred_at);
                 *last = (*last).max(e.occurred_at);
                 touched.insert(e.supplier_id.clone());
+            }
+            // Each ledger recomputes the entities of a page once.
+            for id in &touched {
+                if let Some(l) = ledgers.get_mut(id) {
+                    l.settle();
+                }
             }
             events += page.len() as u64;
             let caught_up = page.is_empty();

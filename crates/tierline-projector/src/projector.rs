@@ -10,9 +10,9 @@ use tierline_events::{
     SupplierTierChanged, Timestamp,
 };
 use tierline_scoring::{
-    Episode, Indicator, Level, Policy, SupplierLedger, Tier, WINDOWS, tier_change_id,
+    Episode, Indicator, Level, Policy, SupplierLedger, Tier, TierDay, WINDOWS, tier_change_id,
 };
-use tierline_store::{Cursor, EventStore, PgStore, StoreError};
+use tierline_store::{CopyBuf, Cursor, EventStore, PgStore, StoreError};
 use tracing::{info, instrument, warn};
 
 /// Errors of the projector.
@@ -176,22 +176,48 @@ impl Projector {
 
     /// Replays the store into the ledgers up to `target` (inclusive), writing nothing.
     async fn load_until(&mut self, target: Cursor) -> Result<(), ProjectorError> {
-        while self.cursor < target {
-            let page = self.store.read_global(self.cursor, 5000).await?;
-            if page.is_empty() {
-                break;
-            }
-            for e in page {
-                if e.cursor > target {
-                    return Ok(());
-                }
-                self.apply(&e)?;
-            }
-        }
+        self.replay(Some(target)).await?;
         Ok(())
     }
 
-    fn apply(&mut self, e: &tierline_store::StoredEvent) -> Result<BTreeSet<Date>, ProjectorError> {
+    /// Stages every settled event after the cursor (up to `upto`) into the ledgers by
+    /// one COPY, then settles each ledger once. Returns the events read and each
+    /// supplier's changed days.
+    async fn replay(
+        &mut self,
+        upto: Option<Cursor>,
+    ) -> Result<(u64, BTreeMap<String, BTreeSet<Date>>), ProjectorError> {
+        let (codec, policy, ledgers) = (&self.codec, &self.policy, &mut self.ledgers);
+        let done = self
+            .store
+            .replay(self.cursor, upto, |e| -> Result<(), ProjectorError> {
+                let record = codec.decode_datum(e.fingerprint, e.datum).map_err(|err| {
+                    ProjectorError::Unreadable {
+                        position: e.cursor.position,
+                        reason: err.to_string(),
+                    }
+                })?;
+                let supplier = record.supplier_id();
+                match ledgers.get_mut(supplier) {
+                    Some(l) => l.stage(&record),
+                    None => ledgers
+                        .entry(supplier.to_owned())
+                        .or_insert_with(|| SupplierLedger::new(supplier, policy.clone()))
+                        .stage(&record),
+                };
+                Ok(())
+            })
+            .await?;
+        self.cursor = done.last;
+        let touched = ledgers
+            .iter_mut()
+            .map(|(s, l)| (s.clone(), l.settle()))
+            .collect();
+        Ok((done.events, touched))
+    }
+
+    /// Stages one stored event into its supplier's ledger (settled per page).
+    fn stage(&mut self, e: &tierline_store::StoredEvent) -> Result<(), ProjectorError> {
         let record = e
             .decode(&self.codec)
             .map_err(|err| ProjectorError::Unreadable {
@@ -203,7 +229,8 @@ impl Projector {
             .ledgers
             .entry(e.supplier_id.clone())
             .or_insert_with(|| SupplierLedger::new(e.supplier_id.clone(), self.policy.clone()));
-        Ok(ledger.apply(&record))
+        ledger.stage(&record);
+        Ok(())
     }
 
     /// Its metrics.
@@ -233,11 +260,14 @@ impl Projector {
         }
         let mut touched: BTreeMap<String, BTreeSet<Date>> = BTreeMap::new();
         for e in &page {
-            let days = self.apply(e)?;
-            touched
-                .entry(e.supplier_id.clone())
-                .or_default()
-                .extend(days);
+            self.stage(e)?;
+            touched.entry(e.supplier_id.clone()).or_default();
+        }
+        // Each supplier's touched entities are recomputed once per page.
+        for (supplier, days) in &mut touched {
+            if let Some(l) = self.ledgers.get_mut(supplier) {
+                *days = l.settle();
+            }
         }
         if rollover {
             for supplier in self.ledgers.keys() {
@@ -267,8 +297,15 @@ impl Projector {
         let today = clock.today();
         let mut tx = self.pool.begin().await?;
         let mut rows = bulk.then(BulkRows::default);
+        // A rebuild walks every supplier: on all cores, before the writes.
+        let mut walked = if bulk {
+            walk_all(&self.ledgers, today)
+        } else {
+            HashMap::new()
+        };
         for (supplier, days) in &touched {
-            self.project_supplier(&mut tx, supplier, days, clock, rows.as_mut())
+            let walk = walked.remove(supplier.as_str());
+            self.project_supplier(&mut tx, supplier, days, clock, rows.as_mut(), walk)
                 .await?;
         }
         if let Some(rows) = rows {
@@ -279,8 +316,10 @@ impl Projector {
                 ),
                 ("tier_history (supplier_id, day, score, tier)", rows.tiers),
             ] {
-                let mut copy = tx.copy_in_raw(&format!("COPY {table} FROM STDIN")).await?;
-                copy.send(text.into_bytes()).await?;
+                let mut copy = tx
+                    .copy_in_raw(&format!("COPY {table} FROM STDIN (FORMAT binary)"))
+                    .await?;
+                copy.send(text.finish()).await?;
                 copy.finish().await?;
             }
         }
@@ -320,30 +359,12 @@ impl Projector {
     }
 
     /// Drops the projections (publication state stays) and replays the whole store:
-    /// every event into the ledgers first, then each supplier projected once.
-    pub async fn rebuild(
-        &mut self,
-        clock: &dyn Clock,
-        batch: usize,
-    ) -> Result<usize, ProjectorError> {
+    /// every event into the ledgers first (one COPY out of the store), then each
+    /// supplier projected once.
+    pub async fn rebuild(&mut self, clock: &dyn Clock) -> Result<usize, ProjectorError> {
         self.reset().await?;
         let started = std::time::Instant::now();
-        let mut touched: BTreeMap<String, BTreeSet<Date>> = BTreeMap::new();
-        let mut n = 0;
-        loop {
-            let page = self.store.read_global(self.cursor, batch.max(1)).await?;
-            if page.is_empty() {
-                break;
-            }
-            n += page.len();
-            for e in &page {
-                let days = self.apply(e)?;
-                touched
-                    .entry(e.supplier_id.clone())
-                    .or_default()
-                    .extend(days);
-            }
-        }
+        let (n, touched) = self.replay(None).await?;
         let replayed = started.elapsed();
         self.write_projections(touched, clock, true).await?;
         info!(
@@ -353,7 +374,8 @@ impl Projector {
             projections_s = (started.elapsed() - replayed).as_secs_f64(),
             "rebuilt"
         );
-        Ok(n)
+        self.metrics.events_projected.inc_by(n);
+        Ok(n as usize)
     }
 
     async fn reset(&mut self) -> Result<(), ProjectorError> {
@@ -385,13 +407,36 @@ impl Projector {
         days: &BTreeSet<Date>,
         clock: &dyn Clock,
         mut bulk: Option<&mut BulkRows>,
+        walk: Option<Walk>,
     ) -> Result<(), ProjectorError> {
         let Some(l) = self.ledgers.get(supplier) else {
             return Ok(());
         };
         let today = clock.today();
+        let Walk { history, episodes } = walk.unwrap_or_else(|| Walk::of(l, today));
         let now = clock.now();
+        if let Some(b) = bulk.as_deref_mut() {
+            // A rebuild starts from empty tables: every non-empty total is copied.
+            for (i, day, a) in l.daily_totals() {
+                if a.samples == 0 && a.num == 0.0 && a.den == 0.0 {
+                    continue;
+                }
+                let r = &mut b.daily;
+                r.fields(6);
+                r.bytes(supplier.as_bytes());
+                r.bytes(i.name().as_bytes());
+                r.date(day.0);
+                r.f64(a.num);
+                r.f64(a.den);
+                r.i64(a.samples as i64);
+            }
+        }
         // Daily buckets of the days that changed: emptied ones deleted, the rest upserted.
+        let days = if bulk.is_some() {
+            &BTreeSet::new()
+        } else {
+            days
+        };
         let (mut up_i, mut up_d, mut up_n, mut up_den, mut up_s) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let (mut del_i, mut del_d) = (Vec::new(), Vec::new());
@@ -409,17 +454,6 @@ impl Projector {
                     up_s.push(a.samples as i64);
                 }
             }
-        }
-        if let Some(b) = bulk.as_deref_mut() {
-            // A rebuild starts from empty tables: nothing to delete, everything to copy.
-            for k in 0..up_i.len() {
-                b.daily.push_str(&format!(
-                    "{supplier}\t{}\t{}\t{:?}\t{:?}\t{}\n",
-                    up_i[k], up_d[k], up_n[k], up_den[k], up_s[k]
-                ));
-            }
-            up_i.clear();
-            del_i.clear();
         }
         if !del_i.is_empty() {
             sqlx::query(
@@ -449,18 +483,18 @@ impl Projector {
             .await?;
         }
         // Tier walk, then the scorecards that show its result.
-        let history = l.tier_history(today);
         let tier = history.last().map_or(Tier::Unrated, |t| t.tier);
         if let Some(b) = bulk {
             for t in &history {
-                let score = t
-                    .score
-                    .map_or_else(|| "\\N".to_owned(), |v| format!("{v:?}"));
-                b.tiers.push_str(&format!(
-                    "{supplier}\t{}\t{score}\t{}\n",
-                    pg_date(t.date),
-                    t.tier.name()
-                ));
+                let r = &mut b.tiers;
+                r.fields(4);
+                r.bytes(supplier.as_bytes());
+                r.date(t.date.0);
+                match t.score {
+                    Some(v) => r.f64(v),
+                    None => r.null(),
+                }
+                r.bytes(t.tier.name().as_bytes());
             }
         } else {
             sqlx::query("DELETE FROM tier_history WHERE supplier_id = $1")
@@ -521,7 +555,7 @@ impl Projector {
             .execute(&mut **tx)
             .await?;
         }
-        self.project_alerts(tx, l, today, now).await?;
+        self.project_alerts(tx, l, episodes, today, now).await?;
         self.project_tier(tx, l, &history, now).await
     }
 
@@ -529,6 +563,7 @@ impl Projector {
         &self,
         tx: &mut Transaction<'_, Postgres>,
         l: &SupplierLedger,
+        episodes: Vec<Episode>,
         today: Date,
         now: Timestamp,
     ) -> Result<(), ProjectorError> {
@@ -541,7 +576,6 @@ impl Projector {
                 .iter()
                 .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))
                 .collect::<Result<_, sqlx::Error>>()?;
-        let episodes = l.alert_episodes(today);
         let mut current = BTreeSet::new();
         let mut rows = EpisodeRows::default();
         let mut announce: Vec<(&Episode, bool)> = Vec::new();
@@ -810,9 +844,56 @@ impl EpisodeRows {
     }
 }
 
-/// Rows a rebuild copies in one go (PostgreSQL text COPY format).
-#[derive(Default)]
+/// A supplier's day-by-day walks: tier history and alert episodes.
+struct Walk {
+    history: Vec<TierDay>,
+    episodes: Vec<Episode>,
+}
+
+impl Walk {
+    fn of(l: &SupplierLedger, today: Date) -> Walk {
+        Walk {
+            history: l.tier_history(today),
+            episodes: l.alert_episodes(today),
+        }
+    }
+}
+
+/// Every supplier's walks, spread over the machine's cores (pure CPU work).
+fn walk_all(ledgers: &HashMap<String, SupplierLedger>, today: Date) -> HashMap<&str, Walk> {
+    let all: Vec<(&String, &SupplierLedger)> = ledgers.iter().collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = all.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = all
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(s, l)| (s.as_str(), Walk::of(l, today)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            // A panicking walk is a bug: it propagates as it would on one thread.
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+/// Rows a rebuild copies in one go (PostgreSQL binary COPY format).
 struct BulkRows {
-    daily: String,
-    tiers: String,
+    daily: CopyBuf,
+    tiers: CopyBuf,
+}
+
+impl Default for BulkRows {
+    fn default() -> Self {
+        BulkRows {
+            daily: CopyBuf::new(0),
+            tiers: CopyBuf::new(0),
+        }
+    }
 }

@@ -281,7 +281,7 @@ async fn rebuild_equals_the_live_projections() {
     )
     .await
     .unwrap();
-    let n = rebuilt.rebuild(&clock, 1000).await.unwrap();
+    let n = rebuilt.rebuild(&clock).await.unwrap();
     let n = n + project(&mut rebuilt, &clock, 1000, events.len() - n).await;
     assert_eq!(n, events.len());
     let rebuilt_view = snapshot(db.store.pool()).await;

@@ -65,11 +65,11 @@ impl Agg {
 pub enum Entity {
     /// A PO line (`po_number`, `line_number`): placements, confirmations, changes,
     /// cancellations and receipts.
-    Line(String, i32),
+    Line(Arc<str>, i32),
     /// One inspection.
     Inspection(EventKey),
     /// An after-sales case.
-    Case(String),
+    Case(Arc<str>),
 }
 
 /// What scoring reads of a placement.
@@ -107,45 +107,113 @@ struct Opened {
     attributable: bool,
 }
 
+/// A list of events kept in [`EventKey`] order (an entity holds a handful: a sorted
+/// vector beats a tree, and costs one small allocation).
+#[derive(Debug, Clone)]
+struct Events<T>(Vec<(EventKey, T)>);
+
+impl<T> Default for Events<T> {
+    fn default() -> Self {
+        Events(Vec::new())
+    }
+}
+
+impl<T> Events<T> {
+    fn insert(&mut self, key: EventKey, value: T) {
+        match self.0.binary_search_by(|(k, _)| k.cmp(&key)) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (key, value)),
+        }
+    }
+
+    /// The earliest.
+    fn first(&self) -> Option<(&EventKey, &T)> {
+        self.0.first().map(|(k, v)| (k, v))
+    }
+
+    fn iter(&self) -> impl DoubleEndedIterator<Item = (&EventKey, &T)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    fn values(&self) -> impl DoubleEndedIterator<Item = &T> {
+        self.0.iter().map(|(_, v)| v)
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 struct LineEvents {
-    placed: BTreeMap<EventKey, Placed>,
+    placed: Events<Placed>,
     /// Promised dates.
-    confirmed: BTreeMap<EventKey, Date>,
-    changed: BTreeMap<EventKey, Changed>,
-    cancelled: BTreeMap<EventKey, CancelledBy>,
+    confirmed: Events<Date>,
+    changed: Events<Changed>,
+    cancelled: Events<CancelledBy>,
     /// Received quantities.
-    received: BTreeMap<EventKey, f64>,
+    received: Events<f64>,
 }
 
 #[derive(Debug, Default, Clone)]
 struct CaseEvents {
-    opened: BTreeMap<EventKey, Opened>,
+    opened: Events<Opened>,
     /// Final attributability.
-    resolved: BTreeMap<EventKey, bool>,
+    resolved: Events<bool>,
 }
 
 /// One contribution: (indicator, attribution date) -> numerator, denominator, samples.
 /// (A handful per entity: a flat list beats a map.)
 type Contributions = Vec<((Indicator, Date), Agg)>;
 
+/// What an entity's events say.
+#[derive(Debug, Clone)]
+enum State {
+    Line(LineEvents),
+    Inspection(Inspection),
+    Case(CaseEvents),
+}
+
+/// One entity: its key, its events, what it contributes now.
+#[derive(Debug, Clone)]
+struct Node {
+    key: Entity,
+    state: State,
+    contributions: Contributions,
+    /// Waiting in `dirty` to be recomputed.
+    dirty: bool,
+}
+
+/// An entity's index in `SupplierLedger::nodes`.
+type NodeId = u32;
+
+/// One (indicator, day): its entities' parts in entity-key order.
+#[derive(Debug, Clone, Default)]
+struct Bucket {
+    parts: Vec<(NodeId, Agg)>,
+    /// Listed in the current settle's touched slots, to be totalled.
+    touched: bool,
+}
+
 /// A supplier's scoring state: its events by entity and the daily buckets.
+///
+/// Entities live in one arena, found by key through small indexes; each day's bucket
+/// lists its contributing entities' parts in entity-key order, so a total never depends
+/// on the order events arrived in.
 #[derive(Debug, Clone)]
 pub struct SupplierLedger {
     supplier_id: String,
     policy: Arc<Policy>,
     /// Distinct sources, shared by every key that names them.
-    sources: BTreeSet<Arc<str>>,
-    seen: HashSet<(Arc<str>, Uuid)>,
+    sources: Vec<Arc<str>>,
+    /// (index in `sources`, event id) of every event applied.
+    seen: HashSet<(u32, Uuid)>,
     first_day: Option<Date>,
-    lines: HashMap<String, BTreeMap<i32, LineEvents>>,
-    inspections: BTreeMap<EventKey, Inspection>,
-    cases: HashMap<String, CaseEvents>,
-    /// What each entity contributes now.
-    contributions: HashMap<Arc<Entity>, Contributions>,
-    /// Per (indicator, day): each contributing entity's part, in entity order.
-    buckets: BTreeMap<(Indicator, Date), BTreeMap<Arc<Entity>, Agg>>,
-    /// Per (indicator, day): the sum over its entities, in entity order.
+    nodes: Vec<Node>,
+    /// PO number -> (line number, entity).
+    lines: HashMap<Arc<str>, Vec<(i32, NodeId)>>,
+    cases: HashMap<Arc<str>, NodeId>,
+    /// Entities with events staged since they were last computed.
+    dirty: Vec<NodeId>,
+    /// Per (indicator, day): each contributing entity's part, in entity-key order.
+    buckets: HashMap<(Indicator, Date), Bucket>,
+    /// Per (indicator, day): the sum over its entities, in entity-key order.
     totals: BTreeMap<(Indicator, Date), Agg>,
 }
 
@@ -155,14 +223,14 @@ impl SupplierLedger {
         SupplierLedger {
             supplier_id: supplier_id.into(),
             policy,
-            sources: BTreeSet::new(),
+            sources: Vec::new(),
             seen: HashSet::default(),
             first_day: None,
+            nodes: Vec::new(),
             lines: HashMap::default(),
-            inspections: BTreeMap::new(),
             cases: HashMap::default(),
-            contributions: HashMap::default(),
-            buckets: BTreeMap::new(),
+            dirty: Vec::new(),
+            buckets: HashMap::default(),
             totals: BTreeMap::new(),
         }
     }
@@ -190,10 +258,8 @@ impl SupplierLedger {
     /// Applies one stored event. Returns the days whose buckets changed (empty for a
     /// duplicate, another supplier's event, or a record that is not inbound).
     pub fn apply(&mut self, record: &Record) -> BTreeSet<Date> {
-        match self.insert(record) {
-            Some(entity) => self.recompute_all(BTreeSet::from([entity])),
-            None => BTreeSet::new(),
-        }
+        self.stage(record);
+        self.settle()
     }
 
     /// Applies many events at once: each entity they touch is recomputed once and each
@@ -202,31 +268,78 @@ impl SupplierLedger {
         &mut self,
         records: impl IntoIterator<Item = &'a Record>,
     ) -> BTreeSet<Date> {
-        let dirty: BTreeSet<Entity> = records.into_iter().filter_map(|r| self.insert(r)).collect();
-        self.recompute_all(dirty)
+        for r in records {
+            self.stage(r);
+        }
+        self.settle()
     }
 
-    fn insert(&mut self, record: &Record) -> Option<Entity> {
+    /// Records an event without recomputing anything yet (a replay stages every event,
+    /// then settles once). Until [`settle`](Self::settle), the buckets do not show
+    /// staged events. Returns whether the event was new to this ledger.
+    pub fn stage(&mut self, record: &Record) -> bool {
+        match self.insert(record) {
+            Some(id) => {
+                let node = &mut self.nodes[id as usize];
+                if !node.dirty {
+                    node.dirty = true;
+                    self.dirty.push(id);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Recomputes every entity staged since the last call, then totals each bucket
+    /// they touched once. Returns the days whose buckets changed.
+    pub fn settle(&mut self) -> BTreeSet<Date> {
+        let dirty = std::mem::take(&mut self.dirty);
+        let mut touched: Vec<(Indicator, Date)> = Vec::new();
+        for id in dirty {
+            self.nodes[id as usize].dirty = false;
+            self.recompute(id, &mut touched);
+        }
+        touched.sort_unstable();
+        for slot in &touched {
+            self.retotal(*slot);
+        }
+        touched.into_iter().map(|(_, d)| d).collect()
+    }
+
+    fn source(&mut self, source: &str) -> (u32, Arc<str>) {
+        if let Some(i) = self.sources.iter().position(|s| &**s == source) {
+            return (i as u32, self.sources[i].clone());
+        }
+        let s: Arc<str> = source.into();
+        self.sources.push(s.clone());
+        ((self.sources.len() - 1) as u32, s)
+    }
+
+    fn node(&mut self, key: Entity, state: State) -> NodeId {
+        self.nodes.push(Node {
+            key,
+            state,
+            contributions: Vec::new(),
+            dirty: false,
+        });
+        (self.nodes.len() - 1) as NodeId
+    }
+
+    fn insert(&mut self, record: &Record) -> Option<NodeId> {
         let env = record.envelope()?;
         if env.supplier_id != self.supplier_id {
             return None;
         }
-        let source = match self.sources.get(env.source) {
-            Some(s) => s.clone(),
-            None => {
-                let s: Arc<str> = env.source.into();
-                self.sources.insert(s.clone());
-                s
-            }
-        };
-        if !self.seen.insert((source.clone(), env.event_id)) {
+        let (source_ix, source) = self.source(env.source);
+        if !self.seen.insert((source_ix, env.event_id)) {
             return None;
         }
         let key = EventKey::of(env.occurred_at, env.event_id, source);
         if let Some(day) = env.occurred_at.date() {
             self.first_day = Some(self.first_day.map_or(day, |d| d.min(day)));
         }
-        let entity = match record {
+        let id = match record {
             Record::PurchaseOrderLinePlaced(r) => {
                 let p = Placed {
                     quantity: r.quantity,
@@ -235,37 +348,24 @@ impl SupplierLedger {
                     requested_date: r.requested_date,
                     promised_date: r.promised_date,
                 };
-                self.line(&r.po_number, r.line_number).placed.insert(key, p);
-                Entity::Line(r.po_number.clone(), r.line_number)
+                self.line(&r.po_number, r.line_number, |l| l.placed.insert(key, p))
             }
-            Record::PurchaseOrderLineConfirmed(r) => {
-                self.line(&r.po_number, r.line_number)
-                    .confirmed
-                    .insert(key, r.promised_date);
-                Entity::Line(r.po_number.clone(), r.line_number)
-            }
+            Record::PurchaseOrderLineConfirmed(r) => self.line(&r.po_number, r.line_number, |l| {
+                l.confirmed.insert(key, r.promised_date)
+            }),
             Record::PurchaseOrderLineChanged(r) => {
                 let c = Changed {
                     requested_date: r.requested_date,
                     quantity: r.quantity,
                 };
-                self.line(&r.po_number, r.line_number)
-                    .changed
-                    .insert(key, c);
-                Entity::Line(r.po_number.clone(), r.line_number)
+                self.line(&r.po_number, r.line_number, |l| l.changed.insert(key, c))
             }
-            Record::PurchaseOrderLineCancelled(r) => {
-                self.line(&r.po_number, r.line_number)
-                    .cancelled
-                    .insert(key, r.cancelled_by);
-                Entity::Line(r.po_number.clone(), r.line_number)
-            }
-            Record::GoodsReceived(r) => {
-                self.line(&r.po_number, r.line_number)
-                    .received
-                    .insert(key, r.quantity);
-                Entity::Line(r.po_number.clone(), r.line_number)
-            }
+            Record::PurchaseOrderLineCancelled(r) => self.line(&r.po_number, r.line_number, |l| {
+                l.cancelled.insert(key, r.cancelled_by)
+            }),
+            Record::GoodsReceived(r) => self.line(&r.po_number, r.line_number, |l| {
+                l.received.insert(key, r.quantity)
+            }),
             Record::InspectionCompleted(r) => {
                 let i = Inspection {
                     occurred_at: r.occurred_at,
@@ -274,8 +374,7 @@ impl SupplierLedger {
                     critical: r.critical_defects,
                     disposition: r.disposition,
                 };
-                self.inspections.insert(key.clone(), i);
-                Entity::Inspection(key)
+                self.node(Entity::Inspection(key), State::Inspection(i))
             }
             Record::AfterSalesCaseOpened(r) => {
                 let o = Opened {
@@ -283,83 +382,110 @@ impl SupplierLedger {
                     quantity: r.quantity,
                     attributable: r.supplier_attributable,
                 };
-                self.cases
-                    .entry(r.case_id.clone())
-                    .or_default()
-                    .opened
-                    .insert(key, o);
-                Entity::Case(r.case_id.clone())
+                self.case(&r.case_id, |c| c.opened.insert(key, o))
             }
-            Record::AfterSalesCaseResolved(r) => {
-                self.cases
-                    .entry(r.case_id.clone())
-                    .or_default()
-                    .resolved
-                    .insert(key, r.supplier_attributable);
-                Entity::Case(r.case_id.clone())
-            }
+            Record::AfterSalesCaseResolved(r) => self.case(&r.case_id, |c| {
+                c.resolved.insert(key, r.supplier_attributable)
+            }),
             _ => return None,
         };
-        Some(entity)
+        Some(id)
     }
 
-    fn line(&mut self, po: &str, line: i32) -> &mut LineEvents {
-        if !self.lines.contains_key(po) {
-            self.lines.insert(po.to_owned(), BTreeMap::new());
+    /// The PO line's entity (created on first sight), with `f` applied to its events.
+    fn line(&mut self, po: &str, line: i32, f: impl FnOnce(&mut LineEvents)) -> NodeId {
+        let found = self
+            .lines
+            .get(po)
+            .and_then(|ls| ls.iter().find(|(n, _)| *n == line))
+            .map(|(_, id)| *id);
+        let id = match found {
+            Some(id) => id,
+            None => {
+                let po: Arc<str> = match self.lines.get_key_value(po) {
+                    Some((k, _)) => k.clone(),
+                    None => po.into(),
+                };
+                let id = self.node(
+                    Entity::Line(po.clone(), line),
+                    State::Line(LineEvents::default()),
+                );
+                self.lines.entry(po).or_default().push((line, id));
+                id
+            }
+        };
+        if let State::Line(l) = &mut self.nodes[id as usize].state {
+            f(l);
         }
-        self.lines
-            .get_mut(po)
-            .map(|m| m.entry(line).or_default())
-            .unwrap_or_else(|| unreachable!("inserted above"))
+        id
     }
 
-    /// Recomputes entities, then totals every bucket they touched once.
-    fn recompute_all(&mut self, entities: BTreeSet<Entity>) -> BTreeSet<Date> {
-        let mut touched: BTreeSet<(Indicator, Date)> = BTreeSet::new();
-        for entity in entities {
-            self.recompute(entity, &mut touched);
+    /// The case's entity (created on first sight), with `f` applied to its events.
+    fn case(&mut self, case_id: &str, f: impl FnOnce(&mut CaseEvents)) -> NodeId {
+        let id = match self.cases.get(case_id) {
+            Some(id) => *id,
+            None => {
+                let k: Arc<str> = case_id.into();
+                let id = self.node(Entity::Case(k.clone()), State::Case(CaseEvents::default()));
+                self.cases.insert(k, id);
+                id
+            }
+        };
+        if let State::Case(c) = &mut self.nodes[id as usize].state {
+            f(c);
         }
-        for slot in &touched {
-            self.retotal(*slot);
-        }
-        touched.into_iter().map(|(_, d)| d).collect()
+        id
     }
 
     /// Swaps an entity's contributions for freshly computed ones.
-    fn recompute(&mut self, entity: Entity, touched: &mut BTreeSet<(Indicator, Date)>) {
-        let new = match &entity {
-            Entity::Line(po, n) => self
-                .lines
-                .get(po.as_str())
-                .and_then(|m| m.get(n))
-                .map(|l| line_contributions(l, &self.policy)),
-            Entity::Inspection(k) => self.inspections.get(k).map(inspection_contributions),
-            Entity::Case(id) => self.cases.get(id).map(case_contributions),
-        }
-        .unwrap_or_default();
-        let old = self.contributions.remove(&entity).unwrap_or_default();
-        let entity = Arc::new(entity);
-        for (slot, _) in &old {
-            if let Some(parts) = self.buckets.get_mut(slot) {
-                parts.remove(&*entity);
+    fn recompute(&mut self, id: NodeId, touched: &mut Vec<(Indicator, Date)>) {
+        let node = &mut self.nodes[id as usize];
+        let new = match &node.state {
+            State::Line(l) => line_contributions(l, &self.policy),
+            State::Inspection(i) => inspection_contributions(i),
+            State::Case(c) => case_contributions(c),
+        };
+        let old = std::mem::replace(&mut node.contributions, new);
+        let nodes = &self.nodes;
+        let key = &nodes[id as usize].key;
+        let position = |parts: &[(NodeId, Agg)]| {
+            // A replay mostly adds entities after the last one: check there first.
+            match parts.last() {
+                None => Err(0),
+                Some((last, _)) if nodes[*last as usize].key < *key => Err(parts.len()),
+                _ => parts.binary_search_by(|(other, _)| nodes[*other as usize].key.cmp(key)),
             }
-            touched.insert(*slot);
+        };
+        let mut touch = |slot: (Indicator, Date), bucket: &mut Bucket| {
+            if !bucket.touched {
+                bucket.touched = true;
+                touched.push(slot);
+            }
+        };
+        for (slot, _) in &old {
+            if let Some(bucket) = self.buckets.get_mut(slot) {
+                if let Ok(i) = position(&bucket.parts) {
+                    bucket.parts.remove(i);
+                }
+                touch(*slot, bucket);
+            }
         }
-        for (slot, part) in &new {
-            self.buckets
-                .entry(*slot)
-                .or_default()
-                .insert(entity.clone(), *part);
-            touched.insert(*slot);
+        for (slot, part) in &nodes[id as usize].contributions {
+            let bucket = self.buckets.entry(*slot).or_default();
+            match position(&bucket.parts) {
+                Ok(i) => bucket.parts[i].1 = *part,
+                Err(i) => bucket.parts.insert(i, (id, *part)),
+            }
+            touch(*slot, bucket);
         }
-        self.contributions.insert(entity, new);
     }
 
     fn retotal(&mut self, slot: (Indicator, Date)) {
-        match self.buckets.get(&slot) {
-            Some(parts) if !parts.is_empty() => {
+        match self.buckets.get_mut(&slot) {
+            Some(bucket) if !bucket.parts.is_empty() => {
+                bucket.touched = false;
                 let mut total = Agg::default();
-                for part in parts.values() {
+                for (_, part) in &bucket.parts {
                     total.add(part);
                 }
                 self.totals.insert(slot, total);
@@ -454,10 +580,10 @@ fn due_date(line: &LineEvents, placed_key: &EventKey, placed: &Placed) -> Date {
 fn line_contributions(line: &LineEvents, policy: &Policy) -> Contributions {
     let mut c = Contributions::new();
     // Receipts count in the return-rate denominator whether or not the line exists.
-    for (k, q) in &line.received {
+    for (k, q) in line.received.iter() {
         push(&mut c, Indicator::ReturnRatePpm, date_of(k.at), 0.0, *q, 1);
     }
-    let Some((placed_key, placed)) = line.placed.iter().next() else {
+    let Some((placed_key, placed)) = line.placed.first() else {
         return c;
     };
     let placed_day = date_of(placed_key.at);
@@ -469,10 +595,10 @@ fn line_contributions(line: &LineEvents, policy: &Policy) -> Contributions {
         .unwrap_or(placed.quantity);
     let due = due_date(line, placed_key, placed);
     let deadline = Date(due.0.saturating_add(policy.grace_days));
-    let cancellation = line.cancelled.iter().next();
+    let cancellation = line.cancelled.first();
     if cancellation.is_none() {
         let mut received = 0.0;
-        for (k, q) in &line.received {
+        for (k, q) in line.received.iter() {
             if date_of(k.at) <= deadline {
                 received += *q;
             }
@@ -486,7 +612,7 @@ fn line_contributions(line: &LineEvents, policy: &Policy) -> Contributions {
             1.0,
             1,
         );
-        for (k, q) in &line.received {
+        for (k, q) in line.received.iter() {
             let day = date_of(k.at);
             let late = f64::from((day.0 - deadline.0).max(0));
             push(&mut c, Indicator::AvgDaysLate, day, late * *q, *q, 1);
@@ -503,7 +629,7 @@ fn line_contributions(line: &LineEvents, policy: &Policy) -> Contributions {
             1,
         );
     }
-    if let Some((k, _)) = line.confirmed.iter().next() {
+    if let Some((k, _)) = line.confirmed.first() {
         let hours = ((k.at.0 - placed_key.at.0) as f64 / 3_600_000.0).max(0.0);
         push(
             &mut c,
@@ -566,10 +692,10 @@ fn inspection_contributions(r: &Inspection) -> Contributions {
 fn case_contributions(case: &CaseEvents) -> Contributions {
     let mut c = Contributions::new();
     // A resolution without an opening is ignored by every indicator.
-    let Some((opened_key, opened)) = case.opened.iter().next() else {
+    let Some((opened_key, opened)) = case.opened.first() else {
         return c;
     };
-    let resolution = case.resolved.iter().next();
+    let resolution = case.resolved.first();
     let attributable = resolution.map_or(opened.attributable, |(_, a)| *a);
     if attributable && matches!(opened.kind, CaseKind::Return | CaseKind::WarrantyClaim) {
         push(

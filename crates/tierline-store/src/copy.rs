@@ -9,10 +9,14 @@ const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
 /// The columns [`encode_events`] writes, in order.
 pub(crate) const EVENT_COLUMNS: &str = "source, event_id, supplier_id, record_name, occurred_at, schema_id, fingerprint, datum, kafka_topic, kafka_partition, kafka_offset";
 
-pub(crate) struct CopyBuf(pub(crate) Vec<u8>);
+/// Rows in PostgreSQL's binary COPY format, for `COPY … FROM STDIN (FORMAT binary)`:
+/// no text formatting on this side, no parsing on the server's.
+#[derive(Debug)]
+pub struct CopyBuf(Vec<u8>);
 
 impl CopyBuf {
-    pub(crate) fn new(rows: usize) -> Self {
+    /// The header, with room for about `rows` rows.
+    pub fn new(rows: usize) -> Self {
         let mut buf = Vec::with_capacity(19 + rows * 200 + 2);
         buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
         buf.extend_from_slice(&0i32.to_be_bytes()); // flags
@@ -20,29 +24,56 @@ impl CopyBuf {
         CopyBuf(buf)
     }
 
-    fn fields(&mut self, n: i16) {
+    /// Starts a row of `n` fields.
+    pub fn fields(&mut self, n: i16) {
         self.0.extend_from_slice(&n.to_be_bytes());
     }
 
-    fn bytes(&mut self, b: &[u8]) {
+    /// A `bytea` or `text` field.
+    pub fn bytes(&mut self, b: &[u8]) {
         // Values here are bounded by the message size limit, far below i32::MAX.
         self.0.extend_from_slice(&(b.len() as i32).to_be_bytes());
         self.0.extend_from_slice(b);
     }
 
-    fn null(&mut self) {
+    /// A NULL field.
+    pub fn null(&mut self) {
         self.0.extend_from_slice(&(-1i32).to_be_bytes());
     }
 
-    fn i32(&mut self, v: i32) {
+    /// An `int4` field.
+    pub fn i32(&mut self, v: i32) {
         self.bytes(&v.to_be_bytes());
     }
 
-    fn i64(&mut self, v: i64) {
+    /// An `int8` field.
+    pub fn i64(&mut self, v: i64) {
         self.bytes(&v.to_be_bytes());
     }
 
-    pub(crate) fn finish(mut self) -> Vec<u8> {
+    /// A `float8` field.
+    pub fn f64(&mut self, v: f64) {
+        self.bytes(&v.to_bits().to_be_bytes());
+    }
+
+    /// A `date` field from days since 1970-01-01.
+    pub fn date(&mut self, days_since_unix_epoch: i32) {
+        // PostgreSQL counts days from 2000-01-01.
+        self.i32(days_since_unix_epoch - 10_957);
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether nothing at all was written (never: the header is always there).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The bytes to send, trailer included.
+    pub fn finish(mut self) -> Vec<u8> {
         self.0.extend_from_slice(&(-1i16).to_be_bytes());
         self.0
     }

@@ -6,6 +6,7 @@
 
 mod copy;
 mod postgres;
+mod replay;
 mod sqlite;
 #[doc(hidden)]
 pub mod testing;
@@ -13,7 +14,9 @@ mod types;
 
 use std::future::Future;
 
+pub use copy::CopyBuf;
 pub use postgres::PgStore;
+pub use replay::{ReplayEvent, Replayed};
 pub use sqlite::SqliteStore;
 pub use types::*;
 

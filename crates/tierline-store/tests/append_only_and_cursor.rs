@@ -235,3 +235,84 @@ async fn concurrent_appenders_and_a_tailing_reader() {
     assert_eq!(seen.len(), TOTAL);
     db.drop_db().await.unwrap();
 }
+
+/// A COPY replay reads exactly what paging along the cursor reads (from the start and
+/// from a middle cursor), holds back an open transaction's rows as the cursor does,
+/// and reports where the cursor continues.
+#[tokio::test]
+async fn a_copy_replay_reads_what_the_cursor_reads() {
+    let db = pg().await;
+    let s = &db.store;
+    for seed in 0..4 {
+        s.append(&batch(events(700, 50 + seed))).await.unwrap();
+    }
+    let paged = read_n(s, Cursor::START, 2800).await;
+    assert_eq!(paged.len(), 2800);
+    let replay = |after: Cursor| async move {
+        let mut got = Vec::new();
+        let done = s
+            .replay(
+                after,
+                None,
+                |e: ReplayEvent<'_>| -> Result<(), StoreError> {
+                    got.push((e.cursor, e.fingerprint, e.datum.to_vec()));
+                    Ok(())
+                },
+            )
+            .await
+            .unwrap();
+        got.sort_by_key(|(c, _, _)| *c);
+        (done, got)
+    };
+    let expect = |from: usize| -> Vec<(Cursor, u64, Vec<u8>)> {
+        paged[from..]
+            .iter()
+            .map(|e| (e.cursor, e.fingerprint, e.datum.clone()))
+            .collect()
+    };
+    let (done, got) = replay(Cursor::START).await;
+    assert_eq!(got, expect(0));
+    assert_eq!(done.events, 2800);
+    assert_eq!(done.last, paged[2799].cursor);
+    let (done, got) = replay(paged[1000].cursor).await;
+    assert_eq!(got, expect(1001));
+    assert_eq!(done.last, paged[2799].cursor);
+    let mut upto = 0;
+    let done = s
+        .replay(
+            Cursor::START,
+            Some(paged[1999].cursor),
+            |_| -> Result<(), StoreError> {
+                upto += 1;
+                Ok(())
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (upto, done.events, done.last),
+        (2000, 2000, paged[1999].cursor)
+    );
+
+    // An open transaction's row and every later commit wait, as on the cursor.
+    let mut slow = s.pool().begin().await.unwrap();
+    insert_in(&mut slow, &events(1, 60).remove(0)).await;
+    s.append(&batch(events(5, 61))).await.unwrap();
+    let (done, got) = replay(paged[2799].cursor).await;
+    assert_eq!((done.events, got.len()), (0, 0));
+    assert_eq!(
+        done.last, paged[2799].cursor,
+        "nothing read: the cursor stays"
+    );
+    slow.commit().await.unwrap();
+    // Other tests' transactions on the same server can hold the horizon back a while.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut done = replay(paged[2799].cursor).await.0;
+    while done.events < 6 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        done = replay(paged[2799].cursor).await.0;
+    }
+    assert_eq!(done.events, 6);
+    assert!(s.read_global(done.last, 10).await.unwrap().is_empty());
+    db.drop_db().await.unwrap();
+}

@@ -770,7 +770,7 @@ async fn rebuild(codec: Codec, args: ProjectArgs) -> Result<()> {
     let mut p = projector(codec, &args, store).await?;
     let clock = clock(args.pin_date.as_deref())?;
     let start = std::time::Instant::now();
-    let n = p.rebuild(clock.as_ref(), 5000).await?;
+    let n = p.rebuild(clock.as_ref()).await?;
     let secs = start.elapsed().as_secs_f64();
     println!(
         "rebuilt {n} events of {} suppliers in {secs:.1} s ({:.0} events/s)",
