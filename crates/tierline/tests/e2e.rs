@@ -92,7 +92,8 @@ impl Proc {
                     .append(true)
                     .open(PathBuf::from(dir).join(format!("{}.log", self.name)))
                     .unwrap();
-                c.stderr(f);
+                // tansu logs to standard output.
+                c.stdout(f.try_clone().unwrap()).stderr(f);
             }
             None => {
                 c.stderr(Stdio::null());
@@ -139,6 +140,8 @@ impl Drop for Proc {
 }
 
 struct World {
+    /// Environment every service gets.
+    common: Vec<(String, String)>,
     db: PrivatePg,
     brokers: String,
     broker: Proc,
@@ -316,20 +319,7 @@ async fn world() -> World {
             &common,
         )
     };
-    let ingest = svc(
-        "ingest",
-        vec![
-            "--http".into(),
-            format!("127.0.0.1:{}", ports[0]),
-            "--batch-linger-ms".into(),
-            "50".into(),
-            // A killed member is noticed after 6 s instead of librdkafka's 45 s.
-            "--kafka-option".into(),
-            "session.timeout.ms=6000".into(),
-            "--kafka-option".into(),
-            "heartbeat.interval.ms=1000".into(),
-        ],
-    );
+    let ingest = ingest_proc("ingest", ports[0], &common);
     let project = svc(
         "project",
         vec!["--http".into(), format!("127.0.0.1:{}", ports[1])],
@@ -350,6 +340,7 @@ async fn world() -> World {
         wait_status(p, 200, 60, &format!("readiness on {p}"));
     }
     World {
+        common,
         db,
         brokers,
         broker,
@@ -361,6 +352,39 @@ async fn world() -> World {
         serve,
     }
 }
+
+/// An ingest instance (all of them join one consumer group) answering HTTP on `port`.
+fn ingest_proc(name: &str, port: u16, common: &[(String, String)]) -> Proc {
+    let args: Vec<String> = [
+        "ingest",
+        "--http",
+        &format!("127.0.0.1:{port}"),
+        "--batch-linger-ms",
+        "50",
+        // A killed member is noticed after 6 s instead of librdkafka's 45 s.
+        "--kafka-option",
+        "session.timeout.ms=6000",
+        "--kafka-option",
+        "heartbeat.interval.ms=1000",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let mut args = args;
+    if let Ok(d) = std::env::var("TIERLINE_E2E_KAFKA_DEBUG") {
+        args.extend(["--kafka-option".to_owned(), format!("debug={d}")]);
+    }
+    Proc::start(name, env!("CARGO_BIN_EXE_tierline"), &args, common)
+}
+
+/// Partitions an ingest instance holds, from its `/readyz` body.
+fn assigned(port: u16) -> Option<u64> {
+    let (_, body) = http_get(port, "/readyz")?;
+    serde_json::from_str::<serde_json::Value>(&body).ok()?["assigned_partitions"].as_u64()
+}
+
+/// The end-to-end tests each run a broker, a PostgreSQL server and the services: one
+/// at a time on a small machine.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Produces `records` (plus `poison` bad messages) with the Python client; returns how
 /// many records it produced.
@@ -484,6 +508,7 @@ fn inspection(n: u128, day: &str, defective: f64, disposition: Disposition) -> R
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_known_stream_faults_and_poison_on_a_real_broker() {
+    let _serial = SERIAL.lock().await;
     let mut w = world().await;
     let api = w.ports[3];
 
@@ -735,6 +760,155 @@ async fn a_known_stream_faults_and_poison_on_a_real_broker() {
     );
 
     for p in [&mut w.ingest, &mut w.project, &mut w.relay, &mut w.serve] {
+        assert!(p.term(), "{} did not stop cleanly on SIGTERM", p.name);
+    }
+    let dir = w.dir.clone();
+    drop(w);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Events an ingest instance has appended, from its `/metrics`.
+fn appended(port: u16) -> Option<u64> {
+    let (_, body) = http_get(port, "/metrics")?;
+    // One series per topic: their sum.
+    let total: f64 = body
+        .lines()
+        .filter(|l| l.starts_with("tierline_ingest_events_appended_total"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    Some(total as u64)
+}
+
+/// One simulated stream of `days` days for 20 suppliers ending 2026-06-14 (seeded), and
+/// its distinct (source, event id) pairs.
+fn sim_stream(days: i32, seed: u64) -> (Vec<Record>, HashSet<(String, uuid::Uuid)>) {
+    let today = Date::from_ymd(2026, 6, 14).unwrap();
+    let mut sim =
+        tierline_sim::Simulator::new(tierline_sim::SimConfig::ending(today, days, 20, seed));
+    let stream: Vec<Record> = (sim.config().start.0..=today.0)
+        .flat_map(|d| sim.emit_day(Date(d)))
+        .collect();
+    let distinct = stream
+        .iter()
+        .filter_map(|r| r.envelope().map(|e| (e.source.to_owned(), e.event_id)))
+        .collect();
+    (stream, distinct)
+}
+
+/// (stored rows, distinct stored, produced events missing) of the store against `produced`.
+async fn audit(
+    store: &tierline_store::PgStore,
+    produced: &HashSet<(String, uuid::Uuid)>,
+) -> (usize, usize, usize) {
+    let ids: Vec<(String, uuid::Uuid)> =
+        sqlx::query_as::<_, (String, uuid::Uuid)>("SELECT source, event_id FROM events")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    let unique: HashSet<(String, uuid::Uuid)> = ids.iter().cloned().collect();
+    (
+        ids.len(),
+        unique.len(),
+        produced.difference(&unique).count(),
+    )
+}
+
+/// Two ingest instances in one group. The second is stopped (SIGTERM) while it works
+/// through its share of a stream: the first takes over its partitions, and the store
+/// holds every produced event exactly once. Then the second, back in the group, is
+/// SIGKILLed mid-stream: what the group does is recorded, the killed instance is
+/// restarted, and again nothing is lost or doubled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_ingest_instances_one_stopped_or_killed() {
+    let _serial = SERIAL.lock().await;
+    let mut w = world().await;
+    let store = w.db.store.clone();
+    let port_b = free_port();
+    let mut b = ingest_proc("ingest-b", port_b, &w.common);
+    let both_hold_partitions = |what: &str| {
+        until(what, 90, || {
+            let (a, bb) = (assigned(w.ports[0])?, assigned(port_b)?);
+            (a > 0 && bb > 0 && a + bb == 12).then_some((a, bb))
+        })
+    };
+    let split = both_hold_partitions("both ingest instances to hold partitions (12 in all)");
+
+    // 1. SIGTERM of the second instance mid-stream: it leaves the group; the first takes over.
+    let (stream, mut produced) = sim_stream(45, 23);
+    let half = stream.len() / 2;
+    produce(&w.brokers, &w.dir, &stream[..half], 0, false);
+    let b_stored = until("the second instance to store events", 60, || {
+        appended(port_b).filter(|n| *n > 0)
+    });
+    let stopped_at = Instant::now();
+    assert!(
+        b.term(),
+        "the second instance did not stop cleanly on SIGTERM"
+    );
+    produce(&w.brokers, &w.dir, &stream[half..], 0, false);
+    until("the first instance to hold all 12 partitions", 60, || {
+        (assigned(w.ports[0])? == 12).then_some(())
+    });
+    let takeover = stopped_at.elapsed();
+    let stored = wait_count(&store, produced.len() as i64).await;
+    let (rows, unique, missing) = audit(&store, &produced).await;
+    eprintln!(
+        "two ingest instances ({}+{} partitions), the second stopped (SIGTERM) after storing {b_stored} events: {} messages ({} distinct) produced, {stored} stored, lost {missing}, doubled {}; all 12 partitions on the first {:.1} s after the stop",
+        split.0,
+        split.1,
+        stream.len(),
+        produced.len(),
+        rows - unique,
+        takeover.as_secs_f64()
+    );
+    assert_eq!((missing, rows - unique), (0, 0), "lost, doubled");
+    assert_eq!(stored, produced.len() as i64, "stored = distinct produced");
+
+    // 2. The second instance back, then SIGKILLed mid-stream.
+    b.spawn();
+    both_hold_partitions("the restarted instance to rejoin the group");
+    let (more, more_ids) = sim_stream(30, 29);
+    assert!(
+        produced.is_disjoint(&more_ids),
+        "a second stream of new events"
+    );
+    produced.extend(more_ids);
+    let half = more.len() / 2;
+    let b_before = appended(port_b).unwrap_or(0);
+    produce(&w.brokers, &w.dir, &more[..half], 0, false);
+    let b_stored = until("the second instance to store events again", 60, || {
+        appended(port_b).filter(|n| *n > b_before)
+    });
+    let killed_at = Instant::now();
+    b.kill9();
+    produce(&w.brokers, &w.dir, &more[half..], 0, false);
+    // librdkafka's session timeout here is 6 s: a coordinator drops the dead member
+    // after it and gives the survivor its partitions.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut held = assigned(w.ports[0]).unwrap_or(0);
+    while held < 12 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+        held = assigned(w.ports[0]).unwrap_or(held);
+    }
+    let waited = killed_at.elapsed();
+    b.spawn();
+    let stored = wait_count(&store, produced.len() as i64).await;
+    let (rows, unique, missing) = audit(&store, &produced).await;
+    eprintln!(
+        "the second instance SIGKILLed after storing {} more events: the first held {held} of 12 partitions {:.1} s after the kill{}; the killed instance restarted: {} more messages produced, {stored} stored in all, lost {missing}, doubled {}",
+        b_stored - b_before,
+        waited.as_secs_f64(),
+        if held < 12 {
+            " (tansu 0.6.0 does not hand a SIGKILLed member's partitions over: see docs/contract-decisions.md)"
+        } else {
+            ""
+        },
+        more.len(),
+        rows - unique
+    );
+    assert_eq!((missing, rows - unique), (0, 0), "lost, doubled");
+    assert_eq!(stored, produced.len() as i64, "stored = distinct produced");
+    for p in [&mut w.ingest, &mut b] {
         assert!(p.term(), "{} did not stop cleanly on SIGTERM", p.name);
     }
     let dir = w.dir.clone();
