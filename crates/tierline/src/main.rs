@@ -77,8 +77,9 @@ enum Command {
     Project {
         #[command(flatten)]
         args: ProjectArgs,
-        /// Events per projection transaction.
-        #[arg(long, env = "TIERLINE_PROJECT_BATCH", default_value_t = 1000)]
+        /// Most events per projection transaction (a live page is as small as what arrived;
+        /// a backlog is projected in pages this large, each supplier written once per page).
+        #[arg(long, env = "TIERLINE_PROJECT_BATCH", default_value_t = 100_000)]
         batch: usize,
         /// Address of /livez, /readyz and /metrics.
         #[arg(long, env = "TIERLINE_PROJECT_HTTP", default_value = "0.0.0.0:9102")]
@@ -126,8 +127,9 @@ enum Command {
         args: ProjectArgs,
         #[command(flatten)]
         ingest: Box<tierline_ingest::IngestConfig>,
-        /// Events per projection transaction.
-        #[arg(long, env = "TIERLINE_PROJECT_BATCH", default_value_t = 1000)]
+        /// Most events per projection transaction (a live page is as small as what arrived;
+        /// a backlog is projected in pages this large, each supplier written once per page).
+        #[arg(long, env = "TIERLINE_PROJECT_BATCH", default_value_t = 100_000)]
         batch: usize,
         /// The projector's /livez, /readyz, /metrics.
         #[arg(long, env = "TIERLINE_PROJECT_HTTP", default_value = "0.0.0.0:9102")]
