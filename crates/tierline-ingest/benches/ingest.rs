@@ -15,7 +15,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use sqlx::Connection;
 use tierline_events::{Codec, Framing, sample};
 use tierline_ingest::{Ingest, IngestConfig};
-use tierline_store::{EventStore, KafkaOrigin, NewEvent, PG_COPY_COLUMNS, pg_copy_rows};
+use tierline_store::{EventStore, KafkaOrigin, NewEvent, pg_copy_rows};
 
 const TOPICS: [&str; 4] = [
     "srm.purchase-orders.v1",
@@ -88,16 +88,9 @@ async fn main() {
     let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
     let start = Instant::now();
     for chunk in rows.chunks(1000) {
-        let mut tx = conn.begin().await.unwrap();
-        let mut copy = tx
-            .copy_in_raw(&format!(
-                "COPY events_raw ({PG_COPY_COLUMNS}) FROM STDIN (FORMAT binary)"
-            ))
+        tierline_store::testing::raw_copy(&mut conn, "events_raw", &pg_copy_rows(chunk))
             .await
             .unwrap();
-        copy.send(pg_copy_rows(chunk).as_slice()).await.unwrap();
-        copy.finish().await.unwrap();
-        tx.commit().await.unwrap();
     }
     let raw = n as f64 / start.elapsed().as_secs_f64();
 

@@ -78,16 +78,9 @@ async fn main() {
     let (mut raw_time, mut our_time) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
     for (i, (chunk, copy_rows)) in evs.chunks(BATCH).zip(&copy_chunks).enumerate() {
         let start = Instant::now();
-        let mut tx = conn.begin().await.unwrap();
-        let mut copy = tx
-            .copy_in_raw(&format!(
-                "COPY events_raw ({PG_COPY_COLUMNS}) FROM STDIN (FORMAT binary)"
-            ))
+        tierline_store::testing::raw_copy(&mut conn, "events_raw", copy_rows)
             .await
             .unwrap();
-        copy.send(copy_rows.as_slice()).await.unwrap();
-        copy.finish().await.unwrap();
-        tx.commit().await.unwrap();
         raw_time += start.elapsed();
 
         let batch = AppendBatch {

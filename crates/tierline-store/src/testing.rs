@@ -94,3 +94,21 @@ impl SqliteTest {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// The benches' raw-COPY baseline: one transaction that copies binary COPY rows (from
+/// [`crate::pg_copy_rows`]) into `table`, a table made identical to `events` (`CREATE
+/// TABLE … (LIKE events INCLUDING ALL)`: same columns, defaults, indexes and unique key,
+/// no trigger, no foreign key).
+pub async fn raw_copy(conn: &mut PgConnection, table: &str, rows: &[u8]) -> Result<(), StoreError> {
+    let mut tx = conn.begin().await?;
+    let mut copy = tx
+        .copy_in_raw(&format!(
+            "COPY {table} ({}) FROM STDIN (FORMAT binary)",
+            crate::PG_COPY_COLUMNS
+        ))
+        .await?;
+    copy.send(rows).await?;
+    copy.finish().await?;
+    tx.commit().await?;
+    Ok(())
+}

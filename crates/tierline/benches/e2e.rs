@@ -26,7 +26,7 @@ use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use sqlx::{Connection, Row};
 use tierline_events::{Codec, Date, Disposition, Framing, InspectionCompleted, Record, Timestamp};
-use tierline_store::{EventStore, NewEvent, PG_COPY_COLUMNS, PgStore, pg_copy_rows};
+use tierline_store::{EventStore, NewEvent, PgStore, pg_copy_rows};
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -333,16 +333,9 @@ async fn main() {
         .unwrap();
     let start = Instant::now();
     for chunk in rows.chunks(1000) {
-        let mut tx = conn.begin().await.unwrap();
-        let mut copy = tx
-            .copy_in_raw(&format!(
-                "COPY events_raw ({PG_COPY_COLUMNS}) FROM STDIN (FORMAT binary)"
-            ))
+        tierline_store::testing::raw_copy(&mut conn, "events_raw", &pg_copy_rows(chunk))
             .await
             .unwrap();
-        copy.send(pg_copy_rows(chunk).as_slice()).await.unwrap();
-        copy.finish().await.unwrap();
-        tx.commit().await.unwrap();
     }
     let raw = rows.len() as f64 / start.elapsed().as_secs_f64();
 
