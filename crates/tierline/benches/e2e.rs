@@ -6,7 +6,8 @@
 //! produced to its alert consumed from `srm.supplier-alerts.v1`.
 //!
 //! `cargo bench -p tierline --bench e2e` (needs tansu and the venv as `scripts/test`
-//! installs them, with `TIERLINE_PYTHON` set; env `BENCH_EVENTS`, `BENCH_ALERTS`).
+//! installs them, with `TIERLINE_PYTHON` set; env `BENCH_EVENTS`, `BENCH_ALERTS`,
+//! `BENCH_INGEST_BATCH`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -196,6 +197,9 @@ async fn main() {
     );
     let floor = broker_floor(&w.brokers, n);
     eprintln!("  {floor:.0} messages/s; starting ingest");
+    if let Ok(b) = std::env::var("BENCH_INGEST_BATCH") {
+        w.ingest.envs.push(("TIERLINE_INGEST_BATCH_SIZE".into(), b));
+    }
     let t0 = Instant::now();
     w.ingest.spawn();
     let deadline = Instant::now() + Duration::from_secs(1800);
