@@ -86,8 +86,9 @@ fn crossing(k: usize) -> Record {
 }
 
 /// Messages/s a plain consumer (no group, all 12 inbound partitions from the start)
-/// reads `n` messages back from the broker: the ceiling of anything consuming them.
-fn broker_floor(brokers: &str, n: usize) -> f64 {
+/// reads `n` messages back from the broker (the ceiling of anything consuming them),
+/// and how many times a partition's next offset was not the previous one + 1.
+fn broker_floor(brokers: &str, n: usize) -> (f64, usize) {
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", "bench-floor")
@@ -109,17 +110,24 @@ fn broker_floor(brokers: &str, n: usize) -> f64 {
     c.assign(&tpl).unwrap();
     let start = Instant::now();
     let mut read = 0;
+    let mut next: std::collections::HashMap<(String, i32), i64> = Default::default();
+    let mut gaps = 0;
     while read < n {
         assert!(
             start.elapsed() < Duration::from_secs(900),
             "the broker gave back {read} of {n} messages in 15 minutes"
         );
         if let Some(m) = c.poll(Duration::from_millis(100)) {
-            m.unwrap();
+            let m = m.unwrap();
+            let key = (m.topic().to_owned(), m.partition());
+            if next.get(&key).is_some_and(|n| *n != m.offset()) {
+                gaps += 1;
+            }
+            next.insert(key, m.offset() + 1);
             read += 1;
         }
     }
-    n as f64 / start.elapsed().as_secs_f64()
+    (n as f64 / start.elapsed().as_secs_f64(), gaps)
 }
 
 /// (events stored, positions not yet projected).
@@ -195,8 +203,8 @@ async fn main() {
         "  produced in {:.1} s; reading the backlog back with a plain consumer (the broker's floor) ...",
         produced_in.as_secs_f64()
     );
-    let floor = broker_floor(&w.brokers, n);
-    eprintln!("  {floor:.0} messages/s; starting ingest");
+    let (floor, gaps) = broker_floor(&w.brokers, n);
+    eprintln!("  {floor:.0} messages/s, {gaps} offset gaps; starting ingest");
     if let Ok(b) = std::env::var("BENCH_INGEST_BATCH") {
         w.ingest.envs.push(("TIERLINE_INGEST_BATCH_SIZE".into(), b));
     }
