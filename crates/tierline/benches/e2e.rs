@@ -256,17 +256,9 @@ async fn main() {
     let mut latencies = Vec::new();
     for k in 0..alerts {
         let r = crossing(k);
-        let bytes = codec.to_bytes(&r, Framing::Confluent).unwrap();
         let key = r.supplier_id().to_owned();
         let start = Instant::now();
-        p.send(
-            FutureRecord::to(r.kind().default_topic())
-                .key(&key)
-                .payload(&bytes),
-            Duration::from_secs(5),
-        )
-        .await
-        .unwrap();
+        common::send_record(&p, &codec, &r).await;
         loop {
             assert!(
                 start.elapsed() < Duration::from_secs(60),

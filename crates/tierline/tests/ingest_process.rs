@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::mocking::MockCluster;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureProducer;
 use rdkafka::{Offset, TopicPartitionList};
-use tierline_events::{Codec, Framing, sample};
+use tierline_events::{Codec, sample};
 use tierline_store::EventStore;
 
 const TOPICS: [&str; 5] = [
@@ -160,17 +160,7 @@ async fn sigkill_between_database_and_kafka_commit_then_restart_loses_and_double
     let codec = Codec::default();
     let records = sample::mix(400, 77);
     for r in &records {
-        let bytes = codec.to_bytes(r, Framing::Confluent).unwrap();
-        let key = r.supplier_id().to_owned();
-        producer
-            .send(
-                FutureRecord::to(r.kind().default_topic())
-                    .key(&key)
-                    .payload(&bytes),
-                Duration::from_secs(5),
-            )
-            .await
-            .unwrap();
+        common::send_record(&producer, &codec, r).await;
     }
 
     // First run: pauses after each database commit; killed inside the first pause.

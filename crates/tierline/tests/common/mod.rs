@@ -41,3 +41,24 @@ pub(crate) fn wait_get(port: u16, path: &str) -> (u16, String) {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// Produces one record to its default topic (key: its supplier, Confluent framing) and
+/// waits for the broker's acknowledgement.
+pub(crate) async fn send_record(
+    producer: &rdkafka::producer::FutureProducer,
+    codec: &tierline_events::Codec,
+    r: &tierline_events::Record,
+) {
+    let bytes = codec
+        .to_bytes(r, tierline_events::Framing::Confluent)
+        .unwrap();
+    producer
+        .send(
+            rdkafka::producer::FutureRecord::to(r.kind().default_topic())
+                .key(r.supplier_id())
+                .payload(&bytes),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+}
