@@ -7,7 +7,7 @@
 //!
 //! `cargo bench -p tierline --bench e2e` (needs tansu and the venv as `scripts/test`
 //! installs them, with `TIERLINE_PYTHON` set; env `BENCH_EVENTS`, `BENCH_ALERTS`,
-//! `BENCH_INGEST_BATCH`).
+//! `BENCH_INGEST_BATCH`, `BENCH_INGEST_KAFKA_OPTIONS`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -207,6 +207,14 @@ async fn main() {
     eprintln!("  {floor:.0} messages/s, {gaps} offset gaps; starting ingest");
     if let Ok(b) = std::env::var("BENCH_INGEST_BATCH") {
         w.ingest.envs.push(("TIERLINE_INGEST_BATCH_SIZE".into(), b));
+    }
+    // librdkafka settings for ingest to try, `key=value` separated by spaces.
+    if let Ok(opts) = std::env::var("BENCH_INGEST_KAFKA_OPTIONS") {
+        for o in opts.split_whitespace() {
+            w.ingest
+                .cmd
+                .extend(["--kafka-option".to_owned(), o.to_owned()]);
+        }
     }
     let t0 = Instant::now();
     w.ingest.spawn();
