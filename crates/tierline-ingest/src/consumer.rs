@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol};
 use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::statistics::Statistics;
@@ -116,32 +116,70 @@ impl<S: EventStore + 'static> ConsumerContext for Context<S> {
         match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
                 let _span = info_span!("assign", partitions = tpl.count()).entered();
+                // Cooperative assignors (`partition.assignment.strategy=cooperative-sticky`)
+                // hand out and take back partitions incrementally.
+                let cooperative = matches!(
+                    consumer.rebalance_protocol(),
+                    RebalanceProtocol::Cooperative
+                );
                 if let Err(e) = self.position_from_store(tpl) {
                     // Without the stored offsets nothing may be consumed: take no partitions
                     // now; the group will hand them out again.
                     error!(error = %e, "cannot read stored offsets; declining the assignment");
-                    let _ = consumer.assign(&TopicPartitionList::new());
+                    if !cooperative {
+                        let _ = consumer.assign(&TopicPartitionList::new());
+                    }
                     return;
                 }
-                if let Err(e) = consumer.assign(tpl) {
+                let done = if cooperative {
+                    consumer.incremental_assign(tpl)
+                } else {
+                    consumer.assign(tpl)
+                };
+                if let Err(e) = done {
                     error!(error = %e, "assign failed");
                 }
-                self.health.assigned.store(tpl.count(), Ordering::Relaxed);
+                let held = consumer.assignment().map_or(tpl.count(), |a| a.count());
+                self.health.assigned.store(held, Ordering::Relaxed);
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
                 let _span = info_span!("revoke", partitions = tpl.count()).entered();
+                let cooperative = matches!(
+                    consumer.rebalance_protocol(),
+                    RebalanceProtocol::Cooperative
+                );
                 // Finish the in-flight batch while the partitions are still ours; if the
-                // store cannot take it in time, abandon it: its offsets were not stored,
-                // so the next owner reads the same messages again.
+                // store cannot take it in time: eagerly, every partition goes, so the batch
+                // is abandoned (its offsets were not stored: the next owner reads the same
+                // messages again); cooperatively, the partitions kept are still being read
+                // past the batch, so it stays pending and is stored later (events are
+                // deduplicated and stored offsets only move forward).
                 let deadline = Instant::now() + Duration::from_secs(10);
-                if !self.flush(consumer, Some(deadline)) {
+                if !self.flush(consumer, Some(deadline)) && !cooperative {
                     self.abandon();
                 }
-                if let Err(e) = consumer.unassign() {
+                let done = if cooperative {
+                    consumer.incremental_unassign(tpl)
+                } else {
+                    consumer.unassign()
+                };
+                if let Err(e) = done {
                     error!(error = %e, "unassign failed");
                 }
-                self.health.assigned.store(0, Ordering::Relaxed);
-                lock(&self.expected).clear();
+                let held = if cooperative {
+                    consumer.assignment().map_or(0, |a| a.count())
+                } else {
+                    0
+                };
+                self.health.assigned.store(held, Ordering::Relaxed);
+                let mut expected = lock(&self.expected);
+                if cooperative {
+                    for e in tpl.elements() {
+                        expected.remove(&(e.topic().to_owned(), e.partition()));
+                    }
+                } else {
+                    expected.clear();
+                }
             }
             other => error!(error = ?other, "rebalance error"),
         }
@@ -582,6 +620,12 @@ pub(crate) fn run<S: EventStore + 'static>(
         .set("statistics.interval.ms", "5000")
         // A store outage is waited out inside a flush, without polling.
         .set("max.poll.interval.ms", "600000");
+    // Incremental rebalancing unless the operator chose an assignor: members keep their
+    // partitions while others join or leave, and a member's rejoin carries what it owns
+    // (which is also what makes tansu 0.6.0 hand a dead member's partitions over).
+    if consumer_cfg.get("partition.assignment.strategy").is_none() {
+        consumer_cfg.set("partition.assignment.strategy", "cooperative-sticky");
+    }
     let context = Context {
         cfg: cfg.clone(),
         codec,
