@@ -1,6 +1,7 @@
 //! Rebuild throughput: events per second replayed from PostgreSQL into the
-//! projections, next to reading the same events along the global cursor alone (the
-//! I/O floor) and to the naive recomputation, in the same run.
+//! projections, next to reading and decoding the same events alone in the same run,
+//! both along the global cursor in pages and by one COPY (the replay's floor). The
+//! naive recomputation baseline of the scoring itself is in the engine bench.
 //!
 //! `cargo bench -p tierline-projector --bench rebuild` (env `BENCH_EVENTS`, default 1000000:
 //! a year of 300 suppliers, as the simulator produces; below that, the daily-bucket rows

@@ -168,16 +168,11 @@ impl Projector {
                 p.projected_day = row
                     .try_get::<Option<NaiveDate>, _>(2)?
                     .map(Date::from_naive);
-                p.load_until(target).await?;
+                // Ledgers up to the checkpoint, writing nothing.
+                p.replay(Some(target)).await?;
             }
         }
         Ok(p)
-    }
-
-    /// Replays the store into the ledgers up to `target` (inclusive), writing nothing.
-    async fn load_until(&mut self, target: Cursor) -> Result<(), ProjectorError> {
-        self.replay(Some(target)).await?;
-        Ok(())
     }
 
     /// Stages every settled event after the cursor (up to `upto`) into the ledgers by

@@ -77,10 +77,8 @@ enum Command {
     Project {
         #[command(flatten)]
         args: ProjectArgs,
-        /// Most events per projection transaction (a live page is as small as what arrived;
-        /// a backlog is projected in pages this large, each supplier written once per page).
-        #[arg(long, env = "TIERLINE_PROJECT_BATCH", default_value_t = 100_000)]
-        batch: usize,
+        #[command(flatten)]
+        paging: ProjectPaging,
         /// Address of /livez, /readyz and /metrics.
         #[arg(long, env = "TIERLINE_PROJECT_HTTP", default_value = "0.0.0.0:9102")]
         http: std::net::SocketAddr,
@@ -127,10 +125,8 @@ enum Command {
         args: ProjectArgs,
         #[command(flatten)]
         ingest: Box<tierline_ingest::IngestConfig>,
-        /// Most events per projection transaction (a live page is as small as what arrived;
-        /// a backlog is projected in pages this large, each supplier written once per page).
-        #[arg(long, env = "TIERLINE_PROJECT_BATCH", default_value_t = 100_000)]
-        batch: usize,
+        #[command(flatten)]
+        paging: ProjectPaging,
         /// The projector's /livez, /readyz, /metrics.
         #[arg(long, env = "TIERLINE_PROJECT_HTTP", default_value = "0.0.0.0:9102")]
         project_http: std::net::SocketAddr,
@@ -200,6 +196,15 @@ enum Command {
         )]
         store: String,
     },
+}
+
+/// How many events the projector takes per transaction (`project` and `run`).
+#[derive(clap::Args, Clone, Copy)]
+struct ProjectPaging {
+    /// Most events per projection transaction (a live page is as small as what arrived;
+    /// a backlog is projected in pages this large, each supplier written once per page).
+    #[arg(long, env = "TIERLINE_PROJECT_BATCH", default_value_t = 100_000)]
+    batch: usize,
 }
 
 /// What the projector and rebuild share.
@@ -285,7 +290,7 @@ async fn main() -> Result<()> {
             framing,
         } => encode(&codec, &input, &out, framing),
         Command::Migrate { store } => migrate(codec, &store).await,
-        Command::Project { args, batch, http } => project(codec, args, batch, http).await,
+        Command::Project { args, paging, http } => project(codec, args, paging.batch, http).await,
         Command::Rebuild { args } => rebuild(codec, args).await,
         Command::Relay {
             store,
@@ -298,7 +303,7 @@ async fn main() -> Result<()> {
         Command::Run {
             args,
             ingest: ingest_cfg,
-            batch,
+            paging,
             project_http,
             alerts_topic,
             relay_http,
@@ -313,7 +318,12 @@ async fn main() -> Result<()> {
                 ),
                 (
                     "projector",
-                    tokio::spawn(project(codec.clone(), args.clone(), batch, project_http)),
+                    tokio::spawn(project(
+                        codec.clone(),
+                        args.clone(),
+                        paging.batch,
+                        project_http,
+                    )),
                 ),
                 ("relay", {
                     let codec = codec.clone();
