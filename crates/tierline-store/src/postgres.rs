@@ -1,6 +1,6 @@
 //! The PostgreSQL backend.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -105,26 +105,54 @@ impl PgStore {
         }
     }
 
-    /// Fast path: binary COPY of the batch. Fails with a unique violation if any
-    /// event is already stored.
-    async fn append_copy(&self, batch: &AppendBatch, unique: &[usize]) -> Result<(), StoreError> {
+    /// Fast path: one index probe per event finds what is already stored (a redelivery,
+    /// a producer's retry); the rest goes in by binary COPY and the stored twins are
+    /// classified in the same transaction. Looking first keeps a batch with a few
+    /// duplicates on the COPY (the stream carries about one in a hundred), instead of a
+    /// COPY that fails and a slow retry. A concurrent writer can still store one of them
+    /// in between: the COPY then fails with a unique violation.
+    async fn append_copy(
+        &self,
+        batch: &AppendBatch,
+        unique: &[usize],
+        results: &mut [Appended],
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         self.ensure_schemas(&mut tx, &batch.events).await?;
-        if !unique.is_empty() {
+        let stored = stored_twins(&mut tx, unique.iter().map(|i| &batch.events[*i])).await?;
+        let mut conflicts = twin_conflicts(&batch.events, results);
+        let mut fresh = Vec::with_capacity(unique.len());
+        for &i in unique {
+            let e = &batch.events[i];
+            match stored.get(&(e.source.clone(), e.event_id)) {
+                Some((position, fp, datum)) => {
+                    results[i] =
+                        classify_stored(&self.codec, e, *position, *fp, datum, &mut conflicts)?;
+                }
+                None => fresh.push(i),
+            }
+        }
+        if !fresh.is_empty() {
             let mut copy = tx
                 .copy_in_raw(&format!(
                     "COPY events ({EVENT_COLUMNS}) FROM STDIN (FORMAT binary)"
                 ))
                 .await?;
-            copy.send(encode_events(&batch.events, unique)).await?;
+            copy.send(encode_events(&batch.events, &fresh)).await?;
             copy.finish().await?;
         }
-        write_offsets_and_quarantine(&mut tx, &batch.offsets, batch.quarantine.iter()).await?;
+        write_offsets_and_quarantine(
+            &mut tx,
+            &batch.offsets,
+            batch.quarantine.iter().chain(conflicts.iter()),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// Slow path: insert what is new, then classify the rest against what is stored.
+    /// Slow path, when a concurrent writer raced the fast one: insert what is new, then
+    /// classify the rest against what is stored.
     async fn append_checked(
         &self,
         batch: &AppendBatch,
@@ -164,23 +192,7 @@ impl PgStore {
             .copied()
             .filter(|i| !inserted.contains(&(ev(i).source.clone(), ev(i).event_id)))
             .collect();
-        // One query for every stored twin, then compare contents in memory.
-        let stored_rows = sqlx::query(
-            "SELECT e.source, e.event_id, e.position, e.fingerprint, e.datum FROM events e
-             JOIN UNNEST($1::text[], $2::uuid[]) AS k (source, event_id) ON e.source = k.source AND e.event_id = k.event_id",
-        )
-        .bind(known.iter().map(|i| ev(i).source.clone()).collect::<Vec<_>>())
-        .bind(known.iter().map(|i| ev(i).event_id).collect::<Vec<_>>())
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut stored = std::collections::HashMap::with_capacity(stored_rows.len());
-        for row in &stored_rows {
-            let key: (String, Uuid) = (row.try_get(0)?, row.try_get(1)?);
-            let position: i64 = row.try_get(2)?;
-            let fp: i64 = row.try_get(3)?;
-            let datum: Vec<u8> = row.try_get(4)?;
-            stored.insert(key, (position, fp, datum));
-        }
+        let stored = stored_twins(&mut tx, known.iter().map(ev)).await?;
         let mut conflicts = twin_conflicts(&batch.events, results);
         for i in known {
             let e = ev(&i);
@@ -237,6 +249,28 @@ macro_rules! select_events {
         concat!("SELECT position, txid::text::int8 AS tx, source, event_id, supplier_id, record_name, occurred_at, \
             recorded_at, schema_id, fingerprint, datum, kafka_topic, kafka_partition, kafka_offset FROM events ", $($rest),*)
     };
+}
+
+/// Stored events with the keys of `events`, by key: (position, fingerprint, datum).
+/// One query; each key is one probe of the `events_dedupe` index.
+async fn stored_twins<'e>(
+    tx: &mut Transaction<'_, Postgres>,
+    events: impl Iterator<Item = &'e NewEvent> + Clone,
+) -> Result<HashMap<(String, Uuid), (i64, i64, Vec<u8>)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT e.source, e.event_id, e.position, e.fingerprint, e.datum FROM events e
+         JOIN UNNEST($1::text[], $2::uuid[]) AS k (source, event_id) ON e.source = k.source AND e.event_id = k.event_id",
+    )
+    .bind(events.clone().map(|e| e.source.clone()).collect::<Vec<_>>())
+    .bind(events.map(|e| e.event_id).collect::<Vec<_>>())
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut stored = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let key: (String, Uuid) = (row.try_get(0)?, row.try_get(1)?);
+        stored.insert(key, (row.try_get(2)?, row.try_get(3)?, row.try_get(4)?));
+    }
+    Ok(stored)
 }
 
 async fn write_offsets_and_quarantine<'a>(
@@ -317,20 +351,15 @@ impl EventStore for PgStore {
         for (i, r) in &twins {
             results[*i] = *r;
         }
-        let has_twin_conflict = twins
-            .iter()
-            .any(|(_, r)| matches!(r, Appended::Conflict { .. }));
-        if !has_twin_conflict {
-            match self.append_copy(batch, &unique).await {
-                Ok(()) => {
-                    self.remember_schemas(&batch.events);
-                    return Ok(AppendOutcome { results });
-                }
-                Err(e) if is_unique_violation(&e) => {
-                    debug!("batch holds stored events; classifying them")
-                }
-                Err(e) => return Err(e),
+        match self.append_copy(batch, &unique, &mut results).await {
+            Ok(()) => {
+                self.remember_schemas(&batch.events);
+                return Ok(AppendOutcome { results });
             }
+            Err(e) if is_unique_violation(&e) => {
+                debug!("a concurrent writer stored some of the batch; classifying them")
+            }
+            Err(e) => return Err(e),
         }
         self.append_checked(batch, &unique, &mut results).await?;
         self.remember_schemas(&batch.events);

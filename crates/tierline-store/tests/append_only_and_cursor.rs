@@ -316,3 +316,50 @@ async fn a_copy_replay_reads_what_the_cursor_reads() {
     assert!(s.read_global(done.last, 10).await.unwrap().is_empty());
     db.drop_db().await.unwrap();
 }
+
+/// A writer that stores some of a batch's events after the append looked for them and
+/// before its COPY: the COPY waits on that writer's transaction, fails with a unique
+/// violation once it commits, and the batch is classified on the slow path: every event
+/// stored once, the raced ones reported as duplicates with their positions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_append_survives_a_racing_writer() {
+    use sqlx::Connection;
+    let db = pg().await;
+    let evs = events(40, 31);
+    let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let mut other = conn.begin().await.unwrap();
+    tierline_store::testing::raw_copy(&mut other, "events", &pg_copy_rows(&evs[..10]))
+        .await
+        .unwrap();
+    let store = db.store.clone();
+    let b = batch(evs.clone());
+    let append = tokio::spawn(async move { store.append(&b).await });
+    // The append's COPY now waits for the uncommitted twins.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the append never waited on the other writer"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    other.commit().await.unwrap();
+    let out = append.await.unwrap().unwrap();
+    assert_eq!((out.new_count(), out.duplicate_count()), (30, 10));
+    assert!(
+        out.results[..10]
+            .iter()
+            .all(|r| matches!(r, Appended::Duplicate { position: Some(_) }))
+    );
+    assert_eq!(db.store.count().await.unwrap(), 40);
+    db.drop_db().await.unwrap();
+}
