@@ -1,13 +1,26 @@
 //! End to end on the real broker (tansu) and a private PostgreSQL server, the services
 //! as separate processes: events/s from produced to visible in the projections for a
-//! simulated stream (300,000 messages by default), next to two baselines measured in
+//! simulated stream (1,000,000 messages by default), next to two baselines measured in
 //! the same run on the same server (raw binary COPY of the same rows; `tierline ingest`
 //! with one transaction per event), and the latency from a threshold-crossing event
-//! produced to its alert consumed from `srm.supplier-alerts.v1`.
+//! produced to its alert consumed from `srm.supplier-alerts.v1`. It also prints where
+//! the machine's CPU went during the pipeline, by process (the broker shares the two
+//! cores with everything else here).
+//!
+//! Two ways to feed the pipeline (`BENCH_MODE`):
+//! - `live` (default): the stream is produced while the services run, as fast as the
+//!   broker takes it but never more than `BENCH_BACKLOG` messages (default 100,000)
+//!   ahead of what is stored, timed from the first message produced until the last is
+//!   visible in the projections. tansu 0.6.0 answers a fetch in time that grows with
+//!   the partition's unread backlog, and with 1,000,000 unread messages its group
+//!   coordinator stopped answering (docs/benchmarks.md), so the backlog is bounded.
+//! - `backlog`: the whole stream is on the broker before ingest starts (default
+//!   300,000 messages), timed from ingest's start.
 //!
 //! `cargo bench -p tierline --bench e2e` (needs tansu and the venv as `scripts/test`
-//! installs them, with `TIERLINE_PYTHON` set; env `BENCH_EVENTS`, `BENCH_ALERTS`,
-//! `BENCH_INGEST_BATCH`, `BENCH_INGEST_KAFKA_OPTIONS`).
+//! installs them, with `TIERLINE_PYTHON` set to an absolute path; env `BENCH_MODE`,
+//! `BENCH_EVENTS`, `BENCH_BACKLOG`, `BENCH_ALERTS`, `BENCH_INGEST_BATCH`,
+//! `BENCH_INGEST_KAFKA_OPTIONS`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -38,6 +51,58 @@ fn env_usize(name: &str, default: usize) -> usize {
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// CPU seconds used so far by each kind of process on the machine (tansu, PostgreSQL,
+/// each `tierline` service, this bench), from `/proc`. Processes that end in between
+/// are not counted, which is why the services and the server's backends (pooled
+/// connections) are left running across a measurement.
+fn cpu_by_process() -> std::collections::BTreeMap<String, f64> {
+    let mut out = std::collections::BTreeMap::new();
+    let tick = 100.0; // USER_HZ on Linux
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    let me = std::process::id().to_string();
+    for entry in dir.flatten() {
+        let pid = entry.file_name().to_string_lossy().into_owned();
+        if !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let (Ok(cmdline), Ok(stat)) = (
+            std::fs::read(format!("/proc/{pid}/cmdline")),
+            std::fs::read_to_string(format!("/proc/{pid}/stat")),
+        ) else {
+            continue;
+        };
+        let args: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let exe = args
+            .first()
+            .map(|a| a.rsplit('/').next().unwrap_or(a).to_owned())
+            .unwrap_or_default();
+        let name = if pid == me {
+            "bench (producer, progress queries)".to_owned()
+        } else if exe == "tansu" {
+            "tansu (broker)".to_owned()
+        } else if exe.starts_with("postgres") {
+            "PostgreSQL".to_owned()
+        } else if exe == "tierline" {
+            format!("tierline {}", args.get(1).map_or("", String::as_str))
+        } else {
+            continue;
+        };
+        let Some(fields) = stat.rsplit_once(')').map(|(_, f)| f.split_whitespace().collect::<Vec<_>>()) else {
+            continue;
+        };
+        let ticks: f64 = fields.get(11..13).map_or(0.0, |f| {
+            f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()
+        });
+        *out.entry(name).or_default() += ticks / tick;
+    }
+    out
 }
 
 /// The first `n` messages of a year of 300 simulated suppliers ending 2026-06-14.
@@ -130,6 +195,14 @@ fn broker_floor(brokers: &str, n: usize) -> (f64, usize) {
     (n as f64 / start.elapsed().as_secs_f64(), gaps)
 }
 
+/// About how many events are stored (the last position: cheap, for pacing only).
+async fn stored_estimate(pool: &sqlx::PgPool) -> i64 {
+    sqlx::query_scalar("SELECT COALESCE(max(position), 0) FROM events")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
 /// (events stored, positions not yet projected).
 async fn progress(pool: &sqlx::PgPool) -> (i64, i64) {
     let row = sqlx::query(
@@ -144,9 +217,11 @@ async fn progress(pool: &sqlx::PgPool) -> (i64, i64) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    // 1,000,000 is the size; on tansu 0.6.0 (SQLite storage) the group
-    // coordinator stopped answering a consumer of that backlog (docs/benchmarks.md).
-    let n = env_usize("BENCH_EVENTS", 300_000);
+    let live = std::env::var("BENCH_MODE").map_or(true, |m| m != "backlog");
+    // On tansu 0.6.0 (SQLite storage) the group coordinator stopped answering a consumer
+    // of a 1,000,000-message backlog (docs/benchmarks.md): a backlog run is smaller.
+    let n = env_usize("BENCH_EVENTS", if live { 1_000_000 } else { 300_000 });
+    let max_backlog = env_usize("BENCH_BACKLOG", 100_000);
     let alerts = env_usize("BENCH_ALERTS", 100);
     let codec = Codec::default();
     eprintln!("simulating {n} messages ...");
@@ -170,43 +245,11 @@ async fn main() {
     let mut w = world_with(45_000).await;
     let pool = w.db.store.pool().clone();
 
-    // 1. The pipeline. The broker first takes the whole stream with ingest stopped
-    // (tansu's SQLite storage takes ~6,500 messages/s here, below what the pipeline
-    // behind it does), then ingest starts on the backlog: produced -> stored -> visible
-    // in the projections, timed from ingest's start (group join included).
-    w.ingest.term();
-    eprintln!("producing {n} messages ({} distinct) ...", distinct.len());
-    let p = producer(&w.brokers);
-    let t_produce = Instant::now();
-    let mut sends = Vec::new();
-    for r in &records {
-        let bytes = codec.to_bytes(r, Framing::Confluent).unwrap();
-        sends.push(
-            p.send_result(
-                FutureRecord::to(r.kind().default_topic())
-                    .key(r.supplier_id())
-                    .payload(&bytes),
-            )
-            .unwrap(),
-        );
-        if sends.len() >= 20_000 {
-            for s in sends.drain(..) {
-                s.await.unwrap().unwrap();
-            }
-        }
-    }
-    for s in sends {
-        s.await.unwrap().unwrap();
-    }
-    let produced_in = t_produce.elapsed();
-    eprintln!(
-        "  produced in {:.1} s; reading the backlog back with a plain consumer (the broker's floor) ...",
-        produced_in.as_secs_f64()
-    );
-    let (floor, gaps) = broker_floor(&w.brokers, n);
-    eprintln!("  {floor:.0} messages/s, {gaps} offset gaps; starting ingest");
+    // 1. The pipeline.
+    let mut tuned = false;
     if let Ok(b) = std::env::var("BENCH_INGEST_BATCH") {
         w.ingest.envs.push(("TIERLINE_INGEST_BATCH_SIZE".into(), b));
+        tuned = true;
     }
     // librdkafka settings for ingest to try, `key=value` separated by spaces.
     if let Ok(opts) = std::env::var("BENCH_INGEST_KAFKA_OPTIONS") {
@@ -215,10 +258,83 @@ async fn main() {
                 .cmd
                 .extend(["--kafka-option".to_owned(), o.to_owned()]);
         }
+        tuned = true;
     }
-    let t0 = Instant::now();
-    w.ingest.spawn();
-    let deadline = Instant::now() + Duration::from_secs(1800);
+    if tuned {
+        w.ingest.restart();
+        wait_status(w.ports[0], 200, 60, "ingest ready again");
+    }
+    let p = producer(&w.brokers);
+    let frames: Vec<(&str, &str, Vec<u8>)> = records
+        .iter()
+        .map(|r| {
+            (
+                r.kind().default_topic(),
+                r.supplier_id(),
+                codec.to_bytes(r, Framing::Confluent).unwrap(),
+            )
+        })
+        .collect();
+    // Sends `frames` in chunks; before each chunk, `gate` may wait.
+    async fn send_all(
+        p: &FutureProducer,
+        frames: &[(&str, &str, Vec<u8>)],
+        mut gate: impl AsyncFnMut(usize),
+    ) {
+        for (i, chunk) in frames.chunks(10_000).enumerate() {
+            gate(i * 10_000).await;
+            let sends: Vec<_> = chunk
+                .iter()
+                .map(|(topic, key, bytes)| {
+                    p.send_result(FutureRecord::to(topic).key(*key).payload(bytes))
+                        .unwrap()
+                })
+                .collect();
+            for s in sends {
+                s.await.unwrap().unwrap();
+            }
+        }
+    }
+    let (t0, cpu0, produced_in) = if live {
+        // Produced while the services run, at most `max_backlog` ahead of the store.
+        eprintln!(
+            "producing {n} messages ({} distinct) to the running services, at most {max_backlog} ahead of the store ...",
+            distinct.len()
+        );
+        let (t0, cpu0) = (Instant::now(), cpu_by_process());
+        let mut waited = Duration::ZERO;
+        send_all(&p, &frames, async |sent| {
+            let start = Instant::now();
+            while sent > max_backlog && (sent - max_backlog) as i64 > stored_estimate(&pool).await {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            waited += start.elapsed();
+        })
+        .await;
+        let produced_in = t0.elapsed();
+        eprintln!(
+            "  produced in {:.1} s ({:.1} s of it waiting for the store)",
+            produced_in.as_secs_f64(),
+            waited.as_secs_f64()
+        );
+        (t0, cpu0, produced_in)
+    } else {
+        // The broker first takes the whole stream with ingest stopped, then ingest starts
+        // on the backlog, timed from its start (group join included).
+        w.ingest.term();
+        eprintln!("producing {n} messages ({} distinct) ...", distinct.len());
+        let t_produce = Instant::now();
+        send_all(&p, &frames, async |_| {}).await;
+        let produced_in = t_produce.elapsed();
+        eprintln!(
+            "  produced in {:.1} s; starting ingest on the backlog",
+            produced_in.as_secs_f64()
+        );
+        let (t0, cpu0) = (Instant::now(), cpu_by_process());
+        w.ingest.spawn();
+        (t0, cpu0, produced_in)
+    };
+    let deadline = Instant::now() + Duration::from_secs(3600);
     let mut last_report = Instant::now();
     loop {
         let (stored, behind) = progress(&pool).await;
@@ -239,8 +355,16 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let pipeline_s = t0.elapsed().as_secs_f64();
+    let cpu1 = cpu_by_process();
     let pipeline = distinct.len() as f64 / pipeline_s;
     let produce_rate = n as f64 / produced_in.as_secs_f64();
+    let cpu: Vec<(String, f64)> = cpu1
+        .iter()
+        .map(|(k, v)| (k.clone(), v - cpu0.get(k).copied().unwrap_or(0.0)))
+        .collect();
+    eprintln!("reading the stream back with a plain consumer (the broker's floor) ...");
+    let (floor, gaps) = broker_floor(&w.brokers, n);
+    eprintln!("  {floor:.0} messages/s, {gaps} offset gaps");
 
     // 2. Alert latency: one crossing at a time, produced, until its alert is consumed.
     eprintln!("alert latency ...");
@@ -281,6 +405,8 @@ async fn main() {
         }
     }
     latencies.sort_by(f64::total_cmp);
+    // Its 5 ms fetch polls would keep the broker busy during the baselines.
+    drop(consumer);
 
     // 3. Baselines on the same server, in a database of their own.
     eprintln!("baselines ...");
@@ -352,11 +478,16 @@ async fn main() {
     let raw = rows.len() as f64 / start.elapsed().as_secs_f64();
 
     println!(
-        "end to end on tansu + PostgreSQL, services as processes: {n} messages ({} distinct, {suppliers} suppliers)",
-        distinct.len()
+        "end to end on tansu + PostgreSQL, services as processes: {n} messages ({} distinct, {suppliers} suppliers), {}",
+        distinct.len(),
+        if live {
+            format!("produced live, at most {max_backlog} ahead of the store")
+        } else {
+            "from a backlog on the broker".to_owned()
+        }
     );
     println!(
-        "  produce to the broker alone (tansu, SQLite storage):       {produce_rate:>10.0} messages/s"
+        "  produce to the broker (tansu, SQLite storage):             {produce_rate:>10.0} messages/s"
     );
     println!(
         "  raw binary COPY of the same rows, batches of 1,000:        {raw:>10.0} events/s   (baseline)"
@@ -365,14 +496,26 @@ async fn main() {
         "  tierline ingest, one transaction per event (20 s window):  {per_event:>10.0} events/s   (baseline)"
     );
     println!(
-        "  the broker's floor: a plain consumer reading the backlog:  {floor:>10.0} messages/s"
+        "  the broker's floor: a plain consumer reading it all back:  {floor:>10.0} messages/s"
     );
     println!(
-        "  broker backlog -> stored -> visible in the projections ({pipeline_s:.0} s): {pipeline:>10.0} events/s   {:.2}x raw COPY (target >= 0.4x), {:.1}x transaction per event (target >= 10x), {:.2}x the broker's floor",
+        "  produced -> stored -> visible in the projections ({pipeline_s:.0} s): {pipeline:>10.0} events/s   {:.2}x raw COPY (target >= 0.4x), {:.1}x transaction per event (target >= 10x), {:.2}x the broker's floor",
         pipeline / raw,
         pipeline / per_event,
         pipeline / floor
     );
+    let cpu_total: f64 = cpu.iter().map(|(_, v)| v).sum();
+    println!(
+        "  CPU during the pipeline ({pipeline_s:.0} s on {} cores: {cpu_total:.0} CPU-s used):",
+        std::thread::available_parallelism().map_or(0, |c| c.get())
+    );
+    for (name, secs) in cpu.iter().filter(|(_, v)| *v > 0.05) {
+        println!(
+            "    {name:<36} {secs:>7.1} s  {:>5.1}%  {:>6.1} us per event",
+            100.0 * secs / cpu_total.max(1e-9),
+            1e6 * secs / distinct.len() as f64
+        );
+    }
     println!(
         "  threshold crossing produced -> alert consumed ({alerts}, one at a time; {skipped} earlier alerts skipped): p50 {:.1} ms, p99 {:.1} ms (target p99 <= 1,000 ms)",
         percentile(&latencies, 0.5),

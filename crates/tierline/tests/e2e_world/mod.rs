@@ -302,6 +302,9 @@ pub(crate) async fn world_with(session_timeout_ms: u32) -> World {
     });
     // Topics, by the independent client.
     produce(&brokers, &dir, &[], 0, true);
+    if std::env::var("TIERLINE_E2E_TANSU_HEADER_INDEX").as_deref() != Ok("0") {
+        index_tansu_headers(&dir).await;
+    }
     let bin = env!("CARGO_BIN_EXE_tierline");
     let ports = [free_port(), free_port(), free_port(), free_port()];
     let common = vec![
@@ -355,6 +358,30 @@ pub(crate) async fn world_with(session_timeout_ms: u32) -> World {
         relay,
         serve,
     }
+}
+
+/// Works around a defect of tansu 0.6.0's SQLite storage: its fetch looks up each
+/// record's headers with a query that scans the whole `header` table (it has no index),
+/// so every record fetched, of any topic, costs a scan of every header stored on the
+/// broker. The relay's alerts carry six CloudEvents headers each: with ~8,000 alerts
+/// published, ingest's fetches of the inbound topics stalled altogether (and tansu's
+/// single storage task, busy with them, stopped answering the group coordinator's
+/// requests). The index changes no behaviour of the broker, only the cost of that query;
+/// a real Kafka broker has no such cost. `TIERLINE_E2E_TANSU_HEADER_INDEX=0` leaves it
+/// out, to see the difference.
+pub(crate) async fn index_tansu_headers(dir: &std::path::Path) {
+    use sqlx::Connection;
+    let url = format!("sqlite://{}", dir.join("tansu.db").display());
+    let mut db = sqlx::SqliteConnection::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot open tansu's database {url}: {e}"));
+    sqlx::query(
+        "CREATE INDEX IF NOT EXISTS tierline_e2e_header_by_record ON header (topition, offset_id)",
+    )
+    .execute(&mut db)
+    .await
+    .unwrap();
+    db.close().await.unwrap();
 }
 
 /// An ingest instance (all of them join one consumer group) answering HTTP on `port`.
