@@ -111,6 +111,11 @@ pub struct Projector {
     policy: Arc<Policy>,
     name: String,
     ledgers: HashMap<String, SupplierLedger>,
+    /// Each supplier's rows in `tier_history` as of the last commit, so a step rewrites
+    /// only the days from the first that changed (a live page touches most suppliers,
+    /// and rewriting each one's whole year was most of the database's work). Unknown
+    /// suppliers are rewritten whole; cleared on any failed write.
+    written_tiers: HashMap<String, Vec<TierDay>>,
     cursor: Cursor,
     projected_day: Option<Date>,
     /// `ce_source` of published messages.
@@ -146,6 +151,7 @@ impl Projector {
             policy,
             name: name.to_owned(),
             ledgers: HashMap::new(),
+            written_tiers: HashMap::new(),
             cursor: Cursor::START,
             projected_day: None,
             source: "tierline".into(),
@@ -289,6 +295,26 @@ impl Projector {
         clock: &dyn Clock,
         bulk: bool,
     ) -> Result<(), ProjectorError> {
+        match self.write_projections_once(touched, clock, bulk).await {
+            Ok(written) => {
+                self.written_tiers.extend(written);
+                Ok(())
+            }
+            Err(e) => {
+                // Whether a failed commit took effect is unknown: rewrite whole next time.
+                self.written_tiers.clear();
+                Err(e)
+            }
+        }
+    }
+
+    /// [`Projector::write_projections`]; returns the tier history written per supplier.
+    async fn write_projections_once(
+        &mut self,
+        touched: BTreeMap<String, BTreeSet<Date>>,
+        clock: &dyn Clock,
+        bulk: bool,
+    ) -> Result<Vec<(String, Vec<TierDay>)>, ProjectorError> {
         let today = clock.today();
         let mut tx = self.pool.begin().await?;
         let mut rows = bulk.then(BulkRows::default);
@@ -298,10 +324,15 @@ impl Projector {
         } else {
             HashMap::new()
         };
+        let mut written = Vec::with_capacity(touched.len());
         for (supplier, days) in &touched {
             let walk = walked.remove(supplier.as_str());
-            self.project_supplier(&mut tx, supplier, days, clock, rows.as_mut(), walk)
-                .await?;
+            if let Some(history) = self
+                .project_supplier(&mut tx, supplier, days, clock, rows.as_mut(), walk)
+                .await?
+            {
+                written.push((supplier.clone(), history));
+            }
         }
         if let Some(rows) = rows {
             for (table, text) in [
@@ -334,7 +365,7 @@ impl Projector {
         sqlx::query(NOTIFY).execute(&mut *tx).await?;
         tx.commit().await?;
         self.projected_day = Some(today);
-        Ok(())
+        Ok(written)
     }
 
     /// Projects until the store has nothing more.
@@ -390,6 +421,7 @@ impl Projector {
         sqlx::query(NOTIFY).execute(&mut *tx).await?;
         tx.commit().await?;
         self.ledgers.clear();
+        self.written_tiers.clear();
         self.cursor = Cursor::START;
         self.projected_day = None;
         Ok(())
@@ -403,9 +435,9 @@ impl Projector {
         clock: &dyn Clock,
         mut bulk: Option<&mut BulkRows>,
         walk: Option<Walk>,
-    ) -> Result<(), ProjectorError> {
+    ) -> Result<Option<Vec<TierDay>>, ProjectorError> {
         let Some(l) = self.ledgers.get(supplier) else {
-            return Ok(());
+            return Ok(None);
         };
         let today = clock.today();
         let Walk { history, episodes } = walk.unwrap_or_else(|| Walk::of(l, today));
@@ -492,25 +524,40 @@ impl Projector {
                 r.bytes(t.tier.name().as_bytes());
             }
         } else {
-            sqlx::query("DELETE FROM tier_history WHERE supplier_id = $1")
+            // Only the days from the first that differs from what is stored.
+            let same = self.written_tiers.get(supplier).map_or(0, |w| {
+                w.iter().zip(&history).take_while(|(a, b)| a == b).count()
+            });
+            let unchanged = self
+                .written_tiers
+                .get(supplier)
+                .is_some_and(|w| same == w.len() && same == history.len());
+            if !unchanged {
+                let kept_until = same.checked_sub(1).map(|i| pg_date(history[i].date));
+                sqlx::query(
+                    "DELETE FROM tier_history WHERE supplier_id = $1 AND ($2::date IS NULL OR day > $2)",
+                )
                 .bind(supplier)
+                .bind(kept_until)
                 .execute(&mut **tx)
                 .await?;
-            sqlx::query(
-                "INSERT INTO tier_history (supplier_id, day, score, tier)
-             SELECT $1, * FROM UNNEST($2::date[], $3::float8[], $4::text[])",
-            )
-            .bind(supplier)
-            .bind(history.iter().map(|t| pg_date(t.date)).collect::<Vec<_>>())
-            .bind(history.iter().map(|t| t.score).collect::<Vec<_>>())
-            .bind(
-                history
-                    .iter()
-                    .map(|t| t.tier.name().to_owned())
-                    .collect::<Vec<_>>(),
-            )
-            .execute(&mut **tx)
-            .await?;
+                let fresh = &history[same..];
+                sqlx::query(
+                    "INSERT INTO tier_history (supplier_id, day, score, tier)
+                 SELECT $1, * FROM UNNEST($2::date[], $3::float8[], $4::text[])",
+                )
+                .bind(supplier)
+                .bind(fresh.iter().map(|t| pg_date(t.date)).collect::<Vec<_>>())
+                .bind(fresh.iter().map(|t| t.score).collect::<Vec<_>>())
+                .bind(
+                    fresh
+                        .iter()
+                        .map(|t| t.tier.name().to_owned())
+                        .collect::<Vec<_>>(),
+                )
+                .execute(&mut **tx)
+                .await?;
+            }
         }
         for w in WINDOWS {
             let sc = l.scorecard(today, w);
@@ -551,7 +598,8 @@ impl Projector {
             .await?;
         }
         self.project_alerts(tx, l, episodes, today, now).await?;
-        self.project_tier(tx, l, &history, now).await
+        self.project_tier(tx, l, &history, now).await?;
+        Ok(Some(history))
     }
 
     async fn project_alerts(

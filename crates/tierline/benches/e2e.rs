@@ -94,7 +94,10 @@ fn cpu_by_process() -> std::collections::BTreeMap<String, f64> {
         } else {
             continue;
         };
-        let Some(fields) = stat.rsplit_once(')').map(|(_, f)| f.split_whitespace().collect::<Vec<_>>()) else {
+        let Some(fields) = stat
+            .rsplit_once(')')
+            .map(|(_, f)| f.split_whitespace().collect::<Vec<_>>())
+        else {
             continue;
         };
         let ticks: f64 = fields.get(11..13).map_or(0.0, |f| {
