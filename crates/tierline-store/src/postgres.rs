@@ -119,19 +119,10 @@ impl PgStore {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         self.ensure_schemas(&mut tx, &batch.events).await?;
-        let stored = stored_twins(&mut tx, unique.iter().map(|i| &batch.events[*i])).await?;
         let mut conflicts = twin_conflicts(&batch.events, results);
-        let mut fresh = Vec::with_capacity(unique.len());
-        for &i in unique {
-            let e = &batch.events[i];
-            match stored.get(&(e.source.clone(), e.event_id)) {
-                Some((position, fp, datum)) => {
-                    results[i] =
-                        classify_stored(&self.codec, e, *position, *fp, datum, &mut conflicts)?;
-                }
-                None => fresh.push(i),
-            }
-        }
+        let fresh = self
+            .classify_stored_twins(&mut tx, batch, unique, results, &mut conflicts)
+            .await?;
         if !fresh.is_empty() {
             let mut copy = tx
                 .copy_in_raw(&format!(
@@ -192,18 +183,15 @@ impl PgStore {
             .copied()
             .filter(|i| !inserted.contains(&(ev(i).source.clone(), ev(i).event_id)))
             .collect();
-        let stored = stored_twins(&mut tx, known.iter().map(ev)).await?;
         let mut conflicts = twin_conflicts(&batch.events, results);
-        for i in known {
-            let e = ev(&i);
-            let (position, fp, datum) =
-                stored.get(&(e.source.clone(), e.event_id)).ok_or_else(|| {
-                    StoreError::Corrupt(format!(
-                        "{} {} neither inserted nor stored",
-                        e.source, e.event_id
-                    ))
-                })?;
-            results[i] = classify_stored(&self.codec, e, *position, *fp, datum, &mut conflicts)?;
+        let missing = self
+            .classify_stored_twins(&mut tx, batch, &known, results, &mut conflicts)
+            .await?;
+        if let Some(e) = missing.first().map(ev) {
+            return Err(StoreError::Corrupt(format!(
+                "{} {} neither inserted nor stored",
+                e.source, e.event_id
+            )));
         }
         write_offsets_and_quarantine(
             &mut tx,
@@ -213,6 +201,51 @@ impl PgStore {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Looks up which of the batch's events at `indices` are already stored (one query,
+    /// one probe of the `events_dedupe` index each) and classifies those: duplicates, or
+    /// conflicts (added to `conflicts` for quarantine). Returns the indices not stored.
+    async fn classify_stored_twins(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        batch: &AppendBatch,
+        indices: &[usize],
+        results: &mut [Appended],
+        conflicts: &mut Vec<Quarantined>,
+    ) -> Result<Vec<usize>, StoreError> {
+        let ev = |i: &usize| &batch.events[*i];
+        let rows = sqlx::query(
+            "SELECT e.source, e.event_id, e.position, e.fingerprint, e.datum FROM events e
+             JOIN UNNEST($1::text[], $2::uuid[]) AS k (source, event_id) ON e.source = k.source AND e.event_id = k.event_id",
+        )
+        .bind(indices.iter().map(|i| ev(i).source.clone()).collect::<Vec<_>>())
+        .bind(indices.iter().map(|i| ev(i).event_id).collect::<Vec<_>>())
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut stored = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let key: (String, Uuid) = (row.try_get(0)?, row.try_get(1)?);
+            let value: (i64, i64, Vec<u8>) = (row.try_get(2)?, row.try_get(3)?, row.try_get(4)?);
+            stored.insert(key, value);
+        }
+        let mut not_stored = Vec::with_capacity(indices.len());
+        for &i in indices {
+            let e = ev(&i);
+            // Most batches hold no stored twin: no key to build for them.
+            let found = if stored.is_empty() {
+                None
+            } else {
+                stored.get(&(e.source.clone(), e.event_id))
+            };
+            match found {
+                Some((position, fp, datum)) => {
+                    results[i] = classify_stored(&self.codec, e, *position, *fp, datum, conflicts)?;
+                }
+                None => not_stored.push(i),
+            }
+        }
+        Ok(not_stored)
     }
 
     fn stored_event(row: &sqlx::postgres::PgRow) -> Result<StoredEvent, sqlx::Error> {
@@ -249,28 +282,6 @@ macro_rules! select_events {
         concat!("SELECT position, txid::text::int8 AS tx, source, event_id, supplier_id, record_name, occurred_at, \
             recorded_at, schema_id, fingerprint, datum, kafka_topic, kafka_partition, kafka_offset FROM events ", $($rest),*)
     };
-}
-
-/// Stored events with the keys of `events`, by key: (position, fingerprint, datum).
-/// One query; each key is one probe of the `events_dedupe` index.
-async fn stored_twins<'e>(
-    tx: &mut Transaction<'_, Postgres>,
-    events: impl Iterator<Item = &'e NewEvent> + Clone,
-) -> Result<HashMap<(String, Uuid), (i64, i64, Vec<u8>)>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT e.source, e.event_id, e.position, e.fingerprint, e.datum FROM events e
-         JOIN UNNEST($1::text[], $2::uuid[]) AS k (source, event_id) ON e.source = k.source AND e.event_id = k.event_id",
-    )
-    .bind(events.clone().map(|e| e.source.clone()).collect::<Vec<_>>())
-    .bind(events.map(|e| e.event_id).collect::<Vec<_>>())
-    .fetch_all(&mut **tx)
-    .await?;
-    let mut stored = HashMap::with_capacity(rows.len());
-    for row in &rows {
-        let key: (String, Uuid) = (row.try_get(0)?, row.try_get(1)?);
-        stored.insert(key, (row.try_get(2)?, row.try_get(3)?, row.try_get(4)?));
-    }
-    Ok(stored)
 }
 
 async fn write_offsets_and_quarantine<'a>(
