@@ -3,16 +3,24 @@
 //! both along the global cursor in pages and by one COPY (the replay's floor). The
 //! naive recomputation baseline of the scoring itself is in the engine bench.
 //!
+//! Then live steps on top of that year: pages of new inspections of the last two days,
+//! the projector stepping after each, writing each touched supplier's tier history only
+//! from the first day that changed; baseline in the same run, page by page alternately,
+//! the same steps rewriting every touched supplier's whole tier history (as before).
+//!
 //! `cargo bench -p tierline-projector --bench rebuild` (env `BENCH_EVENTS`, default 1000000:
 //! a year of 300 suppliers, as the simulator produces; below that, the daily-bucket rows
-//! to write, which grow with supplier-days rather than events, weigh more per event).
+//! to write, which grow with supplier-days rather than events, weigh more per event;
+//! `BENCH_LIVE_PAGES`, default 60, pages of 600 live events).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use tierline_events::{Codec, Framing, Timestamp, sample};
+use tierline_events::{
+    Codec, Disposition, Framing, InspectionCompleted, Record, Timestamp, sample,
+};
 use tierline_projector::{FixedClock, Projector};
 use tierline_scoring::Policy;
 use tierline_store::{AppendBatch, Cursor, EventStore, NewEvent};
@@ -82,7 +90,7 @@ async fn main() {
 
     let mut p = Projector::open(
         db.store.clone(),
-        codec,
+        codec.clone(),
         Arc::new(Policy::default()),
         "bench",
     )
@@ -104,5 +112,85 @@ async fn main() {
         rebuild / floor,
         rebuild / copy_floor
     );
+
+    // Live steps: even pages with the stored tier history known (only changed days
+    // written), odd pages with it forgotten first (every touched supplier's year
+    // rewritten), interleaved so both meet the same table sizes and cache state.
+    let pages: usize = std::env::var("BENCH_LIVE_PAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    let (mut diff_time, mut whole_time) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+    let mut live_events = 0;
+    for page in 0..pages {
+        let records: Vec<Record> = (0..600).map(|k| live_inspection(page * 600 + k)).collect();
+        live_events += records.len();
+        let events = records
+            .iter()
+            .map(|r| {
+                let b = codec.to_bytes(r, Framing::Confluent).unwrap();
+                NewEvent::from_decoded(codec.decode(&b).unwrap(), b).unwrap()
+            })
+            .collect();
+        db.store
+            .append(&AppendBatch {
+                events,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let whole = page % 2 == 1;
+        if whole {
+            p.forget_written_tier_history();
+        }
+        let start = Instant::now();
+        let mut stepped = 0;
+        while stepped < records.len() {
+            stepped += p.step(&clock, 100_000).await.unwrap();
+        }
+        if whole {
+            whole_time += start.elapsed();
+        } else {
+            diff_time += start.elapsed();
+        }
+    }
+    let half = live_events as f64 / 2.0;
+    let (diff, whole) = (
+        half / diff_time.as_secs_f64(),
+        half / whole_time.as_secs_f64(),
+    );
+    println!(
+        "live steps after the year: {pages} pages of 600 inspections of the last two days, each touching ~all suppliers"
+    );
+    println!(
+        "  tier history rewritten whole per touched supplier:  {whole:>10.0} events/s   (baseline)"
+    );
+    println!(
+        "  tier history written from the first changed day:  {diff:>10.0} events/s   {:.2}x the whole rewrite",
+        diff / whole
+    );
     db.drop_db().await.unwrap();
+}
+
+/// A live inspection of the last two days before the clock (2026-12-31T12:00Z), for one
+/// of the 300 suppliers in turn.
+fn live_inspection(k: usize) -> Record {
+    let at = Timestamp::parse_rfc3339("2026-12-30T00:00:00Z").unwrap().0
+        + (k as i64 * 60_000) % 129_600_000;
+    InspectionCompleted {
+        event_id: uuid::Uuid::from_u128(0x0190_0000_0000_7000_9000_0000_0000_0000 | k as u128),
+        source: "qms-live".into(),
+        occurred_at: Timestamp(at),
+        supplier_id: format!("SUP-{:05}", k % 300),
+        inspection_id: format!("IN-LIVE-{k}"),
+        receipt_id: None,
+        po_number: None,
+        line_number: None,
+        item_id: "ITEM".into(),
+        inspected_quantity: 100.0,
+        defective_quantity: (k % 7) as f64,
+        critical_defects: 0,
+        disposition: Disposition::Accepted,
+    }
+    .into()
 }
