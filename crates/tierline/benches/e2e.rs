@@ -11,11 +11,10 @@
 //! - `live` (default): the stream is produced while the services run, as fast as the
 //!   broker takes it but never more than `BENCH_BACKLOG` messages (default 100,000)
 //!   ahead of what is stored, timed from the first message produced until the last is
-//!   visible in the projections. tansu 0.6.0 answers a fetch in time that grows with
-//!   the partition's unread backlog, and with 1,000,000 unread messages its group
-//!   coordinator stopped answering (docs/benchmarks.md), so the backlog is bounded.
-//! - `backlog`: the whole stream is on the broker before ingest starts (default
-//!   300,000 messages), timed from ingest's start.
+//!   visible in the projections (a running system's shape; tansu 0.6.0 answers a fetch
+//!   in time that grows with the partition's unread backlog).
+//! - `backlog`: the whole stream is on the broker before ingest starts, timed from
+//!   ingest's start.
 //!
 //! `cargo bench -p tierline --bench e2e` (needs tansu and the venv as `scripts/test`
 //! installs them, with `TIERLINE_PYTHON` set to an absolute path; env `BENCH_MODE`,
@@ -235,9 +234,7 @@ async fn progress(pool: &sqlx::PgPool, expected: usize) -> (i64, i64) {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let live = std::env::var("BENCH_MODE").map_or(true, |m| m != "backlog");
-    // On tansu 0.6.0 (SQLite storage) the group coordinator stopped answering a consumer
-    // of a 1,000,000-message backlog (docs/benchmarks.md): a backlog run is smaller.
-    let n = env_usize("BENCH_EVENTS", if live { 1_000_000 } else { 300_000 });
+    let n = env_usize("BENCH_EVENTS", 1_000_000);
     let max_backlog = env_usize("BENCH_BACKLOG", 100_000);
     let alerts = env_usize("BENCH_ALERTS", 100);
     let codec = Codec::default();
