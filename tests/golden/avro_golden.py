@@ -126,6 +126,7 @@ CASES = [
     ("AfterSalesCaseResolved", 1, dict(event_id=U % 13, source="crm", occurred_at="2026-05-10T17:30:00.000Z", supplier_id="SUP-00042", case_id="CASE-902", resolution="REJECTED", supplier_attributable=True, cost=None, currency=None)),
     ("SupplierAlertRaised", 1, dict(alert_id=U % 14, supplier_id="SUP-00042", rule="otif_rate", level="CRITICAL", value=0.7777777777777778, threshold=0.8, window_days=30, as_of="2026-06-01", raised_at="2026-06-01T09:12:13.014Z", policy_version="2026.1")),
     ("SupplierAlertResolved", 1, dict(alert_id=U % 14, supplier_id="SUP-00042", rule="otif_rate", value=0.93, as_of="2026-06-20", resolved_at="2026-06-20T00:00:01.000Z", policy_version="2026.1")),
+    ("SupplierAlertResolved", 2, dict(alert_id=U % 14, supplier_id="SUP-00042", rule="otif_rate", value=0.85, as_of="2026-06-21", resolved_at="2026-06-21T10:00:00.000Z", policy_version="2026.1", reason="RETRACTED")),
     ("SupplierTierChanged", 1, dict(event_id=U % 16, supplier_id="SUP-00042", from_tier=None, to_tier="KEY", score=71.33333333333333, effective_date="2026-06-02", policy_version="2026.1")),
 ]
 

@@ -75,6 +75,14 @@ avro_enum! {
     }
 }
 avro_enum! {
+    /// Why an alert episode was resolved (`SupplierAlertResolved` v2).
+    ResolutionReason {
+        /** The value cleared the threshold by the margin. */ Cleared = "CLEARED",
+        /** A late event erased the episode: it never existed in the corrected history. */ Retracted = "RETRACTED",
+        /** A symbol this version does not know (the enum default). */ Unknown = "UNKNOWN",
+    }
+}
+avro_enum! {
     /// Severity of an alert.
     AlertLevel { /** Warning threshold breached. */ Warning = "WARNING", /** Critical threshold breached. */ Critical = "CRITICAL" }
 }
@@ -298,6 +306,7 @@ records! {
         /** Evaluation date. */ as_of: Date,
         /** When resolved. */ resolved_at: Timestamp,
         /** Policy version. */ policy_version: String,
+        /** Why (schema version 2; v1 data reads as `CLEARED`). */ reason: ResolutionReason,
     }
     /// A supplier's tier changed.
     SupplierTierChanged {

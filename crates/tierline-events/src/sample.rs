@@ -153,6 +153,7 @@ pub fn all() -> Vec<Record> {
             as_of: Date(D0 + 75),
             resolved_at: t(75 * 24),
             policy_version: "2026.1".into(),
+            reason: ResolutionReason::Cleared,
         }
         .into(),
         SupplierTierChanged {

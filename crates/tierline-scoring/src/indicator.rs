@@ -68,7 +68,11 @@ pub enum Indicator {
 
 impl Indicator {
     /// All ten, in the order of scoring.md.
-    pub const ALL: [Indicator; 10] = [
+    /// How many there are.
+    pub const COUNT: usize = 10;
+
+    /// Every indicator, in index order.
+    pub const ALL: [Indicator; Indicator::COUNT] = [
         Indicator::OtifRate,
         Indicator::AvgDaysLate,
         Indicator::DefectPpm,

@@ -3,8 +3,8 @@
 //! contributions they produce.
 //!
 //! Applying an event recomputes only its entity and swaps that entity's old
-//! contributions for the new ones. A day's total is summed over its entities in key
-//! order, so the result never depends on the order events arrived in.
+//! contributions for the new ones. Every sum is exact ([`ExactSum`]), so a result never
+//! depends on the order events arrived in nor on how terms are grouped.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,6 +14,7 @@ use std::sync::Arc;
 use tierline_events::{CancelledBy, CaseKind, Date, Disposition, Record, Timestamp};
 use uuid::Uuid;
 
+use crate::exact::{ExactSum, fsum};
 use crate::indicator::Indicator;
 use crate::policy::Policy;
 
@@ -40,36 +41,56 @@ impl EventKey {
     }
 }
 
-/// numerator, denominator, samples.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+/// numerator, denominator, samples: each sum exact (see [`ExactSum`]), so a total
+/// never depends on the order or grouping of its terms.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Agg {
     /// Sum of numerators.
-    pub num: f64,
+    pub num: ExactSum,
     /// Sum of denominators.
-    pub den: f64,
+    pub den: ExactSum,
     /// Samples (what the minimum-sample rule counts).
     pub samples: u64,
 }
 
 impl Agg {
-    /// Adds another total (window sums add days in ascending order).
+    /// One term of each sum.
+    pub fn term(num: f64, den: f64, samples: u64) -> Agg {
+        Agg {
+            num: ExactSum::of(num),
+            den: ExactSum::of(den),
+            samples,
+        }
+    }
+
+    /// Adds another total, exactly.
     pub fn add(&mut self, other: &Agg) {
-        self.num += other.num;
-        self.den += other.den;
+        self.num.add_sum(&other.num);
+        self.den.add_sum(&other.den);
         self.samples += other.samples;
     }
-}
 
-/// The entity an event belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Entity {
-    /// A PO line (`po_number`, `line_number`): placements, confirmations, changes,
-    /// cancellations and receipts.
-    Line(Arc<str>, i32),
-    /// One inspection.
-    Inspection(EventKey),
-    /// An after-sales case.
-    Case(Arc<str>),
+    /// Takes away a total added before, exactly.
+    pub fn sub(&mut self, other: &Agg) {
+        self.num.sub_sum(&other.num);
+        self.den.sub_sum(&other.den);
+        self.samples = self.samples.saturating_sub(other.samples);
+    }
+
+    /// The numerator, correctly rounded.
+    pub fn numerator(&self) -> f64 {
+        self.num.value()
+    }
+
+    /// The denominator, correctly rounded.
+    pub fn denominator(&self) -> f64 {
+        self.den.value()
+    }
+
+    /// No samples and both sums zero.
+    pub fn is_empty(&self) -> bool {
+        self.samples == 0 && self.num.is_zero() && self.den.is_zero()
+    }
 }
 
 /// What scoring reads of a placement.
@@ -173,7 +194,6 @@ enum State {
 /// One entity: its key, its events, what it contributes now.
 #[derive(Debug, Clone)]
 struct Node {
-    key: Entity,
     state: State,
     contributions: Contributions,
     /// Waiting in `dirty` to be recomputed.
@@ -183,19 +203,19 @@ struct Node {
 /// An entity's index in `SupplierLedger::nodes`.
 type NodeId = u32;
 
-/// One (indicator, day): its entities' parts in entity-key order.
+/// One (indicator, day): the exact sum of its entities' parts.
 #[derive(Debug, Clone, Default)]
 struct Bucket {
-    parts: Vec<(NodeId, Agg)>,
-    /// Listed in the current settle's touched slots, to be totalled.
-    touched: bool,
+    total: Agg,
+    /// Entities contributing (the bucket goes when the last one leaves).
+    contributors: u32,
 }
 
 /// A supplier's scoring state: its events by entity and the daily buckets.
 ///
 /// Entities live in one arena, found by key through small indexes; each day's bucket
-/// lists its contributing entities' parts in entity-key order, so a total never depends
-/// on the order events arrived in.
+/// holds the exact sum of its entities' parts: an entity recomputed swaps its old parts
+/// for new ones exactly, so a total never depends on the order events arrived in.
 #[derive(Debug, Clone)]
 pub struct SupplierLedger {
     supplier_id: String,
@@ -211,10 +231,8 @@ pub struct SupplierLedger {
     cases: HashMap<Arc<str>, NodeId>,
     /// Entities with events staged since they were last computed.
     dirty: Vec<NodeId>,
-    /// Per (indicator, day): each contributing entity's part, in entity-key order.
-    buckets: HashMap<(Indicator, Date), Bucket>,
-    /// Per (indicator, day): the sum over its entities, in entity-key order.
-    totals: BTreeMap<(Indicator, Date), Agg>,
+    /// Per (indicator, day): the exact sum over its entities.
+    totals: BTreeMap<(Indicator, Date), Bucket>,
 }
 
 impl SupplierLedger {
@@ -230,7 +248,6 @@ impl SupplierLedger {
             lines: HashMap::default(),
             cases: HashMap::default(),
             dirty: Vec::new(),
-            buckets: HashMap::default(),
             totals: BTreeMap::new(),
         }
     }
@@ -291,20 +308,16 @@ impl SupplierLedger {
         }
     }
 
-    /// Recomputes every entity staged since the last call, then totals each bucket
-    /// they touched once. Returns the days whose buckets changed.
+    /// Recomputes every entity staged since the last call. Returns the days whose
+    /// buckets changed.
     pub fn settle(&mut self) -> BTreeSet<Date> {
         let dirty = std::mem::take(&mut self.dirty);
-        let mut touched: Vec<(Indicator, Date)> = Vec::new();
+        let mut touched = BTreeSet::new();
         for id in dirty {
             self.nodes[id as usize].dirty = false;
             self.recompute(id, &mut touched);
         }
-        touched.sort_unstable();
-        for slot in &touched {
-            self.retotal(*slot);
-        }
-        touched.into_iter().map(|(_, d)| d).collect()
+        touched
     }
 
     fn source(&mut self, source: &str) -> (u32, Arc<str>) {
@@ -316,9 +329,8 @@ impl SupplierLedger {
         ((self.sources.len() - 1) as u32, s)
     }
 
-    fn node(&mut self, key: Entity, state: State) -> NodeId {
+    fn node(&mut self, state: State) -> NodeId {
         self.nodes.push(Node {
-            key,
             state,
             contributions: Vec::new(),
             dirty: false,
@@ -336,9 +348,8 @@ impl SupplierLedger {
             return None;
         }
         let key = EventKey::of(env.occurred_at, env.event_id, source);
-        if let Some(day) = env.occurred_at.date() {
-            self.first_day = Some(self.first_day.map_or(day, |d| d.min(day)));
-        }
+        let day = self.policy.day_of(env.occurred_at);
+        self.first_day = Some(self.first_day.map_or(day, |d| d.min(day)));
         let id = match record {
             Record::PurchaseOrderLinePlaced(r) => {
                 let p = Placed {
@@ -374,7 +385,7 @@ impl SupplierLedger {
                     critical: r.critical_defects,
                     disposition: r.disposition,
                 };
-                self.node(Entity::Inspection(key), State::Inspection(i))
+                self.node(State::Inspection(i))
             }
             Record::AfterSalesCaseOpened(r) => {
                 let o = Opened {
@@ -406,10 +417,7 @@ impl SupplierLedger {
                     Some((k, _)) => k.clone(),
                     None => po.into(),
                 };
-                let id = self.node(
-                    Entity::Line(po.clone(), line),
-                    State::Line(LineEvents::default()),
-                );
+                let id = self.node(State::Line(LineEvents::default()));
                 self.lines.entry(po).or_default().push((line, id));
                 id
             }
@@ -426,7 +434,7 @@ impl SupplierLedger {
             Some(id) => *id,
             None => {
                 let k: Arc<str> = case_id.into();
-                let id = self.node(Entity::Case(k.clone()), State::Case(CaseEvents::default()));
+                let id = self.node(State::Case(CaseEvents::default()));
                 self.cases.insert(k, id);
                 id
             }
@@ -437,63 +445,35 @@ impl SupplierLedger {
         id
     }
 
-    /// Swaps an entity's contributions for freshly computed ones.
-    fn recompute(&mut self, id: NodeId, touched: &mut Vec<(Indicator, Date)>) {
+    /// Swaps an entity's contributions for freshly computed ones (exactly: what it
+    /// added before is subtracted).
+    fn recompute(&mut self, id: NodeId, touched: &mut BTreeSet<Date>) {
         let node = &mut self.nodes[id as usize];
         let new = match &node.state {
             State::Line(l) => line_contributions(l, &self.policy),
-            State::Inspection(i) => inspection_contributions(i),
-            State::Case(c) => case_contributions(c),
+            State::Inspection(i) => inspection_contributions(i, &self.policy),
+            State::Case(c) => case_contributions(c, &self.policy),
         };
+        if new == node.contributions {
+            return;
+        }
         let old = std::mem::replace(&mut node.contributions, new);
-        let nodes = &self.nodes;
-        let key = &nodes[id as usize].key;
-        let position = |parts: &[(NodeId, Agg)]| {
-            // A replay mostly adds entities after the last one: check there first.
-            match parts.last() {
-                None => Err(0),
-                Some((last, _)) if nodes[*last as usize].key < *key => Err(parts.len()),
-                _ => parts.binary_search_by(|(other, _)| nodes[*other as usize].key.cmp(key)),
-            }
-        };
-        let mut touch = |slot: (Indicator, Date), bucket: &mut Bucket| {
-            if !bucket.touched {
-                bucket.touched = true;
-                touched.push(slot);
-            }
-        };
-        for (slot, _) in &old {
-            if let Some(bucket) = self.buckets.get_mut(slot) {
-                if let Ok(i) = position(&bucket.parts) {
-                    bucket.parts.remove(i);
+        for (slot, part) in &old {
+            if let Some(bucket) = self.totals.get_mut(slot) {
+                bucket.contributors = bucket.contributors.saturating_sub(1);
+                if bucket.contributors == 0 {
+                    self.totals.remove(slot);
+                } else {
+                    bucket.total.sub(part);
                 }
-                touch(*slot, bucket);
             }
+            touched.insert(slot.1);
         }
-        for (slot, part) in &nodes[id as usize].contributions {
-            let bucket = self.buckets.entry(*slot).or_default();
-            match position(&bucket.parts) {
-                Ok(i) => bucket.parts[i].1 = *part,
-                Err(i) => bucket.parts.insert(i, (id, *part)),
-            }
-            touch(*slot, bucket);
-        }
-    }
-
-    fn retotal(&mut self, slot: (Indicator, Date)) {
-        match self.buckets.get_mut(&slot) {
-            Some(bucket) if !bucket.parts.is_empty() => {
-                bucket.touched = false;
-                let mut total = Agg::default();
-                for (_, part) in &bucket.parts {
-                    total.add(part);
-                }
-                self.totals.insert(slot, total);
-            }
-            _ => {
-                self.totals.remove(&slot);
-                self.buckets.remove(&slot);
-            }
+        for (slot, part) in &self.nodes[id as usize].contributions {
+            let bucket = self.totals.entry(*slot).or_default();
+            bucket.total.add(part);
+            bucket.contributors += 1;
+            touched.insert(slot.1);
         }
     }
 
@@ -501,7 +481,7 @@ impl SupplierLedger {
     pub fn day(&self, indicator: Indicator, day: Date) -> Agg {
         self.totals
             .get(&(indicator, day))
-            .copied()
+            .map(|b| b.total.clone())
             .unwrap_or_default()
     }
 
@@ -509,26 +489,25 @@ impl SupplierLedger {
     pub fn window(&self, indicator: Indicator, as_of: Date, days: u32) -> Agg {
         let from = Date(as_of.0.saturating_sub(days as i32 - 1));
         let mut sum = Agg::default();
-        for (_, a) in self.totals.range((indicator, from)..=(indicator, as_of)) {
-            sum.add(a);
+        for (_, b) in self.totals.range((indicator, from)..=(indicator, as_of)) {
+            sum.add(&b.total);
         }
         sum
     }
 
     /// The day totals from `from` to `to` laid out densely, for the day-by-day walks.
-    pub(crate) fn dense(&self, from: Date, to: Date) -> Dense {
+    pub(crate) fn dense(&self, from: Date, to: Date) -> Dense<'_> {
         let len = usize::try_from(to.0 - from.0 + 1).unwrap_or(0);
-        let mut days = vec![[None; 10]; len];
-        if len == 0 {
-            return Dense { start: from, days };
-        }
-        for i in Indicator::ALL {
-            for ((_, d), a) in self.totals.range((i, from)..=(i, to)) {
-                if let Some(slot) = usize::try_from(d.0 - from.0)
-                    .ok()
-                    .and_then(|k| days.get_mut(k))
-                {
-                    slot[i.index()] = Some(*a);
+        let mut days = vec![[None; Indicator::COUNT]; len];
+        if len > 0 {
+            for i in Indicator::ALL {
+                for ((_, d), b) in self.totals.range((i, from)..=(i, to)) {
+                    if let Some(slot) = usize::try_from(d.0 - from.0)
+                        .ok()
+                        .and_then(|k| days.get_mut(k))
+                    {
+                        slot[i.index()] = Some(&b.total);
+                    }
                 }
             }
         }
@@ -536,21 +515,20 @@ impl SupplierLedger {
     }
 
     /// Every (indicator, day) total, for persisting daily buckets.
-    pub fn daily_totals(&self) -> impl Iterator<Item = (Indicator, Date, Agg)> + '_ {
-        self.totals.iter().map(|((i, d), a)| (*i, *d, *a))
+    pub fn daily_totals(&self) -> impl Iterator<Item = (Indicator, Date, &Agg)> + '_ {
+        self.totals.iter().map(|((i, d), b)| (*i, *d, &b.total))
     }
 }
 
-fn date_of(t: Timestamp) -> Date {
-    // Valid events lie in the years 0001..=9999, where this cannot fail.
-    t.date().unwrap_or(Date(0))
-}
-
+/// Adds one term to an entity's part of (indicator, day), exactly.
 fn push(c: &mut Contributions, indicator: Indicator, day: Date, num: f64, den: f64, samples: u64) {
-    let part = Agg { num, den, samples };
     match c.iter_mut().find(|(slot, _)| *slot == (indicator, day)) {
-        Some((_, a)) => a.add(&part),
-        None => c.push(((indicator, day), part)),
+        Some((_, a)) => {
+            a.num.add(num);
+            a.den.add(den);
+            a.samples += samples;
+        }
+        None => c.push(((indicator, day), Agg::term(num, den, samples))),
     }
 }
 
@@ -581,12 +559,12 @@ fn line_contributions(line: &LineEvents, policy: &Policy) -> Contributions {
     let mut c = Contributions::new();
     // Receipts count in the return-rate denominator whether or not the line exists.
     for (k, q) in line.received.iter() {
-        push(&mut c, Indicator::ReturnRatePpm, date_of(k.at), 0.0, *q, 1);
+        push(&mut c, Indicator::ReturnRatePpm, policy.day_of(k.at), 0.0, *q, 1);
     }
     let Some((placed_key, placed)) = line.placed.first() else {
         return c;
     };
-    let placed_day = date_of(placed_key.at);
+    let placed_day = policy.day_of(placed_key.at);
     let ordered = line
         .changed
         .values()
@@ -597,12 +575,12 @@ fn line_contributions(line: &LineEvents, policy: &Policy) -> Contributions {
     let deadline = Date(due.0.saturating_add(policy.grace_days));
     let cancellation = line.cancelled.first();
     if cancellation.is_none() {
-        let mut received = 0.0;
-        for (k, q) in line.received.iter() {
-            if date_of(k.at) <= deadline {
-                received += *q;
-            }
-        }
+        let received = fsum(
+            line.received
+                .iter()
+                .filter(|(k, _)| policy.day_of(k.at) <= deadline)
+                .map(|(_, q)| *q),
+        );
         let on_time = received >= ordered * (1.0 - policy.in_full_tolerance);
         push(
             &mut c,
@@ -613,7 +591,7 @@ fn line_contributions(line: &LineEvents, policy: &Policy) -> Contributions {
             1,
         );
         for (k, q) in line.received.iter() {
-            let day = date_of(k.at);
+            let day = policy.day_of(k.at);
             let late = f64::from((day.0 - deadline.0).max(0));
             push(&mut c, Indicator::AvgDaysLate, day, late * *q, *q, 1);
         }
@@ -634,7 +612,7 @@ fn line_contributions(line: &LineEvents, policy: &Policy) -> Contributions {
         push(
             &mut c,
             Indicator::ConfirmationHours,
-            date_of(k.at),
+            policy.day_of(k.at),
             hours,
             1.0,
             1,
@@ -652,7 +630,7 @@ fn line_contributions(line: &LineEvents, policy: &Policy) -> Contributions {
         push(
             &mut c,
             Indicator::SupplierCancellationRate,
-            date_of(k.at),
+            policy.day_of(k.at),
             1.0,
             0.0,
             0,
@@ -661,9 +639,9 @@ fn line_contributions(line: &LineEvents, policy: &Policy) -> Contributions {
     c
 }
 
-fn inspection_contributions(r: &Inspection) -> Contributions {
+fn inspection_contributions(r: &Inspection, policy: &Policy) -> Contributions {
     let mut c = Contributions::new();
-    let day = date_of(r.occurred_at);
+    let day = policy.day_of(r.occurred_at);
     push(
         &mut c,
         Indicator::DefectPpm,
@@ -689,7 +667,7 @@ fn inspection_contributions(r: &Inspection) -> Contributions {
     c
 }
 
-fn case_contributions(case: &CaseEvents) -> Contributions {
+fn case_contributions(case: &CaseEvents, policy: &Policy) -> Contributions {
     let mut c = Contributions::new();
     // A resolution without an opening is ignored by every indicator.
     let Some((opened_key, opened)) = case.opened.first() else {
@@ -701,7 +679,7 @@ fn case_contributions(case: &CaseEvents) -> Contributions {
         push(
             &mut c,
             Indicator::ReturnRatePpm,
-            date_of(opened_key.at),
+            policy.day_of(opened_key.at),
             opened.quantity,
             0.0,
             0,
@@ -712,7 +690,7 @@ fn case_contributions(case: &CaseEvents) -> Contributions {
         push(
             &mut c,
             Indicator::CaseResolutionDays,
-            date_of(k.at),
+            policy.day_of(k.at),
             days,
             1.0,
             1,
@@ -721,26 +699,68 @@ fn case_contributions(case: &CaseEvents) -> Contributions {
     c
 }
 
-/// Day totals in a flat array. Window sums add the days that have totals in
-/// ascending order, exactly as [`SupplierLedger::window`] does, so they agree bit for bit.
-pub(crate) struct Dense {
+/// Day totals in a flat array, for walking windows day by day.
+pub(crate) struct Dense<'a> {
     start: Date,
-    days: Vec<[Option<Agg>; 10]>,
+    days: Vec<[Option<&'a Agg>; Indicator::COUNT]>,
 }
 
-impl Dense {
-    pub(crate) fn window(&self, indicator: Indicator, as_of: Date, days: u32) -> Agg {
-        let from = (as_of.0.saturating_sub(days as i32 - 1)).max(self.start.0);
-        let mut sum = Agg::default();
-        for d in from..=as_of.0 {
-            if let Some(Some(a)) = usize::try_from(d - self.start.0)
-                .ok()
-                .and_then(|k| self.days.get(k))
-                .map(|day| day[indicator.index()])
-            {
-                sum.add(&a);
+impl<'a> Dense<'a> {
+    fn day(&self, indicator: Indicator, day: Date) -> Option<&'a Agg> {
+        usize::try_from(day.0 - self.start.0)
+            .ok()
+            .and_then(|k| self.days.get(k))
+            .and_then(|d| d[indicator.index()])
+    }
+
+    /// A window of `days` days over one indicator, to slide forward one day at a time.
+    pub(crate) fn sliding(&self, indicator: Indicator, days: u32) -> Sliding<'_, 'a> {
+        Sliding {
+            dense: self,
+            indicator,
+            days: days as i32,
+            as_of: None,
+            sum: Agg::default(),
+        }
+    }
+}
+
+/// A window sum kept while the window slides: each step adds the day entering and
+/// subtracts the day leaving, exactly, so it equals the window summed afresh.
+pub(crate) struct Sliding<'d, 'a> {
+    dense: &'d Dense<'a>,
+    indicator: Indicator,
+    days: i32,
+    as_of: Option<Date>,
+    sum: Agg,
+}
+
+impl Sliding<'_, '_> {
+    /// The window's sum as of `as_of` (moving forward is cheap; anything else sums the
+    /// window afresh).
+    pub(crate) fn at(&mut self, as_of: Date) -> &Agg {
+        match self.as_of {
+            Some(prev) if prev.0 < as_of.0 && as_of.0 - prev.0 < self.days => {
+                for d in prev.0 + 1..=as_of.0 {
+                    if let Some(a) = self.dense.day(self.indicator, Date(d)) {
+                        self.sum.add(a);
+                    }
+                    if let Some(a) = self.dense.day(self.indicator, Date(d - self.days)) {
+                        self.sum.sub(a);
+                    }
+                }
+            }
+            Some(prev) if prev == as_of => {}
+            _ => {
+                self.sum = Agg::default();
+                for d in as_of.0 - self.days + 1..=as_of.0 {
+                    if let Some(a) = self.dense.day(self.indicator, Date(d)) {
+                        self.sum.add(a);
+                    }
+                }
             }
         }
-        sum
+        self.as_of = Some(as_of);
+        &self.sum
     }
 }

@@ -6,6 +6,7 @@
 //! denominator and samples. From them: [`Scorecard`]s over 30/90/365-day windows,
 //! the tier walk with hysteresis, and alert episodes with deterministic ids.
 
+mod exact;
 mod indicator;
 mod ledger;
 mod policy;
@@ -13,8 +14,9 @@ mod score;
 mod tier;
 mod walk;
 
+pub use exact::{ExactSum, fsum};
 pub use indicator::{Dimension, Indicator};
-pub use ledger::{Agg, Entity, EventKey, SupplierLedger};
+pub use ledger::{Agg, EventKey, SupplierLedger};
 pub use policy::{AlertRule, Direction, IndicatorPolicy, Policy, PolicyError};
 pub use score::{IndicatorValue, Scorecard, combine, indicator_value, scorecard_from_sums};
 pub use tier::Tier;

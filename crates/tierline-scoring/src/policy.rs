@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use tierline_events::{Date, Timestamp};
 
 use crate::indicator::{Dimension, Indicator};
 use crate::tier::Tier;
@@ -172,6 +173,14 @@ impl Default for Policy {
 }
 
 impl Policy {
+    /// The day an instant falls on: every date of every walk goes through here. The
+    /// calendar date in the policy's time zone, which is UTC until policies name one:
+    /// floor(ms / 86,400,000) days after 1970-01-01, also before 1970.
+    pub fn day_of(&self, t: Timestamp) -> Date {
+        let days = t.0.div_euclid(86_400_000);
+        Date(i32::try_from(days).unwrap_or(if days < 0 { i32::MIN } else { i32::MAX }))
+    }
+
     /// Parses and checks a policy file.
     pub fn from_toml(text: &str) -> Result<Policy, PolicyError> {
         let policy: Policy = toml::from_str(text).map_err(|e| PolicyError::Parse(e.to_string()))?;

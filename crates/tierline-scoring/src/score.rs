@@ -7,6 +7,7 @@ use serde::Serialize;
 use tierline_events::Date;
 
 use crate::indicator::{Dimension, Indicator};
+use crate::exact::ExactSum;
 use crate::ledger::{Agg, SupplierLedger};
 use crate::policy::Policy;
 
@@ -55,14 +56,15 @@ pub struct Scorecard {
 }
 
 /// The value of one indicator from its window sums.
-pub fn indicator_value(policy: &Policy, indicator: Indicator, agg: Agg) -> IndicatorValue {
+pub fn indicator_value(policy: &Policy, indicator: Indicator, agg: &Agg) -> IndicatorValue {
+    let (num, den) = (agg.numerator(), agg.denominator());
     let value = if indicator == Indicator::CriticalDefects {
         // A count: insufficient only when the window holds no inspection.
-        (agg.den > 0.0).then_some(agg.num)
-    } else if agg.samples < policy.min_samples || agg.den == 0.0 {
+        (den > 0.0).then_some(num)
+    } else if agg.samples < policy.min_samples || den == 0.0 {
         None
     } else {
-        Some(agg.num / agg.den * indicator.scale())
+        Some(num / den * indicator.scale())
     };
     let subscore = match (value, policy.indicator(indicator)) {
         (Some(v), Some(p)) => Some(100.0 * ((v - p.worst) / (p.target - p.worst)).clamp(0.0, 1.0)),
@@ -71,8 +73,8 @@ pub fn indicator_value(policy: &Policy, indicator: Indicator, agg: Agg) -> Indic
     IndicatorValue {
         value,
         subscore,
-        numerator: agg.num,
-        denominator: agg.den,
+        numerator: num,
+        denominator: den,
         samples: agg.samples,
     }
 }
@@ -84,7 +86,8 @@ pub fn combine(
 ) -> (BTreeMap<Dimension, Option<f64>>, Option<f64>, f64) {
     let mut dimensions = BTreeMap::new();
     for d in Dimension::ALL {
-        let (mut weighted, mut weights) = (0.0, 0.0);
+        // A weighted mean is two exact sums, then one division.
+        let (mut weighted, mut weights) = (ExactSum::default(), ExactSum::default());
         for i in Indicator::SCORED
             .iter()
             .filter(|i| i.dimension() == Some(d))
@@ -93,20 +96,22 @@ pub fn combine(
                 indicators.get(i).and_then(|v| v.subscore),
                 policy.indicator(*i),
             ) {
-                weighted += p.weight * s;
-                weights += p.weight;
+                weighted.add(p.weight * s);
+                weights.add(p.weight);
             }
         }
+        let (weighted, weights) = (weighted.value(), weights.value());
         dimensions.insert(d, (weights > 0.0).then(|| weighted / weights));
     }
-    let (mut weighted, mut coverage) = (0.0, 0.0);
+    let (mut weighted, mut coverage) = (ExactSum::default(), ExactSum::default());
     for d in Dimension::ALL {
         if let Some(Some(score)) = dimensions.get(&d) {
             let w = policy.dimensions.get(&d).copied().unwrap_or(0.0);
-            weighted += w * score;
-            coverage += w;
+            weighted.add(w * score);
+            coverage.add(w);
         }
     }
+    let (weighted, coverage) = (weighted.value(), coverage.value());
     // The tolerance: 0.35 + 0.10 + 0.05 is 0.49999999999999994 in binary64.
     let composite =
         (coverage >= policy.min_coverage - 1e-9 && coverage > 0.0).then(|| weighted / coverage);
@@ -114,7 +119,7 @@ pub fn combine(
 }
 
 /// A scorecard from window sums given by `sum`: how a reader of the persisted daily
-/// buckets gets the same numbers as the ledger (sum the days in ascending order).
+/// buckets gets the same numbers as the ledger (the sums are exact, so any order).
 pub fn scorecard_from_sums(
     policy: &Policy,
     as_of: Date,
@@ -123,7 +128,7 @@ pub fn scorecard_from_sums(
 ) -> Scorecard {
     let indicators: BTreeMap<Indicator, IndicatorValue> = Indicator::ALL
         .into_iter()
-        .map(|i| (i, indicator_value(policy, i, sum(i))))
+        .map(|i| (i, indicator_value(policy, i, &sum(i))))
         .collect();
     let (dimensions, composite, coverage) = combine(policy, &indicators);
     Scorecard {

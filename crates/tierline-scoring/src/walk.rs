@@ -5,7 +5,7 @@ use tierline_events::Date;
 use uuid::Uuid;
 
 use crate::indicator::Indicator;
-use crate::ledger::{Dense, SupplierLedger};
+use crate::ledger::{Agg, SupplierLedger};
 use crate::policy::{AlertRule, Direction};
 use crate::score::indicator_value;
 use crate::tier::Tier;
@@ -96,11 +96,16 @@ impl SupplierLedger {
         };
         let w = self.policy().tier_window_days;
         let dense = self.dense(Date(first.0 - w as i32 + 1), until);
+        let mut windows: Vec<_> = Indicator::ALL
+            .into_iter()
+            .map(|i| dense.sliding(i, w))
+            .collect();
         let mut out = Vec::new();
         let mut previous = None;
         for date in days(first, until) {
+            let sums: Vec<Agg> = windows.iter_mut().map(|s| s.at(date).clone()).collect();
             let score = self
-                .scorecard_from(date, w, |i| dense.window(i, date, w))
+                .scorecard_from(date, w, |i| sums[i.index()].clone())
                 .composite;
             let tier = Tier::next(self.policy(), previous, score);
             previous = Some(tier);
@@ -131,8 +136,19 @@ impl SupplierLedger {
         let dense = self.dense(Date(first.0 - widest as i32 + 1), until);
         let mut out = Vec::new();
         for rule in &self.policy().alerts {
+            let Some(indicator) = Indicator::from_name(&rule.rule) else {
+                continue;
+            };
+            // The rule's value on each day (None: insufficient), shared by both levels.
+            let mut window = dense.sliding(indicator, rule.window_days);
+            let values: Vec<(Date, Option<f64>)> = days(first, until)
+                .map(|d| {
+                    let v = indicator_value(self.policy(), indicator, window.at(d)).value;
+                    (d, v)
+                })
+                .collect();
             for level in [Level::Warning, Level::Critical] {
-                out.extend(self.rule_episodes(&dense, rule, level, until));
+                out.extend(self.rule_episodes(&values, rule, level));
             }
         }
         out
@@ -140,15 +156,10 @@ impl SupplierLedger {
 
     fn rule_episodes(
         &self,
-        dense: &Dense,
+        values: &[(Date, Option<f64>)],
         rule: &AlertRule,
         level: Level,
-        until: Date,
     ) -> Vec<Episode> {
-        let (Some(first), Some(indicator)) = (self.first_day(), Indicator::from_name(&rule.rule))
-        else {
-            return Vec::new();
-        };
         let threshold = match level {
             Level::Warning => rule.warning,
             Level::Critical => rule.critical,
@@ -162,10 +173,9 @@ impl SupplierLedger {
         let cleared = |v: f64| if below { v >= clear_at } else { v <= clear_at };
         let mut episodes = Vec::new();
         let mut open: Option<Episode> = None;
-        for date in days(first, until) {
-            let agg = dense.window(indicator, date, rule.window_days);
+        for &(date, value) in values {
             // An insufficient value changes nothing.
-            let Some(v) = indicator_value(self.policy(), indicator, agg).value else {
+            let Some(v) = value else {
                 continue;
             };
             match open.take() {

@@ -6,13 +6,13 @@
 mod common;
 
 use common::*;
-use tierline_events::{CancelledBy, CaseKind, Disposition};
+use tierline_events::{CancelledBy, CaseKind, Disposition, Record};
 use tierline_scoring::*;
 
 /// The day the line's OTIF sample is attributed to (its due date + grace).
 fn otif_day(l: &SupplierLedger) -> Vec<tierline_events::Date> {
     l.daily_totals()
-        .filter(|(i, _, a)| *i == Indicator::OtifRate && a.den > 0.0)
+        .filter(|(i, _, a)| *i == Indicator::OtifRate && a.denominator() > 0.0)
         .map(|(_, d, _)| d)
         .collect()
 }
@@ -97,22 +97,18 @@ fn otif_in_full_with_tolerance_and_late_receipts() {
     };
     // 98 of 100 by the due date: in full within the 2% tolerance.
     assert_eq!(
-        case(&[("2026-01-19", 50.0), ("2026-01-20T23:59", 48.0)], None).num,
+        case(&[("2026-01-19", 50.0), ("2026-01-20T23:59", 48.0)], None).numerator(),
         1.0
     );
     // 97.9: not in full.
-    assert_eq!(case(&[("2026-01-19", 97.9)], None).num, 0.0);
+    assert_eq!(case(&[("2026-01-19", 97.9)], None).numerator(), 0.0);
     // Everything, but a day late: not on time.
-    assert_eq!(case(&[("2026-01-21T00:00", 100.0)], None).num, 0.0);
+    assert_eq!(case(&[("2026-01-21T00:00", 100.0)], None).numerator(), 0.0);
     // The ordered quantity is the latest change's.
-    assert_eq!(case(&[("2026-01-19", 60.0)], Some(60.0)).num, 1.0);
+    assert_eq!(case(&[("2026-01-19", 60.0)], Some(60.0)).numerator(), 1.0);
     assert_eq!(
         case(&[("2026-01-19", 60.0)], None),
-        Agg {
-            num: 0.0,
-            den: 1.0,
-            samples: 1
-        }
+        Agg::term(0.0, 1.0, 1)
     );
 }
 
@@ -165,15 +161,16 @@ fn avg_days_late_weights_days_by_quantity() {
         ],
     );
     let a = l.window(Indicator::AvgDaysLate, d("2026-01-31"), 30);
-    assert_eq!((a.num, a.den, a.samples), (30.0, 40.0, 2));
+    assert_eq!((a.numerator(), a.denominator(), a.samples), (30.0, 40.0, 2));
     // Five samples make it sufficient: 30 / 40 = 0.75 days.
     for n in 0..3 {
         l.apply(&received("A", &format!("2026-01-1{n}"), 0.0001));
     }
     let v = l.scorecard(d("2026-01-31"), 30).indicators[&Indicator::AvgDaysLate];
     assert_eq!(v.samples, 5);
-    // Window sums run in date order: the three small receipts come first.
-    let den = 0.0001 + 0.0001 + 0.0001 + 30.0 + 10.0;
+    // Sums are exact (math.fsum), whatever the order of the terms.
+    let den = fsum([30.0, 0.0001, 10.0, 0.0001, 0.0001]);
+    assert_ne!(den, 0.0001 + 0.0001 + 0.0001 + 30.0 + 10.0, "a plain sum rounds differently");
     assert_eq!(v.value, Some(30.0 / den));
 }
 
@@ -254,12 +251,12 @@ fn return_rate_and_case_resolution() {
         ],
     );
     let rr = l.window(Indicator::ReturnRatePpm, d("2026-03-30"), 30);
-    assert_eq!((rr.num, rr.den, rr.samples), (50.0, 10000.0, 2));
+    assert_eq!((rr.numerator(), rr.denominator(), rr.samples), (50.0, 10000.0, 2));
     let crd = l.window(Indicator::CaseResolutionDays, d("2026-03-31"), 30);
     // C3: 1.5 days; C4: 2 days (12:00 to 12:00). C2 is not attributable.
-    assert_eq!((crd.num, crd.den, crd.samples), (1.5 + 2.0, 2.0, 2));
+    assert_eq!((crd.numerator(), crd.denominator(), crd.samples), (1.5 + 2.0, 2.0, 2));
     assert_eq!(
-        l.day(Indicator::CaseResolutionDays, d("2026-03-06")).num,
+        l.day(Indicator::CaseResolutionDays, d("2026-03-06")).numerator(),
         1.5,
         "attributed to the resolution date"
     );
@@ -284,13 +281,13 @@ fn price_variance_confirmation_hours_and_cancellations() {
         ],
     );
     let pv = l.window(Indicator::PriceVariancePct, d("2026-04-30"), 30);
-    assert_eq!(pv.num, (3.85 - 3.70) * 1200.0 + (9.0 - 10.0) * 100.0);
-    assert_eq!(pv.den, 3.70 * 1200.0 + 10.0 * 100.0);
+    assert_eq!(pv.numerator(), (3.85 - 3.70) * 1200.0 + (9.0 - 10.0) * 100.0);
+    assert_eq!(pv.denominator(), 3.70 * 1200.0 + 10.0 * 100.0);
     let ch = l.window(Indicator::ConfirmationHours, d("2026-04-30"), 30);
-    assert_eq!((ch.num, ch.den), (36.0, 2.0));
+    assert_eq!((ch.numerator(), ch.denominator()), (36.0, 2.0));
     let cr = l.window(Indicator::SupplierCancellationRate, d("2026-04-30"), 30);
     assert_eq!(
-        (cr.num, cr.den, cr.samples),
+        (cr.numerator(), cr.denominator(), cr.samples),
         (0.0, 2.0, 2),
         "the earliest cancellation (by the buyer) counts"
     );
@@ -312,7 +309,7 @@ fn min_samples_subscores_dimensions_and_coverage() {
     assert_eq!(sc.indicators[&Indicator::AvgDaysLate].value, None);
     let pv = sc.indicators[&Indicator::PriceVariancePct];
     let line = (10.2 - 10.0) * 10.0;
-    let expected_pv = (line + line + line + line + line) / (100.0 * 5.0) * 100.0;
+    let expected_pv = fsum([line; 5]) / fsum([100.0; 5]) * 100.0;
     assert_eq!(pv.value, Some(expected_pv));
     assert_eq!(
         pv.subscore,
@@ -326,9 +323,10 @@ fn min_samples_subscores_dimensions_and_coverage() {
         Some(0.0),
         "weights renormalised over otif_rate alone"
     );
-    // 0.35 + 0.10 + 0.05 = 0.49999999999999994: rated thanks to the 1e-9 tolerance.
-    assert_eq!(sc.coverage, 0.35 + 0.10 + 0.05);
-    assert!(sc.coverage < 0.5);
+    // 0.35 + 0.10 + 0.05 is 0.49999999999999994 added left to right; the exact sum
+    // rounds to 0.5 (the 1e-9 tolerance stays for other weights).
+    assert_eq!(sc.coverage, fsum([0.35, 0.10, 0.05]));
+    assert_eq!(sc.coverage, 0.5);
     assert!(sc.composite.is_some());
     // With four samples the cost dimension is insufficient: coverage 0.40, UNRATED.
     let mut few = ledger();
@@ -483,4 +481,58 @@ fn events_of_other_suppliers_duplicates_and_alert_records_are_ignored() {
     assert!(l.apply(&other).is_empty());
     assert!(l.apply(&tierline_events::sample::all()[8]).is_empty());
     assert_eq!(l.event_count(), 1);
+}
+
+/// Every permutation of `items`.
+fn permutations(items: &[f64]) -> Vec<Vec<f64>> {
+    if items.len() <= 1 {
+        return vec![items.to_vec()];
+    }
+    let mut out = Vec::new();
+    for i in 0..items.len() {
+        let mut rest = items.to_vec();
+        let first = rest.remove(i);
+        for mut p in permutations(&rest) {
+            p.insert(0, first);
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn defect_ppm_at_the_threshold_is_5000_and_raises_nothing_in_any_order() {
+    // 0.0185 defective units in 3.7 inspected: exactly at the 5000 ppm WARNING threshold.
+    // Added left to right, the inspected quantities give 3.6999999999999993 (5000.000000000001
+    // ppm, a WARNING) in some orders and 3.7 (4999.999999999999) in others.
+    let inspected = [0.6, 0.3, 1.7, 0.4, 0.7];
+    let mut plain_results = std::collections::BTreeSet::new();
+    for order in permutations(&inspected) {
+        let plain = order.iter().fold(0.0, |s, q| s + q);
+        plain_results.insert((0.0185 / plain * 1e6).to_bits());
+        let events: Vec<Record> = order
+            .iter()
+            .enumerate()
+            .map(|(k, q)| {
+                let defective = if *q == 1.7 { 0.0185 } else { 0.0 };
+                let at = format!("2026-03-0{}", k + 1);
+                inspection(&at, *q, defective, 0, Disposition::Accepted)
+            })
+            .collect();
+        // Delivered in reverse, so arrival order differs from business order too.
+        let mut l = ledger();
+        apply_all(&mut l, &events.iter().rev().cloned().collect::<Vec<_>>());
+        let v = l.scorecard(d("2026-03-10"), 30).indicators[&Indicator::DefectPpm];
+        assert_eq!(v.value, Some(5000.0), "order {order:?}");
+        assert_eq!(v.denominator, fsum(inspected));
+        assert!(
+            l.alert_episodes(d("2026-03-10"))
+                .iter()
+                .all(|e| e.rule != "defect_ppm"),
+            "order {order:?} raised a defect_ppm alert"
+        );
+    }
+    // The example is meaningful: plain sums land on both sides of the threshold.
+    assert!(plain_results.contains(&5000.000000000001f64.to_bits()));
+    assert!(plain_results.contains(&4999.999999999999f64.to_bits()));
 }

@@ -305,23 +305,21 @@ proptest! {
         receipts.sort_by_key(|g| g.occurred_at);
         let defect = l.window(Indicator::DefectPpm, as_of, w);
         prop_assert_eq!(defect.samples as usize, inspections.len());
-        let naive_defective: f64 = inspections.iter().map(|i| i.defective_quantity).sum();
-        let naive_inspected: f64 = inspections.iter().map(|i| i.inspected_quantity).sum();
-        prop_assert!((defect.num - naive_defective).abs() <= 1e-9 * naive_defective.abs().max(1.0));
-        prop_assert!((defect.den - naive_inspected).abs() <= 1e-9 * naive_inspected.abs().max(1.0));
+        // Exact sums: equal to math.fsum of the raw terms, bit for bit.
+        prop_assert_eq!(defect.numerator(), fsum(inspections.iter().map(|i| i.defective_quantity)));
+        prop_assert_eq!(defect.denominator(), fsum(inspections.iter().map(|i| i.inspected_quantity)));
         let critical = l.window(Indicator::CriticalDefects, as_of, w);
-        prop_assert_eq!(critical.num, inspections.iter().map(|i| f64::from(i.critical_defects)).sum::<f64>());
+        prop_assert_eq!(critical.numerator(), inspections.iter().map(|i| f64::from(i.critical_defects)).sum::<f64>());
         let returns = l.window(Indicator::ReturnRatePpm, as_of, w);
         prop_assert_eq!(returns.samples as usize, receipts.len());
-        let naive_received: f64 = receipts.iter().map(|g| g.quantity).sum();
-        prop_assert!((returns.den - naive_received).abs() <= 1e-9 * naive_received.max(1.0));
+        prop_assert_eq!(returns.denominator(), fsum(receipts.iter().map(|g| g.quantity)));
         // The walks' flat day arrays agree with the ledger's own window sums, bit for bit.
         for t in l.tier_history(as_of) {
             prop_assert_eq!(t.score, l.tier_composite(t.date));
         }
         for e in l.alert_episodes(as_of) {
             let i = Indicator::from_name(&e.rule).unwrap();
-            let v = indicator_value(l.policy(), i, l.window(i, e.started_on, e.window_days)).value;
+            let v = indicator_value(l.policy(), i, &l.window(i, e.started_on, e.window_days)).value;
             prop_assert_eq!(v, Some(e.value_at_start));
         }
         // And the window is the sum of its days.
@@ -329,9 +327,7 @@ proptest! {
             let mut by_day = Agg::default();
             for day in from.0..=as_of.0 {
                 let a = l.day(i, Date(day));
-                by_day.num += a.num;
-                by_day.den += a.den;
-                by_day.samples += a.samples;
+                by_day.add(&a);
             }
             prop_assert_eq!(l.window(i, as_of, w), by_day);
         }
