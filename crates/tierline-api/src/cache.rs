@@ -114,6 +114,8 @@ pub(crate) async fn watch(cache: Arc<ResponseCache>, pool: PgPool) {
 pub(crate) struct CacheState {
     pub(crate) cache: Arc<ResponseCache>,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Whose calendar `today` is.
+    pub(crate) policy: Arc<tierline_scoring::Policy>,
     pub(crate) metrics: Arc<HttpMetrics>,
 }
 
@@ -124,7 +126,7 @@ pub(crate) async fn cached(State(s): State<CacheState>, req: Request, next: Next
         return next.run(req).await;
     }
     // The default `as_of` is today: the key carries it.
-    let key = format!("{}|{}", s.clock.today(), req.uri());
+    let key = format!("{}|{}", s.clock.today(&s.policy), req.uri());
     let count = |result: &str| {
         s.metrics
             .cache

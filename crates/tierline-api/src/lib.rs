@@ -92,7 +92,7 @@ impl From<MemoryReader> for Backend {
 }
 
 impl Backend {
-    pub(crate) fn policy(&self) -> &tierline_scoring::Policy {
+    pub(crate) fn policy(&self) -> &Arc<tierline_scoring::Policy> {
         match self {
             Backend::Postgres(r) => r.policy(),
             Backend::Memory(m) => m.policy(),
@@ -275,6 +275,7 @@ pub fn app(
     let cache_state = cache::CacheState {
         cache,
         clock: state.clock.clone(),
+        policy: state.reader.policy().clone(),
         metrics: metrics.clone(),
     };
     let mut v1 = OpenApiRouter::new()

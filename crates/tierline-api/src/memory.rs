@@ -12,7 +12,7 @@ use tierline_store::{EventStore, Store};
 use crate::model::*;
 use crate::problem::Problem;
 use crate::read::{
-    AlertFilter, AlertKey, EventQuery, ListKey, Sort, compare, continue_tiers, dimensions_json,
+    AlertFilter, AlertKey, EventQuery, episode_status, ListKey, Sort, compare, continue_tiers, dimensions_json,
     events_page, history_of, indicators_json, window_sum,
 };
 
@@ -34,7 +34,7 @@ impl MemoryReader {
         }
     }
 
-    pub(crate) fn policy(&self) -> &Policy {
+    pub(crate) fn policy(&self) -> &Arc<Policy> {
         self.projection.policy()
     }
 
@@ -212,7 +212,8 @@ impl MemoryReader {
                     .is_none_or(|s| *s == v.supplier_id)
             })
             .flat_map(|v| v.episodes.iter().map(|e| (v.supplier_id.as_str(), e)))
-            .filter(|(_, e)| filter.open.is_none_or(|open| open == e.ended_on.is_none()))
+            // Nothing is announced from memory, so nothing is ever retracted.
+            .filter(|(_, e)| filter.status.lists(e.ended_on.is_some(), false))
             .filter(|(_, e)| filter.level.as_ref().is_none_or(|l| l == e.level.name()))
             .collect();
         // Newest start first, then id (as the PostgreSQL reader orders them).
@@ -235,12 +236,7 @@ impl MemoryReader {
                 supplier_id: (*supplier).to_owned(),
                 rule: e.rule.clone(),
                 level: e.level.name().to_owned(),
-                status: if e.ended_on.is_some() {
-                    "resolved"
-                } else {
-                    "open"
-                }
-                .to_owned(),
+                status: episode_status(e.ended_on.is_some(), false).to_owned(),
                 value: e.value_at_start,
                 value_at_end: e.value_at_end,
                 threshold: e.threshold,
@@ -250,6 +246,7 @@ impl MemoryReader {
                 // Nothing is published from the in-memory projection.
                 raised_at: None,
                 resolved_at: None,
+                retracted_at: None,
             })
             .collect();
         let next = (items.len() > page_size).then(|| {

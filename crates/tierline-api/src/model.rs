@@ -136,7 +136,8 @@ pub struct AlertJson {
     pub rule: String,
     /// `WARNING` or `CRITICAL`.
     pub level: String,
-    /// `open` or `resolved`.
+    /// `open`, `resolved` or `retracted` (announced, then erased by a late event: it
+    /// was never open, and its `ended_on` equals its `started_on`).
     pub status: String,
     /// The indicator's value on the day the episode opened.
     pub value: f64,
@@ -152,8 +153,10 @@ pub struct AlertJson {
     pub ended_on: Option<String>,
     /// When the raise was published (null: never announced, e.g. over before replay).
     pub raised_at: Option<String>,
-    /// When the resolution was published.
+    /// When the resolution (or the retraction) was published.
     pub resolved_at: Option<String>,
+    /// When a late event erased it (status `retracted`).
+    pub retracted_at: Option<String>,
 }
 
 /// A page of alerts.

@@ -9,7 +9,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{PgPool, Row};
 use tierline_events::{Codec, Date, RecordKind, Timestamp};
-use tierline_scoring::{Agg, Indicator, Policy, Scorecard, Tier, scorecard_from_sums};
+use tierline_scoring::{
+    Agg, ExactSum, Indicator, Policy, Scorecard, Tier, scorecard_from_sums,
+};
 use tierline_store::{EventStore, PgStore, SupplierCursor, SupplierFilter};
 use tracing::instrument;
 
@@ -54,10 +56,59 @@ pub(crate) struct EventKey {
     p: i64,
 }
 
+/// Which episodes `GET /v1/alerts` lists by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum AlertStatus {
+    /// Open today.
+    Open,
+    /// Over.
+    Resolved,
+    /// Announced, then erased by a late event.
+    Retracted,
+    /// Open and resolved: what happened (the default).
+    #[default]
+    Current,
+    /// Every status.
+    All,
+}
+
+impl AlertStatus {
+    /// Whether an episode (over when `ended`, retracted when `retracted`) is listed.
+    pub(crate) fn lists(self, ended: bool, retracted: bool) -> bool {
+        match self {
+            AlertStatus::Open => !ended && !retracted,
+            AlertStatus::Resolved => ended && !retracted,
+            AlertStatus::Retracted => retracted,
+            AlertStatus::Current => !retracted,
+            AlertStatus::All => true,
+        }
+    }
+
+    /// As the API names it, and as the SQL below switches on it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            AlertStatus::Open => "open",
+            AlertStatus::Resolved => "resolved",
+            AlertStatus::Retracted => "retracted",
+            AlertStatus::Current => "current",
+            AlertStatus::All => "all",
+        }
+    }
+}
+
+/// An episode's `status` in the API.
+pub(crate) fn episode_status(ended: bool, retracted: bool) -> &'static str {
+    match (ended, retracted) {
+        (_, true) => "retracted",
+        (true, false) => "resolved",
+        (false, false) => "open",
+    }
+}
+
 /// Which alerts to list.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct AlertFilter {
-    pub(crate) open: Option<bool>,
+    pub(crate) status: AlertStatus,
     pub(crate) supplier_id: Option<String>,
     pub(crate) level: Option<String>,
 }
@@ -97,7 +148,9 @@ fn tier_name(s: &str) -> Tier {
 }
 
 /// One `indicator_daily` row read from column `at` on (indicator, day, numerator,
-/// denominator, samples); `None` for an indicator this build does not know.
+/// denominator, samples, numerator_parts, denominator_parts); `None` for an indicator
+/// this build does not know. The partials are the exact sums (a row without them,
+/// written before exact sums, is read as one term).
 fn bucket_row(
     r: &sqlx::postgres::PgRow,
     at: usize,
@@ -107,11 +160,17 @@ fn bucket_row(
         return Ok(None);
     };
     let samples: i64 = r.try_get(at + 4)?;
+    let exact = |rounded: usize, parts: usize| -> Result<ExactSum, sqlx::Error> {
+        Ok(match r.try_get::<Option<Vec<f64>>, _>(parts)? {
+            Some(p) => ExactSum::from_parts(&p),
+            None => ExactSum::of(r.try_get(rounded)?),
+        })
+    };
     Ok(Some((
         (i, date(r.try_get(at + 1)?)),
         Agg {
-            num: r.try_get(at + 2)?,
-            den: r.try_get(at + 3)?,
+            num: exact(at + 2, at + 5)?,
+            den: exact(at + 3, at + 6)?,
             samples: samples.max(0) as u64,
         },
     )))
@@ -179,7 +238,7 @@ impl Reader {
     }
 
     /// The policy the API scores with.
-    pub fn policy(&self) -> &Policy {
+    pub fn policy(&self) -> &Arc<Policy> {
         &self.policy
     }
 
@@ -190,7 +249,7 @@ impl Reader {
 
     async fn buckets(&self, supplier: &str, from: Date, to: Date) -> Result<Buckets, Problem> {
         let rows = sqlx::query(
-            "SELECT indicator, day, numerator, denominator, samples FROM indicator_daily
+            "SELECT indicator, day, numerator, denominator, samples, numerator_parts, denominator_parts FROM indicator_daily
              WHERE supplier_id = $1 AND day BETWEEN $2 AND $3",
         )
         .bind(supplier)
@@ -425,7 +484,7 @@ impl Reader {
         let sql = format!(
             "SELECT s.supplier_id, s.composite, s.tier, s.dimensions::text,
                     (SELECT count(*) FROM alert_episodes a WHERE a.supplier_id = s.supplier_id
-                        AND a.started_on <= $2 AND (a.ended_on IS NULL OR a.ended_on > $2)),
+                        AND a.retracted_at IS NULL AND a.started_on <= $2 AND (a.ended_on IS NULL OR a.ended_on > $2)),
                     (SELECT max(occurred_at) FROM events e WHERE e.supplier_id = s.supplier_id)
              FROM (SELECT s.supplier_id, s.composite, s.tier, s.dimensions FROM scorecards s
                    WHERE s.window_days = $1 AND ($3::text IS NULL OR s.tier = $3) AND (NOT $7 OR {keyset})
@@ -493,7 +552,7 @@ impl Reader {
     ) -> Result<Vec<SupplierSummary>, Problem> {
         let tiers = self.all_tiers(as_of).await?;
         let rows = sqlx::query(
-            "SELECT supplier_id, indicator, day, numerator, denominator, samples FROM indicator_daily
+            "SELECT supplier_id, indicator, day, numerator, denominator, samples, numerator_parts, denominator_parts FROM indicator_daily
              WHERE day BETWEEN $1 AND $2",
         )
         .bind(pg_date(Date(as_of.0 + 1 - window as i32)))
@@ -508,7 +567,7 @@ impl Reader {
         }
         let open: HashMap<String, i64> = sqlx::query_as(
             "SELECT supplier_id, count(*) FROM alert_episodes
-             WHERE started_on <= $1 AND (ended_on IS NULL OR ended_on > $1) GROUP BY supplier_id",
+             WHERE retracted_at IS NULL AND started_on <= $1 AND (ended_on IS NULL OR ended_on > $1) GROUP BY supplier_id",
         )
         .bind(pg_date(as_of))
         .fetch_all(&self.pool)
@@ -593,15 +652,20 @@ impl Reader {
     ) -> Result<AlertPage, Problem> {
         let rows = sqlx::query(
             "SELECT alert_id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start,
-                    ended_on, value_at_end, raised_at, resolved_at
+                    ended_on, value_at_end, raised_at, resolved_at, retracted_at
              FROM alert_episodes
-             WHERE ($1::bool IS NULL OR (ended_on IS NULL) = $1)
+             WHERE CASE $1::text
+                     WHEN 'open' THEN ended_on IS NULL AND retracted_at IS NULL
+                     WHEN 'resolved' THEN ended_on IS NOT NULL AND retracted_at IS NULL
+                     WHEN 'retracted' THEN retracted_at IS NOT NULL
+                     WHEN 'all' THEN TRUE
+                     ELSE retracted_at IS NULL END
                AND ($2::text IS NULL OR supplier_id = $2)
                AND ($3::text IS NULL OR level = $3)
                AND (NOT $6 OR started_on < $4 OR (started_on = $4 AND alert_id > $5))
              ORDER BY started_on DESC, alert_id LIMIT $7",
         )
-        .bind(filter.open)
+        .bind(filter.status.name())
         .bind(filter.supplier_id.as_deref())
         .bind(filter.level.as_deref())
         .bind(pg_date(after.as_ref().map_or(Date(0), |k| Date(k.d))))
@@ -619,6 +683,7 @@ impl Reader {
             let window: i32 = r.try_get(5)?;
             let raised: Option<DateTime<Utc>> = r.try_get(10)?;
             let resolved: Option<DateTime<Utc>> = r.try_get(11)?;
+            let retracted: Option<DateTime<Utc>> = r.try_get(12)?;
             keys.push(AlertKey {
                 d: date(started).0,
                 id,
@@ -628,7 +693,7 @@ impl Reader {
                 supplier_id: r.try_get(1)?,
                 rule: r.try_get(2)?,
                 level: r.try_get(3)?,
-                status: if ended.is_some() { "resolved" } else { "open" }.to_owned(),
+                status: episode_status(ended.is_some(), retracted.is_some()).to_owned(),
                 value: r.try_get(7)?,
                 value_at_end: r.try_get(9)?,
                 threshold: r.try_get(4)?,
@@ -637,6 +702,7 @@ impl Reader {
                 ended_on: ended.map(|d| date(d).to_string()),
                 raised_at: raised.map(rfc3339),
                 resolved_at: resolved.map(rfc3339),
+                retracted_at: retracted.map(rfc3339),
             });
         }
         let next = (items.len() > page_size).then(|| {

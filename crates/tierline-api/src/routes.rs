@@ -9,13 +9,13 @@ use crate::AppState;
 use crate::model::*;
 use crate::params::Params;
 use crate::problem::Problem;
-use crate::read::{AlertFilter, EventQuery, Sort};
+use crate::read::{AlertFilter, AlertStatus, EventQuery, Sort};
 
 const TIER_NAMES: [&str; 5] = ["STRATEGIC", "KEY", "RESERVE", "AT_RISK", "UNRATED"];
 
 impl AppState {
     fn today(&self) -> Date {
-        self.clock.today()
+        self.clock.today(self.reader.policy())
     }
 
     /// `as_of` (default today), never after today.
@@ -215,10 +215,11 @@ pub(crate) async fn events(
     Ok(Json(s.reader.events(&supplier, q).await?))
 }
 
-/// Alert episodes, newest first; every episode, open or over.
+/// Alert episodes, newest first: open and over by default; retracted ones (announced,
+/// then erased by a late event) with `status=retracted` or `all`.
 #[utoipa::path(get, path = "/v1/alerts", tag = "alerts",
     params(
-        ("status" = Option<String>, Query, description = "open, resolved or all (default)"),
+        ("status" = Option<String>, Query, description = "open, resolved, retracted, or all; default: open and resolved"),
         ("supplier_id" = Option<String>, Query, description = "Only this supplier"),
         ("level" = Option<String>, Query, description = "WARNING or CRITICAL"),
         ("page_size" = Option<u32>, Query, description = "1..=500, default 50"),
@@ -239,13 +240,15 @@ pub(crate) async fn alerts(
         q.as_deref(),
         &["status", "supplier_id", "level", "page_size", "page_token"],
     )?;
-    let open = match p.one_of("status", &["open", "resolved", "all"])? {
-        Some("open") => Some(true),
-        Some("resolved") => Some(false),
-        _ => None,
+    let status = match p.one_of("status", &["open", "resolved", "retracted", "all"])? {
+        Some("open") => AlertStatus::Open,
+        Some("resolved") => AlertStatus::Resolved,
+        Some("retracted") => AlertStatus::Retracted,
+        Some(_) => AlertStatus::All,
+        None => AlertStatus::Current,
     };
     let filter = AlertFilter {
-        open,
+        status,
         supplier_id: p.get("supplier_id").map(str::to_owned),
         level: p
             .one_of("level", &["WARNING", "CRITICAL"])?

@@ -10,6 +10,7 @@
 //! The scoring itself is `tierline-scoring` (pure); this crate is the shell around it:
 //! the clock, SQL and Kafka live here.
 
+mod announce;
 mod memory;
 pub mod metrics;
 mod projector;

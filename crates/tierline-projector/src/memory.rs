@@ -150,7 +150,7 @@ impl MemoryProjection {
             }
             events += page.len() as u64;
             let caught_up = page.is_empty();
-            let today = clock.today();
+            let today = clock.today(&self.policy);
             let rollover = today != day;
             if rollover {
                 touched.extend(ledgers.keys().cloned());
@@ -198,7 +198,7 @@ impl MemoryProjection {
 fn view(l: &SupplierLedger, today: Date, last_event_at: Option<Timestamp>) -> SupplierView {
     SupplierView {
         supplier_id: l.supplier_id().to_owned(),
-        totals: l.daily_totals().map(|(i, d, a)| ((i, d), a)).collect(),
+        totals: l.daily_totals().map(|(i, d, a)| ((i, d), a.clone())).collect(),
         scorecards: WINDOWS.iter().map(|w| l.scorecard(today, *w)).collect(),
         tiers: l.tier_history(today),
         episodes: l.alert_episodes(today),

@@ -10,8 +10,11 @@ use tierline_events::{
     SupplierTierChanged, Timestamp,
 };
 use tierline_scoring::{
-    Episode, Indicator, Level, Policy, SupplierLedger, Tier, TierDay, WINDOWS, tier_change_id,
+    Episode, ID_NAMESPACE, Indicator, Level, Policy, SupplierLedger, Tier, TierDay, WINDOWS,
+    indicator_value, tier_change_id,
 };
+
+use crate::announce::{Message, Published, Stored, announce};
 use tierline_store::{CopyBuf, Cursor, EventStore, PgStore, StoreError};
 use tracing::{info, instrument, warn};
 
@@ -69,9 +72,9 @@ const NOTIFY: &str = "NOTIFY tierline_projections";
 pub trait Clock: Send + Sync {
     /// The current instant.
     fn now(&self) -> Timestamp;
-    /// The current UTC date.
-    fn today(&self) -> Date {
-        self.now().date().unwrap_or(Date(0))
+    /// Today under `policy` (its time zone), by [`Policy::day_of`] like every date.
+    fn today(&self, policy: &Policy) -> Date {
+        policy.day_of(self.now())
     }
 }
 
@@ -254,7 +257,7 @@ impl Projector {
     #[instrument(skip_all, fields(cursor = %self.cursor), err)]
     pub async fn step(&mut self, clock: &dyn Clock, limit: usize) -> Result<usize, ProjectorError> {
         let page = self.store.read_global(self.cursor, limit).await?;
-        let today = clock.today();
+        let today = clock.today(&self.policy);
         let rollover = self.projected_day != Some(today);
         if page.is_empty() && !rollover {
             return Ok(0);
@@ -315,7 +318,7 @@ impl Projector {
         clock: &dyn Clock,
         bulk: bool,
     ) -> Result<Vec<(String, Vec<TierDay>)>, ProjectorError> {
-        let today = clock.today();
+        let today = clock.today(&self.policy);
         let mut tx = self.pool.begin().await?;
         let mut rows = bulk.then(BulkRows::default);
         // A rebuild walks every supplier: on all cores, before the writes.
@@ -337,7 +340,7 @@ impl Projector {
         if let Some(rows) = rows {
             for (table, text) in [
                 (
-                    "indicator_daily (supplier_id, indicator, day, numerator, denominator, samples)",
+                    "indicator_daily (supplier_id, indicator, day, numerator, denominator, samples, numerator_parts, denominator_parts)",
                     rows.daily,
                 ),
                 ("tier_history (supplier_id, day, score, tier)", rows.tiers),
@@ -418,7 +421,7 @@ impl Projector {
             "DELETE FROM indicator_daily",
             "DELETE FROM scorecards",
             "DELETE FROM tier_history",
-            "DELETE FROM alert_episodes WHERE raised_at IS NULL",
+            "DELETE FROM alert_episodes WHERE published_state IS NULL",
         ] {
             sqlx::query(sql).execute(&mut *tx).await?;
         }
@@ -447,23 +450,25 @@ impl Projector {
         let Some(l) = self.ledgers.get(supplier) else {
             return Ok(None);
         };
-        let today = clock.today();
+        let today = clock.today(&self.policy);
         let Walk { history, episodes } = walk.unwrap_or_else(|| Walk::of(l, today));
         let now = clock.now();
         if let Some(b) = bulk.as_deref_mut() {
             // A rebuild starts from empty tables: every non-empty total is copied.
             for (i, day, a) in l.daily_totals() {
-                if a.samples == 0 && a.num == 0.0 && a.den == 0.0 {
+                if a.is_empty() {
                     continue;
                 }
                 let r = &mut b.daily;
-                r.fields(6);
+                r.fields(8);
                 r.bytes(supplier.as_bytes());
                 r.bytes(i.name().as_bytes());
                 r.date(day.0);
-                r.f64(a.num);
-                r.f64(a.den);
+                r.f64(a.numerator());
+                r.f64(a.denominator());
                 r.i64(a.samples as i64);
+                r.f64_array(a.num.parts());
+                r.f64_array(a.den.parts());
             }
         }
         // Daily buckets of the days that changed: emptied ones deleted, the rest upserted.
@@ -474,19 +479,24 @@ impl Projector {
         };
         let (mut up_i, mut up_d, mut up_n, mut up_den, mut up_s) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        // Partials as text array literals: UNNEST cannot take an array of arrays of
+        // varying length.
+        let (mut up_np, mut up_dp) = (Vec::new(), Vec::new());
         let (mut del_i, mut del_d) = (Vec::new(), Vec::new());
         for day in days {
             for i in Indicator::ALL {
                 let a = l.day(i, *day);
-                if a.samples == 0 && a.num == 0.0 && a.den == 0.0 {
+                if a.is_empty() {
                     del_i.push(i.name().to_owned());
                     del_d.push(pg_date(*day));
                 } else {
                     up_i.push(i.name().to_owned());
                     up_d.push(pg_date(*day));
-                    up_n.push(a.num);
-                    up_den.push(a.den);
+                    up_n.push(a.numerator());
+                    up_den.push(a.denominator());
                     up_s.push(a.samples as i64);
+                    up_np.push(float8_array_literal(a.num.parts()));
+                    up_dp.push(float8_array_literal(a.den.parts()));
                 }
             }
         }
@@ -503,10 +513,14 @@ impl Projector {
         }
         if !up_i.is_empty() {
             sqlx::query(
-                "INSERT INTO indicator_daily (supplier_id, indicator, day, numerator, denominator, samples)
-                 SELECT $1, * FROM UNNEST($2::text[], $3::date[], $4::float8[], $5::float8[], $6::int8[])
+                "INSERT INTO indicator_daily (supplier_id, indicator, day, numerator, denominator, samples,
+                                              numerator_parts, denominator_parts)
+                 SELECT $1, i, d, n, den, s, np::float8[], dp::float8[]
+                 FROM UNNEST($2::text[], $3::date[], $4::float8[], $5::float8[], $6::int8[], $7::text[], $8::text[])
+                      AS u (i, d, n, den, s, np, dp)
                  ON CONFLICT (supplier_id, indicator, day) DO UPDATE
-                 SET numerator = EXCLUDED.numerator, denominator = EXCLUDED.denominator, samples = EXCLUDED.samples",
+                 SET numerator = EXCLUDED.numerator, denominator = EXCLUDED.denominator, samples = EXCLUDED.samples,
+                     numerator_parts = EXCLUDED.numerator_parts, denominator_parts = EXCLUDED.denominator_parts",
             )
             .bind(supplier)
             .bind(&up_i)
@@ -514,6 +528,8 @@ impl Projector {
             .bind(&up_n)
             .bind(&up_den)
             .bind(&up_s)
+            .bind(&up_np)
+            .bind(&up_dp)
             .execute(&mut **tx)
             .await?;
         }
@@ -607,6 +623,8 @@ impl Projector {
         Ok(Some(history))
     }
 
+    /// Stores the supplier's current episodes with their publication state, retracts
+    /// announced episodes a late event erased, and enqueues what [`announce`] decides.
     async fn project_alerts(
         &self,
         tx: &mut Transaction<'_, Postgres>,
@@ -616,41 +634,52 @@ impl Projector {
         now: Timestamp,
     ) -> Result<(), ProjectorError> {
         let supplier = l.supplier_id();
-        let existing: HashMap<uuid::Uuid, (bool, bool)> =
-            sqlx::query("SELECT alert_id, raised_at IS NOT NULL, resolved_at IS NOT NULL FROM alert_episodes WHERE supplier_id = $1")
-                .bind(supplier)
-                .fetch_all(&mut **tx)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))
-                .collect::<Result<_, sqlx::Error>>()?;
-        let mut current = BTreeSet::new();
+        let rows = sqlx::query(
+            "SELECT alert_id, published_state, announced, raised_at, resolved_at, retracted_at, rule, window_days, value_at_start
+             FROM alert_episodes WHERE supplier_id = $1",
+        )
+        .bind(supplier)
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut stored = HashMap::with_capacity(rows.len());
+        let mut known: HashMap<uuid::Uuid, (String, i32, f64)> = HashMap::new();
+        for r in &rows {
+            let id: uuid::Uuid = r.try_get(0)?;
+            let ts = |i: usize| -> Result<Option<Timestamp>, sqlx::Error> {
+                Ok(r.try_get::<Option<DateTime<Utc>>, _>(i)?
+                    .map(|t| Timestamp(t.timestamp_millis())))
+            };
+            stored.insert(
+                id,
+                Stored {
+                    state: Published::from_name(r.try_get::<Option<String>, _>(1)?.as_deref()),
+                    cycles: r.try_get(2)?,
+                    raised_at: ts(3)?,
+                    resolved_at: ts(4)?,
+                    retracted_at: ts(5)?,
+                },
+            );
+            known.insert(id, (r.try_get(6)?, r.try_get(7)?, r.try_get(8)?));
+        }
+        let decided = announce(&episodes, &stored, now);
         let mut rows = EpisodeRows::default();
-        let mut announce: Vec<(&Episode, bool)> = Vec::new();
-        for e in &episodes {
-            current.insert(e.alert_id);
-            let (raised, resolved) = existing.get(&e.alert_id).copied().unwrap_or((false, false));
-            // Only episodes open today are announced; every announced one is resolved.
-            let raise = e.ended_on.is_none() && !raised;
-            let resolve = e.ended_on.is_some() && raised && !resolved;
-            rows.push(e, raise, resolve);
-            if raise || resolve {
-                announce.push((e, raise));
-            }
+        for (e, (_, state)) in episodes.iter().zip(&decided.current) {
+            rows.push(e, state);
         }
         if !rows.id.is_empty() {
             sqlx::query(
                 "INSERT INTO alert_episodes (alert_id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start,
-                                             ended_on, value_at_end, raised_at, resolved_at)
+                                             ended_on, value_at_end, published_state, announced, raised_at, resolved_at, retracted_at)
                  SELECT id, $1, rule, level, threshold, window_days, started_on, value_at_start, ended_on, value_at_end,
-                        CASE WHEN raise THEN $13::timestamptz END, CASE WHEN resolve THEN $13::timestamptz END
+                        published_state, announced, raised_at, resolved_at, NULL
                  FROM UNNEST($2::uuid[], $3::text[], $4::text[], $5::float8[], $6::int4[], $7::date[], $8::float8[], $9::date[],
-                             $10::float8[], $11::bool[], $12::bool[])
-                      AS e (id, rule, level, threshold, window_days, started_on, value_at_start, ended_on, value_at_end, raise, resolve)
+                             $10::float8[], $11::text[], $12::int4[], $13::timestamptz[], $14::timestamptz[])
+                      AS e (id, rule, level, threshold, window_days, started_on, value_at_start, ended_on, value_at_end,
+                            published_state, announced, raised_at, resolved_at)
                  ON CONFLICT (alert_id) DO UPDATE SET ended_on = EXCLUDED.ended_on, value_at_end = EXCLUDED.value_at_end,
                      value_at_start = EXCLUDED.value_at_start, threshold = EXCLUDED.threshold,
-                     raised_at = COALESCE(alert_episodes.raised_at, EXCLUDED.raised_at),
-                     resolved_at = COALESCE(alert_episodes.resolved_at, EXCLUDED.resolved_at)",
+                     published_state = EXCLUDED.published_state, announced = EXCLUDED.announced,
+                     raised_at = EXCLUDED.raised_at, resolved_at = EXCLUDED.resolved_at, retracted_at = NULL",
             )
             .bind(supplier)
             .bind(&rows.id)
@@ -662,57 +691,80 @@ impl Projector {
             .bind(&rows.value_at_start)
             .bind(&rows.ended_on)
             .bind(&rows.value_at_end)
-            .bind(&rows.raise)
-            .bind(&rows.resolve)
-            .bind(pg_ts(now))
+            .bind(&rows.published_state)
+            .bind(&rows.announced)
+            .bind(&rows.raised_at)
+            .bind(&rows.resolved_at)
             .execute(&mut **tx)
             .await?;
         }
-        for (e, raise) in announce {
-            if raise {
-                self.enqueue_raised(tx, supplier, e, today, now).await?;
-            } else {
-                let value = e.value_at_end.unwrap_or(e.value_at_start);
-                self.enqueue_resolved(
-                    tx,
-                    supplier,
-                    e.alert_id,
-                    &e.rule,
-                    value,
-                    e.ended_on.unwrap_or(today),
-                    now,
-                )
-                .await?;
-            }
+        // A retracted episode was never open: it ends where it starts.
+        for (id, s) in &decided.retracted {
+            sqlx::query(
+                "UPDATE alert_episodes SET published_state = $2, resolved_at = $3, retracted_at = $3,
+                     ended_on = started_on, value_at_end = NULL WHERE alert_id = $1",
+            )
+            .bind(id)
+            .bind(s.state.name())
+            .bind(s.retracted_at.map(pg_ts))
+            .execute(&mut **tx)
+            .await?;
         }
-        // Episodes a late event erased: resolve the announced ones, forget the rest.
-        for (id, (raised, resolved)) in existing {
-            if current.contains(&id) {
-                continue;
-            }
-            if raised && !resolved {
-                let row = sqlx::query(
-                    "SELECT rule, value_at_start FROM alert_episodes WHERE alert_id = $1",
-                )
-                .bind(id)
-                .fetch_one(&mut **tx)
+        if !decided.forgotten.is_empty() {
+            sqlx::query("DELETE FROM alert_episodes WHERE alert_id = ANY($1)")
+                .bind(&decided.forgotten)
+                .execute(&mut **tx)
                 .await?;
-                let rule: String = row.try_get(0)?;
-                let value: f64 = row.try_get(1)?;
-                self.enqueue_resolved(tx, supplier, id, &rule, value, today, now)
-                    .await?;
-                sqlx::query("UPDATE alert_episodes SET resolved_at = $2, ended_on = COALESCE(ended_on, $3) WHERE alert_id = $1")
-                    .bind(id)
-                    .bind(pg_ts(now))
-                    .bind(pg_date(today))
-                    .execute(&mut **tx)
-                    .await?;
-            } else if !raised {
-                sqlx::query("DELETE FROM alert_episodes WHERE alert_id = $1")
-                    .bind(id)
-                    .execute(&mut **tx)
-                    .await?;
-            }
+        }
+        let by_id: HashMap<uuid::Uuid, &Episode> = episodes.iter().map(|e| (e.alert_id, e)).collect();
+        for m in &decided.messages {
+            let record: Record = match m {
+                Message::Raise { alert_id, .. } => match by_id.get(alert_id) {
+                    Some(e) => self.raised(supplier, e, today, now),
+                    None => continue,
+                },
+                Message::Resolve {
+                    alert_id, reason, ..
+                } => {
+                    let (rule, value, as_of) = match by_id.get(alert_id) {
+                        Some(e) => (
+                            e.rule.clone(),
+                            e.value_at_end.unwrap_or(e.value_at_start),
+                            e.ended_on.unwrap_or(today),
+                        ),
+                        // Retracted: today's value of the rule where it is sufficient.
+                        None => {
+                            let Some((rule, window, at_start)) = known.get(alert_id) else {
+                                continue;
+                            };
+                            let value = Indicator::from_name(rule)
+                                .and_then(|i| {
+                                    let w = (*window).max(1) as u32;
+                                    indicator_value(l.policy(), i, &l.window(i, today, w)).value
+                                })
+                                .unwrap_or(*at_start);
+                            (rule.clone(), value, today)
+                        }
+                    };
+                    SupplierAlertResolved {
+                        alert_id: *alert_id,
+                        supplier_id: supplier.to_owned(),
+                        rule,
+                        value,
+                        as_of,
+                        resolved_at: now,
+                        policy_version: self.policy.version.clone(),
+                        reason: *reason,
+                    }
+                    .into()
+                }
+            };
+            let message_id = match m {
+                Message::Raise { message_id, .. } | Message::Resolve { message_id, .. } => {
+                    *message_id
+                }
+            };
+            self.enqueue(tx, supplier, &record, message_id, now).await?;
         }
         Ok(())
     }
@@ -746,8 +798,24 @@ impl Projector {
             .take_while(|t| t.tier == last.tier)
             .last()
             .map_or(last.date, |t| t.date);
+        // An id already published (the same run announced before) gets `|k` appended
+        // (clarifications.md 37), so consumers deduplicating by id still see it.
+        let base = tier_change_id(supplier, last.tier, effective);
+        let base_name = format!("{supplier}|TIER|{}|{effective}", last.tier.name());
+        let mut event_id = base;
+        for k in 2.. {
+            let taken: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM outbox WHERE message_id = $1)")
+                    .bind(event_id)
+                    .fetch_one(&mut **tx)
+                    .await?;
+            if !taken {
+                break;
+            }
+            event_id = uuid::Uuid::new_v5(&ID_NAMESPACE, format!("{base_name}|{k}").as_bytes());
+        }
         let record: Record = SupplierTierChanged {
-            event_id: tier_change_id(supplier, last.tier, effective),
+            event_id,
             supplier_id: supplier.to_owned(),
             from_tier: published,
             to_tier: last.tier.name().to_owned(),
@@ -756,7 +824,7 @@ impl Projector {
             policy_version: self.policy.version.clone(),
         }
         .into();
-        self.enqueue(tx, supplier, &record, now).await?;
+        self.enqueue(tx, supplier, &record, event_id, now).await?;
         sqlx::query(
             "INSERT INTO published_tiers (supplier_id, tier, effective_date) VALUES ($1, $2, $3)
              ON CONFLICT (supplier_id) DO UPDATE SET tier = EXCLUDED.tier, effective_date = EXCLUDED.effective_date",
@@ -769,15 +837,8 @@ impl Projector {
         Ok(())
     }
 
-    async fn enqueue_raised(
-        &self,
-        tx: &mut Transaction<'_, Postgres>,
-        supplier: &str,
-        e: &Episode,
-        today: Date,
-        now: Timestamp,
-    ) -> Result<(), ProjectorError> {
-        let record: Record = SupplierAlertRaised {
+    fn raised(&self, supplier: &str, e: &Episode, today: Date, now: Timestamp) -> Record {
+        SupplierAlertRaised {
             alert_id: e.alert_id,
             supplier_id: supplier.to_owned(),
             rule: e.rule.clone(),
@@ -792,47 +853,18 @@ impl Projector {
             raised_at: now,
             policy_version: self.policy.version.clone(),
         }
-        .into();
-        self.enqueue(tx, supplier, &record, now).await
+        .into()
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn enqueue_resolved(
-        &self,
-        tx: &mut Transaction<'_, Postgres>,
-        supplier: &str,
-        alert_id: uuid::Uuid,
-        rule: &str,
-        value: f64,
-        as_of: Date,
-        now: Timestamp,
-    ) -> Result<(), ProjectorError> {
-        let record: Record = SupplierAlertResolved {
-            alert_id,
-            supplier_id: supplier.to_owned(),
-            rule: rule.to_owned(),
-            value,
-            as_of,
-            resolved_at: now,
-            policy_version: self.policy.version.clone(),
-        }
-        .into();
-        self.enqueue(tx, supplier, &record, now).await
-    }
-
+    /// Adds a message to the outbox; `id` is its CloudEvents id (and outbox message id).
     async fn enqueue(
         &self,
         tx: &mut Transaction<'_, Postgres>,
         supplier: &str,
         record: &Record,
+        id: uuid::Uuid,
         now: Timestamp,
     ) -> Result<(), ProjectorError> {
-        let id = match record {
-            Record::SupplierAlertRaised(r) => r.alert_id,
-            Record::SupplierAlertResolved(r) => r.alert_id,
-            Record::SupplierTierChanged(r) => r.event_id,
-            _ => uuid::Uuid::nil(),
-        };
         let value = self.codec.to_bytes(record, Framing::Confluent)?;
         let headers = serde_json::json!({
             "ce_specversion": "1.0",
@@ -860,6 +892,13 @@ impl Projector {
     }
 }
 
+/// A `float8[]` literal whose values read back bit for bit (Rust prints the shortest
+/// representation that round-trips, and PostgreSQL's float8 input is exact).
+fn float8_array_literal(values: &[f64]) -> String {
+    let items: Vec<String> = values.iter().map(|v| format!("{v:e}")).collect();
+    format!("{{{}}}", items.join(","))
+}
+
 /// Alert episode columns, for one bulk upsert.
 #[derive(Default)]
 struct EpisodeRows {
@@ -872,12 +911,14 @@ struct EpisodeRows {
     value_at_start: Vec<f64>,
     ended_on: Vec<Option<NaiveDate>>,
     value_at_end: Vec<Option<f64>>,
-    raise: Vec<bool>,
-    resolve: Vec<bool>,
+    published_state: Vec<Option<String>>,
+    announced: Vec<i32>,
+    raised_at: Vec<Option<DateTime<Utc>>>,
+    resolved_at: Vec<Option<DateTime<Utc>>>,
 }
 
 impl EpisodeRows {
-    fn push(&mut self, e: &Episode, raise: bool, resolve: bool) {
+    fn push(&mut self, e: &Episode, s: &Stored) {
         self.id.push(e.alert_id);
         self.rule.push(e.rule.clone());
         self.level.push(e.level.name().to_owned());
@@ -887,8 +928,10 @@ impl EpisodeRows {
         self.value_at_start.push(e.value_at_start);
         self.ended_on.push(e.ended_on.map(pg_date));
         self.value_at_end.push(e.value_at_end);
-        self.raise.push(raise);
-        self.resolve.push(resolve);
+        self.published_state.push(s.state.name().map(str::to_owned));
+        self.announced.push(s.cycles);
+        self.raised_at.push(s.raised_at.map(pg_ts));
+        self.resolved_at.push(s.resolved_at.map(pg_ts));
     }
 }
 

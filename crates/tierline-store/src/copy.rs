@@ -56,6 +56,26 @@ impl CopyBuf {
         self.bytes(&v.to_bits().to_be_bytes());
     }
 
+    /// A one-dimensional `float8[]` field (no NULL elements).
+    pub fn f64_array(&mut self, values: &[f64]) {
+        const FLOAT8_OID: i32 = 701;
+        // Header: dimensions (0 for the empty array), has-nulls flag, element type; then
+        // (length, lower bound) of the one dimension.
+        let dims = i32::from(!values.is_empty());
+        let len = 12 + dims as usize * 8 + values.len() * 12;
+        self.0.extend_from_slice(&(len as i32).to_be_bytes());
+        self.0.extend_from_slice(&dims.to_be_bytes());
+        self.0.extend_from_slice(&0i32.to_be_bytes());
+        self.0.extend_from_slice(&FLOAT8_OID.to_be_bytes());
+        if dims == 1 {
+            self.0.extend_from_slice(&(values.len() as i32).to_be_bytes());
+            self.0.extend_from_slice(&1i32.to_be_bytes());
+        }
+        for v in values {
+            self.f64(*v);
+        }
+    }
+
     /// A `date` field from days since 1970-01-01.
     pub fn date(&mut self, days_since_unix_epoch: i32) {
         // PostgreSQL counts days from 2000-01-01.

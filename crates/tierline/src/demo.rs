@@ -173,7 +173,8 @@ pub(crate) async fn run(codec: Codec, args: DemoArgs) -> Result<()> {
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let today = clock.today();
+    let policy = Arc::new(tierline_scoring::Policy::default());
+    let today = clock.today(&policy);
     let state_path = args.data_dir.join("demo.json");
     let mut state = load_state(&state_path, &args, today)?;
     let url = format!("sqlite://{}", args.data_dir.join("tierline.db").display());
@@ -206,7 +207,6 @@ pub(crate) async fn run(codec: Codec, args: DemoArgs) -> Result<()> {
         .context("starting ingest")?;
 
     // Projections in memory, rebuilt from the store, then following it.
-    let policy = Arc::new(tierline_scoring::Policy::default());
     let projection = MemoryProjection::new(policy);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let projector = {
@@ -391,7 +391,8 @@ pub(crate) async fn run(codec: Codec, args: DemoArgs) -> Result<()> {
 /// topics of a real cluster, waiting for the broker's acknowledgements.
 pub(crate) async fn simulate(codec: Codec, args: SimulateArgs) -> Result<()> {
     let clock = SystemClock;
-    let today = clock.today();
+    // The simulator's calendar is the default policy's (UTC).
+    let today = clock.today(&tierline_scoring::Policy::default());
     let producer: FutureProducer = args
         .kafka
         .client_config()?
