@@ -12,8 +12,8 @@ use tierline_store::{EventStore, Store};
 use crate::model::*;
 use crate::problem::Problem;
 use crate::read::{
-    AlertFilter, AlertKey, EventQuery, episode_status, ListKey, Sort, compare, continue_tiers, dimensions_json,
-    events_page, history_of, indicators_json, window_sum,
+    AlertFilter, AlertKey, EventQuery, ListKey, Sort, compare, continue_tiers, dimensions_json,
+    episode_status, events_page, history_of, indicators_json, window_sum,
 };
 
 /// Reads the in-memory projection (and the store, for lineage).

@@ -9,9 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{PgPool, Row};
 use tierline_events::{Codec, Date, RecordKind, Timestamp};
-use tierline_scoring::{
-    Agg, ExactSum, Indicator, Policy, Scorecard, Tier, scorecard_from_sums,
-};
+use tierline_scoring::{Agg, ExactSum, Indicator, Policy, Scorecard, Tier, scorecard_from_sums};
 use tierline_store::{EventStore, PgStore, SupplierCursor, SupplierFilter};
 use tracing::instrument;
 

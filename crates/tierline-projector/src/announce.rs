@@ -307,7 +307,10 @@ mod tests {
             }]
         );
         let (_, now) = &a.current[0];
-        assert_eq!((now.state, now.cycles, now.retracted_at), (Published::Raised, 2, None));
+        assert_eq!(
+            (now.state, now.cycles, now.retracted_at),
+            (Published::Raised, 2, None)
+        );
         let closed = episode(20_459, Some(20_480));
         let after = HashMap::from([(e.alert_id, now.clone())]);
         let b = announce(&[closed], &after, NOW);

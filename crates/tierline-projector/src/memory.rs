@@ -198,7 +198,10 @@ impl MemoryProjection {
 fn view(l: &SupplierLedger, today: Date, last_event_at: Option<Timestamp>) -> SupplierView {
     SupplierView {
         supplier_id: l.supplier_id().to_owned(),
-        totals: l.daily_totals().map(|(i, d, a)| ((i, d), a.clone())).collect(),
+        totals: l
+            .daily_totals()
+            .map(|(i, d, a)| ((i, d), a.clone()))
+            .collect(),
         scorecards: WINDOWS.iter().map(|w| l.scorecard(today, *w)).collect(),
         tiers: l.tier_history(today),
         episodes: l.alert_episodes(today),

@@ -716,7 +716,8 @@ impl Projector {
                 .execute(&mut **tx)
                 .await?;
         }
-        let by_id: HashMap<uuid::Uuid, &Episode> = episodes.iter().map(|e| (e.alert_id, e)).collect();
+        let by_id: HashMap<uuid::Uuid, &Episode> =
+            episodes.iter().map(|e| (e.alert_id, e)).collect();
         for m in &decided.messages {
             let record: Record = match m {
                 Message::Raise { alert_id, .. } => match by_id.get(alert_id) {

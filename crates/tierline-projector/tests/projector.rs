@@ -2,55 +2,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
+
+use common::{append, project};
 
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::mocking::MockCluster;
 use rdkafka::{Offset, TopicPartitionList};
-use tierline_events::{
-    Codec, Disposition, Framing, InspectionCompleted, Record, Timestamp, sample,
-};
+use tierline_events::{Codec, Disposition, InspectionCompleted, Record, Timestamp, sample};
 use tierline_projector::{FixedClock, Projector, Relay};
 use tierline_scoring::{Level, Policy, alert_id};
-use tierline_store::{AppendBatch, EventStore, NewEvent, PgStore};
 
 const ALERTS: &str = "srm.supplier-alerts.v1";
-
-/// Steps until `n` events were projected. The global cursor waits for every older
-/// transaction on the server (other tests' too), so a single step may see nothing yet.
-async fn project(p: &mut Projector, clock: &FixedClock, batch: usize, n: usize) -> usize {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    let mut done = 0;
-    while done < n && std::time::Instant::now() < deadline {
-        let k = p.step(clock, batch).await.unwrap();
-        if k == 0 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        done += k;
-    }
-    done
-}
-
-async fn append(store: &PgStore, records: &[Record]) {
-    let codec = Codec::default();
-    let events = records
-        .iter()
-        .map(|r| {
-            let bytes = codec.to_bytes(r, Framing::Confluent).unwrap();
-            NewEvent::from_decoded(codec.decode(&bytes).unwrap(), bytes).unwrap()
-        })
-        .collect();
-    store
-        .append(&AppendBatch {
-            events,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-}
 
 fn inspection(n: u128, at: &str, critical: i32) -> Record {
     InspectionCompleted {
@@ -230,10 +198,10 @@ async fn an_alert_crossing_reaches_the_topic_exactly_once_with_its_deterministic
 async fn snapshot(pool: &sqlx::PgPool) -> Vec<String> {
     let mut out = Vec::new();
     for sql in [
-        "SELECT row_to_json(t)::text FROM (SELECT supplier_id, indicator, day, numerator, denominator, samples FROM indicator_daily ORDER BY 1, 2, 3) t",
+        "SELECT row_to_json(t)::text FROM (SELECT supplier_id, indicator, day, numerator, denominator, samples, numerator_parts, denominator_parts FROM indicator_daily ORDER BY 1, 2, 3) t",
         "SELECT row_to_json(t)::text FROM (SELECT supplier_id, window_days, as_of, composite, coverage, tier, dimensions, indicators, first_day FROM scorecards ORDER BY 1, 2) t",
         "SELECT row_to_json(t)::text FROM (SELECT supplier_id, day, score, tier FROM tier_history ORDER BY 1, 2) t",
-        "SELECT row_to_json(t)::text FROM (SELECT alert_id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start, ended_on, value_at_end FROM alert_episodes ORDER BY 1) t",
+        "SELECT row_to_json(t)::text FROM (SELECT alert_id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start, ended_on, value_at_end, retracted_at IS NOT NULL AS retracted FROM alert_episodes ORDER BY 1) t",
     ] {
         out.extend(
             sqlx::query_scalar::<_, String>(sql)

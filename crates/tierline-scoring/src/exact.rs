@@ -150,14 +150,20 @@ mod tests {
     #[test]
     fn sums_are_exact_and_correctly_rounded_like_math_fsum() {
         // Values from CPython's test_math.testFsum.
-        assert_eq!(fsum([1e100, 1.0, -1e100, 1e-100, 1e50, -1.0, -1e50]), 1e-100);
+        assert_eq!(
+            fsum([1e100, 1.0, -1e100, 1e-100, 1e50, -1.0, -1e50]),
+            1e-100
+        );
         assert_eq!(fsum([0.1; 10]), 1.0);
         assert_eq!(fsum([1e-16, 1.0, 1e16]), 1.000_000_000_000_000_2e16);
         assert_eq!(
             fsum([2.0f64.powi(53), -0.5, -(2.0f64.powi(-54))]),
             2.0f64.powi(53) - 1.0
         );
-        assert_eq!(fsum([2.0f64.powi(53), 1.0, 2.0f64.powi(-100)]), 2.0f64.powi(53) + 2.0);
+        assert_eq!(
+            fsum([2.0f64.powi(53), 1.0, 2.0f64.powi(-100)]),
+            2.0f64.powi(53) + 2.0
+        );
         assert_eq!(fsum([]), 0.0);
         assert_eq!(fsum([0.35, 0.10, 0.05]), 0.5);
     }

@@ -559,7 +559,14 @@ fn line_contributions(line: &LineEvents, policy: &Policy) -> Contributions {
     let mut c = Contributions::new();
     // Receipts count in the return-rate denominator whether or not the line exists.
     for (k, q) in line.received.iter() {
-        push(&mut c, Indicator::ReturnRatePpm, policy.day_of(k.at), 0.0, *q, 1);
+        push(
+            &mut c,
+            Indicator::ReturnRatePpm,
+            policy.day_of(k.at),
+            0.0,
+            *q,
+            1,
+        );
     }
     let Some((placed_key, placed)) = line.placed.first() else {
         return c;

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use tierline_events::Date;
 
-use crate::indicator::{Dimension, Indicator};
 use crate::exact::ExactSum;
+use crate::indicator::{Dimension, Indicator};
 use crate::ledger::{Agg, SupplierLedger};
 use crate::policy::Policy;
 

@@ -106,10 +106,7 @@ fn otif_in_full_with_tolerance_and_late_receipts() {
     assert_eq!(case(&[("2026-01-21T00:00", 100.0)], None).numerator(), 0.0);
     // The ordered quantity is the latest change's.
     assert_eq!(case(&[("2026-01-19", 60.0)], Some(60.0)).numerator(), 1.0);
-    assert_eq!(
-        case(&[("2026-01-19", 60.0)], None),
-        Agg::term(0.0, 1.0, 1)
-    );
+    assert_eq!(case(&[("2026-01-19", 60.0)], None), Agg::term(0.0, 1.0, 1));
 }
 
 #[test]
@@ -170,7 +167,11 @@ fn avg_days_late_weights_days_by_quantity() {
     assert_eq!(v.samples, 5);
     // Sums are exact (math.fsum), whatever the order of the terms.
     let den = fsum([30.0, 0.0001, 10.0, 0.0001, 0.0001]);
-    assert_ne!(den, 0.0001 + 0.0001 + 0.0001 + 30.0 + 10.0, "a plain sum rounds differently");
+    assert_ne!(
+        den,
+        0.0001 + 0.0001 + 0.0001 + 30.0 + 10.0,
+        "a plain sum rounds differently"
+    );
     assert_eq!(v.value, Some(30.0 / den));
 }
 
@@ -251,12 +252,19 @@ fn return_rate_and_case_resolution() {
         ],
     );
     let rr = l.window(Indicator::ReturnRatePpm, d("2026-03-30"), 30);
-    assert_eq!((rr.numerator(), rr.denominator(), rr.samples), (50.0, 10000.0, 2));
+    assert_eq!(
+        (rr.numerator(), rr.denominator(), rr.samples),
+        (50.0, 10000.0, 2)
+    );
     let crd = l.window(Indicator::CaseResolutionDays, d("2026-03-31"), 30);
     // C3: 1.5 days; C4: 2 days (12:00 to 12:00). C2 is not attributable.
-    assert_eq!((crd.numerator(), crd.denominator(), crd.samples), (1.5 + 2.0, 2.0, 2));
     assert_eq!(
-        l.day(Indicator::CaseResolutionDays, d("2026-03-06")).numerator(),
+        (crd.numerator(), crd.denominator(), crd.samples),
+        (1.5 + 2.0, 2.0, 2)
+    );
+    assert_eq!(
+        l.day(Indicator::CaseResolutionDays, d("2026-03-06"))
+            .numerator(),
         1.5,
         "attributed to the resolution date"
     );
@@ -281,7 +289,10 @@ fn price_variance_confirmation_hours_and_cancellations() {
         ],
     );
     let pv = l.window(Indicator::PriceVariancePct, d("2026-04-30"), 30);
-    assert_eq!(pv.numerator(), (3.85 - 3.70) * 1200.0 + (9.0 - 10.0) * 100.0);
+    assert_eq!(
+        pv.numerator(),
+        (3.85 - 3.70) * 1200.0 + (9.0 - 10.0) * 100.0
+    );
     assert_eq!(pv.denominator(), 3.70 * 1200.0 + 10.0 * 100.0);
     let ch = l.window(Indicator::ConfirmationHours, d("2026-04-30"), 30);
     assert_eq!((ch.numerator(), ch.denominator()), (36.0, 2.0));

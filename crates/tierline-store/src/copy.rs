@@ -68,7 +68,8 @@ impl CopyBuf {
         self.0.extend_from_slice(&0i32.to_be_bytes());
         self.0.extend_from_slice(&FLOAT8_OID.to_be_bytes());
         if dims == 1 {
-            self.0.extend_from_slice(&(values.len() as i32).to_be_bytes());
+            self.0
+                .extend_from_slice(&(values.len() as i32).to_be_bytes());
             self.0.extend_from_slice(&1i32.to_be_bytes());
         }
         for v in values {

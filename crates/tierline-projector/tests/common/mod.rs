@@ -1,0 +1,42 @@
+//! Helpers shared by the projector's tests.
+
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use tierline_events::{Codec, Framing, Record};
+use tierline_projector::{FixedClock, Projector};
+use tierline_store::{AppendBatch, EventStore, NewEvent, PgStore};
+
+/// Steps until `n` events were projected. The global cursor waits for every older
+/// transaction on the server (other tests' too), so a single step may see nothing yet.
+pub async fn project(p: &mut Projector, clock: &FixedClock, batch: usize, n: usize) -> usize {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut done = 0;
+    while done < n && std::time::Instant::now() < deadline {
+        let k = p.step(clock, batch).await.unwrap();
+        if k == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        done += k;
+    }
+    done
+}
+
+pub async fn append(store: &PgStore, records: &[Record]) {
+    let codec = Codec::default();
+    let events = records
+        .iter()
+        .map(|r| {
+            let bytes = codec.to_bytes(r, Framing::Confluent).unwrap();
+            NewEvent::from_decoded(codec.decode(&bytes).unwrap(), bytes).unwrap()
+        })
+        .collect();
+    store
+        .append(&AppendBatch {
+            events,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+}
