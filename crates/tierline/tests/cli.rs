@@ -87,9 +87,13 @@ fn schemas_lists_the_catalog() {
     let output = tierline().arg("schemas").output().unwrap();
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).unwrap();
-    assert_eq!(text.lines().count(), 12);
+    assert_eq!(text.lines().count(), 13);
     assert!(
         text.contains("1012  v2  io.tierline.v1.GoodsReceived"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1026  v2  io.tierline.v1.SupplierAlertResolved"),
         "{text}"
     );
 }
@@ -110,7 +114,7 @@ fn migrate_creates_an_sqlite_store_and_is_idempotent() {
         );
         let text = String::from_utf8_lossy(&output.stdout);
         assert!(
-            text.contains("0 events, 12 writer schemas recorded"),
+            text.contains("0 events, 13 writer schemas recorded"),
             "{text}"
         );
     }
@@ -143,7 +147,7 @@ fn json_logs_are_one_object_per_line() {
         .expect("the log line");
     let v: serde_json::Value = serde_json::from_str(line).expect("a JSON object");
     assert_eq!(v["level"], "INFO");
-    assert_eq!(v["fields"]["schemas"], 12);
+    assert_eq!(v["fields"]["schemas"], 13);
     std::fs::remove_dir_all(&dir).ok();
 }
 
