@@ -169,6 +169,20 @@ pub fn all() -> Vec<Record> {
     ]
 }
 
+/// `items` in a deterministic pseudo-random order (xorshift64 from `seed`): a delivery
+/// order for tests that check a result does not depend on arrival order.
+pub fn shuffled<T: Clone>(items: &[T], seed: u64) -> Vec<T> {
+    let mut out = items.to_vec();
+    let mut rng = seed | 1;
+    for i in (1..out.len()).rev() {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        out.swap(i, (rng % (i as u64 + 1)) as usize);
+    }
+    out
+}
+
 /// A deterministic mix of inbound records in realistic proportions (per line:
 /// placement, confirmation, receipts, inspections, sometimes changes, cancellations
 /// and after-sales cases), `n` records long.

@@ -63,19 +63,6 @@ fn stream(specs: &[Spec]) -> Vec<Record> {
         .collect()
 }
 
-/// A deterministic shuffle (xorshift from `seed`), so proptest can replay a failure.
-fn shuffled<T: Clone>(items: &[T], mut seed: u64) -> Vec<T> {
-    let mut out = items.to_vec();
-    seed |= 1;
-    for i in (1..out.len()).rev() {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        out.swap(i, (seed % (i as u64 + 1)) as usize);
-    }
-    out
-}
-
 fn clock(day: i32) -> FixedClock {
     FixedClock(Timestamp(i64::from(day) * 86_400_000 + 12 * 3_600_000))
 }
@@ -177,9 +164,9 @@ async fn run(specs: Vec<Spec>, orders: Vec<(u64, usize)>) {
             .await
             .unwrap();
         // Some events are delivered twice (a redelivery stores nothing new).
-        let mut delivery = shuffled(&events, seed);
+        let mut delivery = tierline_events::sample::shuffled(&events, seed);
         delivery.extend(delivery.iter().step_by(7).cloned().collect::<Vec<_>>());
-        let delivery = shuffled(&delivery, seed.rotate_left(17));
+        let delivery = tierline_events::sample::shuffled(&delivery, seed.rotate_left(17));
         let size = delivery.len().div_ceil(batches);
         let mut stored = HashSet::new();
         for (k, batch) in delivery.chunks(size).enumerate() {
