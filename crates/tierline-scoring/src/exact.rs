@@ -30,9 +30,10 @@ impl ExactSum {
 
     /// Adds a term, exactly.
     pub fn add(&mut self, mut x: f64) {
+        let parts = self.parts.as_mut_slice();
         let mut i = 0;
-        for j in 0..self.parts.len() {
-            let mut y = self.parts[j];
+        for j in 0..parts.len() {
+            let mut y = parts[j];
             if x.abs() < y.abs() {
                 std::mem::swap(&mut x, &mut y);
             }
@@ -40,7 +41,7 @@ impl ExactSum {
             let hi = x + y;
             let lo = y - (hi - x);
             if lo != 0.0 {
-                self.parts[i] = lo;
+                parts[i] = lo;
                 i += 1;
             }
             x = hi;

@@ -312,12 +312,15 @@ impl SupplierLedger {
     /// buckets changed.
     pub fn settle(&mut self) -> BTreeSet<Date> {
         let dirty = std::mem::take(&mut self.dirty);
-        let mut touched = BTreeSet::new();
+        let mut touched = Vec::new();
         for id in dirty {
             self.nodes[id as usize].dirty = false;
             self.recompute(id, &mut touched);
         }
-        touched
+        // Sorted first: a set built from sorted input is built in bulk.
+        touched.sort_unstable();
+        touched.dedup();
+        touched.into_iter().collect()
     }
 
     fn source(&mut self, source: &str) -> (u32, Arc<str>) {
@@ -447,7 +450,7 @@ impl SupplierLedger {
 
     /// Swaps an entity's contributions for freshly computed ones (exactly: what it
     /// added before is subtracted).
-    fn recompute(&mut self, id: NodeId, touched: &mut BTreeSet<Date>) {
+    fn recompute(&mut self, id: NodeId, touched: &mut Vec<Date>) {
         let node = &mut self.nodes[id as usize];
         let new = match &node.state {
             State::Line(l) => line_contributions(l, &self.policy),
@@ -467,13 +470,13 @@ impl SupplierLedger {
                     bucket.total.sub(part);
                 }
             }
-            touched.insert(slot.1);
+            touched.push(slot.1);
         }
         for (slot, part) in &self.nodes[id as usize].contributions {
             let bucket = self.totals.entry(*slot).or_default();
             bucket.total.add(part);
             bucket.contributors += 1;
-            touched.insert(slot.1);
+            touched.push(slot.1);
         }
     }
 
