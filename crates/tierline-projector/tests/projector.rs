@@ -179,12 +179,23 @@ async fn an_alert_crossing_reaches_the_topic_exactly_once_with_its_deterministic
     let messages = read_topic(&brokers);
     let resolved: Vec<_> = messages
         .iter()
-        .filter_map(|(v, _)| match codec.decode(v).unwrap().record {
-            Record::SupplierAlertResolved(r) => Some(r),
+        .filter_map(|(v, headers)| match codec.decode(v).unwrap().record {
+            Record::SupplierAlertResolved(r) => Some((r, headers)),
             _ => None,
         })
         .collect();
     assert_eq!(resolved.len(), 2);
+    for (r, headers) in &resolved {
+        // Its own message id, not the raise's: UUIDv5 of `{alert_id}|RESOLVED`.
+        let id = uuid::Uuid::new_v5(
+            &tierline_scoring::ID_NAMESPACE,
+            format!("{}|RESOLVED", r.alert_id).as_bytes(),
+        );
+        let ce_id = headers.iter().find(|(k, _)| k == "ce_id").map(|(_, v)| v);
+        assert_eq!(ce_id, Some(&id.to_string()));
+        assert_eq!(r.reason, tierline_events::ResolutionReason::Cleared);
+    }
+    let resolved: Vec<_> = resolved.into_iter().map(|(r, _)| r).collect();
     assert!(
         resolved
             .iter()
