@@ -467,8 +467,8 @@ impl Projector {
                 r.f64(a.numerator());
                 r.f64(a.denominator());
                 r.i64(a.samples as i64);
-                r.f64_array(a.num.parts());
-                r.f64_array(a.den.parts());
+                r.f64_array(&a.num.canonical_parts());
+                r.f64_array(&a.den.canonical_parts());
             }
         }
         // Daily buckets of the days that changed: emptied ones deleted, the rest upserted.
@@ -495,8 +495,8 @@ impl Projector {
                     up_n.push(a.numerator());
                     up_den.push(a.denominator());
                     up_s.push(a.samples as i64);
-                    up_np.push(float8_array_literal(a.num.parts()));
-                    up_dp.push(float8_array_literal(a.den.parts()));
+                    up_np.push(float8_array_literal(&a.num.canonical_parts()));
+                    up_dp.push(float8_array_literal(&a.den.canonical_parts()));
                 }
             }
         }

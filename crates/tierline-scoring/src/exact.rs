@@ -76,6 +76,24 @@ impl ExactSum {
         &self.parts
     }
 
+    /// The partials of the one canonical expansion of this value, smallest first: the
+    /// correctly rounded value, then that of the exact remainder, and so on. Two sums of
+    /// equal value give equal canonical partials (the partials [`parts`](Self::parts)
+    /// returns depend on the order terms came in), so what is persisted is
+    /// deterministic.
+    pub fn canonical_parts(&self) -> SmallVec<[f64; 2]> {
+        let mut rest = self.clone();
+        let mut out = SmallVec::new();
+        // Each step peels off the leading 53 bits; the remainder is exact.
+        while !rest.is_zero() {
+            let top = rest.value();
+            out.push(top);
+            rest.add(-top);
+        }
+        out.reverse();
+        out
+    }
+
     /// A sum from persisted partials (any terms: they are added one by one).
     pub fn from_parts(parts: &[f64]) -> ExactSum {
         let mut s = ExactSum::default();
@@ -181,5 +199,32 @@ mod tests {
         all.sub_sum(&b);
         assert!(all.is_zero());
         assert_eq!(ExactSum::from_parts(a.parts()), a);
+    }
+
+    #[test]
+    fn equal_sums_have_equal_canonical_parts_whatever_their_history() {
+        let terms = [
+            80.975,
+            1e-16,
+            3.3,
+            -7.1e-15,
+            0.1,
+            2.0f64.powi(60),
+            -(2.0f64.powi(60)),
+        ];
+        let forward: ExactSum = terms.iter().copied().collect();
+        let backward: ExactSum = terms.iter().rev().copied().collect();
+        let mut detour = backward.clone();
+        detour.add(1e300);
+        detour.add(-1e300);
+        detour.add(0.3);
+        detour.add(-0.3);
+        assert_eq!(forward, detour);
+        let canonical = forward.canonical_parts();
+        assert_eq!(canonical, backward.canonical_parts());
+        assert_eq!(canonical, detour.canonical_parts());
+        assert_eq!(canonical.last().copied(), Some(forward.value()));
+        assert_eq!(ExactSum::from_parts(&canonical), forward);
+        assert!(ExactSum::default().canonical_parts().is_empty());
     }
 }
