@@ -343,13 +343,13 @@ pub fn app(
     (router, doc)
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves.
+/// Serves `router` on `listener` within `limits` (see `tierline-http`) until
+/// `shutdown` resolves.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
+    limits: tierline_http::HttpLimits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    tierline_http::serve(listener, router, limits, shutdown).await
 }

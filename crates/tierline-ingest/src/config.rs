@@ -59,6 +59,9 @@ pub struct IngestConfig {
     /// Address of /livez, /readyz and /metrics.
     #[arg(long, env = "TIERLINE_INGEST_HTTP", default_value = "0.0.0.0:9101")]
     pub http: SocketAddr,
+    /// Limits of that port (set by the binary from the shared `--http-*` flags).
+    #[arg(skip)]
+    pub http_limits: tierline_http::HttpLimits,
 }
 
 impl IngestConfig {
@@ -75,6 +78,7 @@ impl IngestConfig {
             batch_size: 1000,
             batch_linger_ms: 200,
             http: SocketAddr::from(([127, 0, 0, 1], 0)),
+            http_limits: tierline_http::HttpLimits::default(),
         }
     }
 

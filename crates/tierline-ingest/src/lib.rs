@@ -94,8 +94,10 @@ impl Ingest {
         let listener = tokio::net::TcpListener::bind(cfg.http).await?;
         let http_addr = listener.local_addr()?;
         let app = http::router(metrics.clone(), health.clone(), store.clone());
+        let limits = cfg.http_limits.clone();
         let http = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
+            let serving = tierline_http::serve(listener, app, limits, std::future::pending());
+            if let Err(e) = serving.await {
                 error!(error = %e, "http server stopped");
             }
         });

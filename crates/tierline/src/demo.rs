@@ -169,7 +169,11 @@ fn save_state(path: &PathBuf, s: &DemoState) -> Result<()> {
     Ok(())
 }
 
-pub(crate) async fn run(codec: Codec, args: DemoArgs) -> Result<()> {
+pub(crate) async fn run(
+    codec: Codec,
+    args: DemoArgs,
+    limits: tierline_http::HttpLimits,
+) -> Result<()> {
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -231,7 +235,8 @@ pub(crate) async fn run(codec: Codec, args: DemoArgs) -> Result<()> {
         .with_context(|| format!("binding {} (another demo running? use --http)", args.http))?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, router).await {
+        let serving = tierline_http::serve(listener, router, limits, std::future::pending());
+        if let Err(e) = serving.await {
             tracing::error!(error = %e, "the API stopped");
         }
     });

@@ -32,6 +32,10 @@ struct Cli {
     #[arg(long, env = "TIERLINE_MAX_MESSAGE_BYTES", default_value_t = tierline_events::DEFAULT_MAX_MESSAGE_BYTES, global = true)]
     max_message_bytes: usize,
 
+    /// Limits of every HTTP port (API, /livez /readyz /metrics).
+    #[command(flatten)]
+    http: tierline_http::HttpArgs,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -282,6 +286,7 @@ async fn main() -> Result<()> {
         LogFormat::Json => logs.json().init(),
     }
     let codec = Codec::default().with_max_message_bytes(cli.max_message_bytes);
+    let limits = cli.http.limits();
     match cli.command {
         Command::Decode { files, no_validate } => decode(&codec, &files, no_validate),
         Command::Encode {
@@ -290,16 +295,18 @@ async fn main() -> Result<()> {
             framing,
         } => encode(&codec, &input, &out, framing),
         Command::Migrate { store } => migrate(codec, &store).await,
-        Command::Project { args, paging, http } => project(codec, args, paging.batch, http).await,
+        Command::Project { args, paging, http } => {
+            project(codec, args, paging.batch, http, limits).await
+        }
         Command::Rebuild { args } => rebuild(codec, args).await,
         Command::Relay {
             store,
             kafka,
             topic,
             http,
-        } => relay(codec, &store, &kafka, &topic, http).await,
-        Command::Ingest { store, config } => ingest(codec, store, *config).await,
-        Command::Serve { args, api } => serve(codec, &args, *api).await,
+        } => relay(codec, &store, &kafka, &topic, http, limits).await,
+        Command::Ingest { store, config } => ingest(codec, store, *config, limits).await,
+        Command::Serve { args, api } => serve(codec, &args, *api, limits).await,
         Command::Run {
             args,
             ingest: ingest_cfg,
@@ -314,7 +321,12 @@ async fn main() -> Result<()> {
             let tasks: Vec<(&str, tokio::task::JoinHandle<Result<()>>)> = vec![
                 (
                     "ingest",
-                    tokio::spawn(ingest(codec.clone(), store.clone(), *ingest_cfg)),
+                    tokio::spawn(ingest(
+                        codec.clone(),
+                        store.clone(),
+                        *ingest_cfg,
+                        limits.clone(),
+                    )),
                 ),
                 (
                     "projector",
@@ -323,22 +335,23 @@ async fn main() -> Result<()> {
                         args.clone(),
                         paging.batch,
                         project_http,
+                        limits.clone(),
                     )),
                 ),
                 ("relay", {
-                    let codec = codec.clone();
+                    let (codec, limits) = (codec.clone(), limits.clone());
                     tokio::spawn(async move {
-                        relay(codec, &store, &kafka, &alerts_topic, relay_http).await
+                        relay(codec, &store, &kafka, &alerts_topic, relay_http, limits).await
                     })
                 }),
                 (
                     "api",
-                    tokio::spawn(async move { serve(codec, &args, *api).await }),
+                    tokio::spawn(async move { serve(codec, &args, *api, limits).await }),
                 ),
             ];
             run_all(tasks).await
         }
-        Command::Demo { args } => demo::run(codec, *args).await,
+        Command::Demo { args } => demo::run(codec, *args, limits).await,
         Command::Simulate { args } => demo::simulate(codec, *args).await,
         Command::Import {
             paths,
@@ -457,7 +470,13 @@ async fn open_store(codec: Codec, url: &str) -> Result<Store> {
     Ok(store)
 }
 
-async fn ingest(codec: Codec, url: String, config: tierline_ingest::IngestConfig) -> Result<()> {
+async fn ingest(
+    codec: Codec,
+    url: String,
+    mut config: tierline_ingest::IngestConfig,
+    limits: tierline_http::HttpLimits,
+) -> Result<()> {
+    config.http_limits = limits;
     tracing::info!(store = %tierline_store::redact(&url), kafka = ?config.kafka, "starting ingest");
     let store = open_store(codec.clone(), &url).await?;
     let mut service =
@@ -667,7 +686,12 @@ fn api_keys(args: &ApiArgs) -> Result<tierline_api::ApiKeys> {
     Ok(keys)
 }
 
-async fn serve(codec: Codec, project: &ProjectArgs, args: ApiArgs) -> Result<()> {
+async fn serve(
+    codec: Codec,
+    project: &ProjectArgs,
+    args: ApiArgs,
+    limits: tierline_http::HttpLimits,
+) -> Result<()> {
     let keys = api_keys(&args)?;
     let store = postgres(codec.clone(), &project.store).await?;
     tierline_projector::migrate(store.pool())
@@ -688,7 +712,7 @@ async fn serve(codec: Codec, project: &ProjectArgs, args: ApiArgs) -> Result<()>
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "API on http://{addr}/v1, dashboard on http://{addr}/");
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tierline_api::serve(listener, router, async move {
+    tierline_api::serve(listener, router, limits, async move {
         tokio::select! {
             _ = term.recv() => {}
             _ = tokio::signal::ctrl_c() => {}
@@ -747,11 +771,12 @@ async fn project(
     args: ProjectArgs,
     batch: usize,
     http: std::net::SocketAddr,
+    limits: tierline_http::HttpLimits,
 ) -> Result<()> {
     let store = postgres(codec.clone(), &args.store).await?;
     let pool = store.pool().clone();
     let mut p = projector(codec, &args, store).await?;
-    ops::serve(http, p.metrics(), pool).await?;
+    ops::serve(http, p.metrics(), pool, limits).await?;
     let clock = clock(args.pin_date.as_deref())?;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
@@ -798,6 +823,7 @@ async fn relay(
     kafka: &tierline_kafka::KafkaArgs,
     topic: &str,
     http: std::net::SocketAddr,
+    limits: tierline_http::HttpLimits,
 ) -> Result<()> {
     let store = postgres(codec, url).await?;
     tierline_projector::migrate(store.pool())
@@ -805,7 +831,7 @@ async fn relay(
         .context("creating the outbox")?;
     let relay =
         tierline_projector::Relay::new(store.pool().clone(), kafka.client_config()?, topic)?;
-    ops::serve(http, relay.metrics(), store.pool().clone()).await?;
+    ops::serve(http, relay.metrics(), store.pool().clone(), limits).await?;
     tracing::info!(topic, kafka = ?kafka, "relay publishing the outbox");
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {

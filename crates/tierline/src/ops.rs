@@ -15,6 +15,7 @@ pub(crate) async fn serve(
     addr: SocketAddr,
     metrics: Arc<tierline_projector::Metrics>,
     pool: PgPool,
+    limits: tierline_http::HttpLimits,
 ) -> Result<()> {
     let app = Router::new()
         .route("/livez", get(|| async { "ok" }))
@@ -43,7 +44,7 @@ pub(crate) async fn serve(
         .with_context(|| format!("binding {addr}"))?;
     tracing::info!(addr = %listener.local_addr()?, "operator endpoints: /livez /readyz /metrics");
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
+        if let Err(e) = tierline_http::serve(listener, app, limits, std::future::pending()).await {
             tracing::error!(error = %e, "operator endpoints stopped");
         }
     });

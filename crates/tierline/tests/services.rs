@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{free_port, wait_get};
+use common::{free_port, http_get, wait_get};
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
@@ -339,4 +339,83 @@ async fn simulate_produces_its_history_to_the_inbound_topics() {
     }
     assert!(produced > 500, "{stdout}");
     assert_eq!(on_topics, produced);
+}
+
+/// Resident memory of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap()
+}
+
+/// A bounded load test on loopback: `tierline serve`, under a descriptor limit of 1,024,
+/// with 1,500 idle and half-sent connections (three times its connection cap) and a
+/// client trickling its headers still answers health and API calls, its memory stays bounded, and SIGTERM is not
+/// held up by the half-sent requests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_stays_healthy_under_idle_and_slow_connections() {
+    let db = tierline_store::testing::pg()
+        .await
+        .expect("PostgreSQL is needed");
+    let bin = env!("CARGO_BIN_EXE_tierline");
+    let port = free_port();
+    // Under a descriptor limit of 1,024, which the 1,500 connections would exceed.
+    let mut serve = Command::new("sh")
+        .args(["-c", "ulimit -n 1024 && exec \"$0\" \"$@\"", bin])
+        .args(["serve", "--store", &db.url, "--log", "off", "--no-auth"])
+        .args(["--api-http", &format!("127.0.0.1:{port}")])
+        .args(["--http-max-connections", "500"])
+        .spawn()
+        .unwrap();
+    assert_eq!(wait_get(port, "/readyz").0, 200);
+    assert_eq!(wait_get(port, "/v1/tiers").0, 200);
+    let before = rss_kib(serve.id());
+    let mut held = Vec::new();
+    for n in 0..1500 {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        if n % 2 == 1 {
+            let _ = s.write_all(b"GET /v1/tiers HTTP/1.1\r\nHost: half");
+        }
+        held.push(s);
+    }
+    let trickle = std::thread::spawn(move || {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        for b in b"GET /livez HTTP/1.1\r\nHost: slow\r\n" {
+            if s.write_all(&[*b]).is_err() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    });
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(http_get(port, "/livez").map(|r| r.0), Some(200));
+    assert_eq!(http_get(port, "/readyz").map(|r| r.0), Some(200));
+    assert_eq!(http_get(port, "/v1/tiers").map(|r| r.0), Some(200));
+    let holding = rss_kib(serve.id());
+    let per_conn = holding.saturating_sub(before) as f64 / 1500.0;
+    eprintln!(
+        "serve under 1,500 idle/half connections (cap 500): RSS {before} -> {holding} KiB, {per_conn:.1} KiB per connection opened"
+    );
+    // Bound: 64 MiB over the idle process for the whole flood (it was ~530 MiB).
+    assert!(
+        holding < before + 64 * 1024,
+        "RSS {before} -> {holding} KiB"
+    );
+    let t0 = std::time::Instant::now();
+    Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(serve.wait().unwrap().success());
+    eprintln!(
+        "SIGTERM with half-sent requests held: stopped in {:?}",
+        t0.elapsed()
+    );
+    drop(held);
+    let _ = trickle.join();
+    db.drop_db().await.unwrap();
 }
