@@ -123,6 +123,16 @@ impl ApiKeys {
     }
 }
 
+/// The token of an `Authorization` value of scheme `Bearer` (schemes are
+/// case-insensitive, RFC 9110 11.1).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
 /// Middleware on `/v1/*`: a valid `Authorization: Bearer <key>` or 401.
 pub(crate) async fn require_key(
     State(keys): State<Arc<ApiKeys>>,
@@ -136,11 +146,7 @@ pub(crate) async fn require_key(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim);
+        .and_then(bearer_token);
     match token {
         None => Problem::unauthorized("an API key is required: Authorization: Bearer <key>")
             .into_response(),
@@ -152,6 +158,16 @@ pub(crate) async fn require_key(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for v in ["Bearer k", "bearer k", "BEARER k", "bEaReR   k "] {
+            assert_eq!(bearer_token(v), Some("k"), "{v}");
+        }
+        assert_eq!(bearer_token("Basic k"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token("Bearerk"), None);
+    }
 
     #[test]
     fn keys_are_checked_by_digest() {

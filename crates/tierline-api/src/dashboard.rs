@@ -2,9 +2,11 @@
 
 use axum::Router;
 use axum::extract::Path;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+
+use crate::problem::Problem;
 
 const INDEX: &str = include_str!("../static/index.html");
 
@@ -30,28 +32,29 @@ fn asset(name: &str) -> Option<(&'static str, &'static str)> {
     })
 }
 
+/// The page loads only its own scripts, styles and data, and may not be framed.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// Headers of every dashboard response.
+fn headers(kind: &'static str) -> [(header::HeaderName, &'static str); 5] {
+    [
+        (header::CONTENT_TYPE, kind),
+        (header::CACHE_CONTROL, "no-cache"),
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ]
+}
+
 async fn index() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        INDEX,
-    )
-        .into_response()
+    (headers("text/html; charset=utf-8"), INDEX).into_response()
 }
 
 async fn assets(Path(name): Path<String>) -> Response {
     match asset(&name) {
-        Some((kind, body)) => (
-            [
-                (header::CONTENT_TYPE, kind),
-                (header::CACHE_CONTROL, "no-cache"),
-            ],
-            body,
-        )
-            .into_response(),
-        None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+        Some((kind, body)) => (headers(kind), body).into_response(),
+        None => Problem::not_found(&format!("/assets/{}", name.escape_default())).into_response(),
     }
 }
 

@@ -49,7 +49,7 @@ pub struct ApiConfig {
     pub keys: ApiKeys,
     /// Largest page a list returns (larger `page_size`s are lowered to it).
     pub max_page_size: usize,
-    /// Requests taking longer get a 408.
+    /// Requests taking longer get a 503.
     pub request_timeout: Duration,
     /// Largest request body accepted (the API reads none; this keeps uploads out).
     pub body_limit: usize,
@@ -243,6 +243,19 @@ async fn timeout(State(limit): State<Duration>, req: Request, next: Next) -> Res
     }
 }
 
+/// The body limit's 413 as a problem document, like every other error.
+async fn too_large_as_problem(State(limit): State<usize>, req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    let problem_json = res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v == "application/problem+json");
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE && !problem_json {
+        return Problem::too_large(limit).into_response();
+    }
+    res
+}
+
 async fn not_found(uri: Uri) -> Problem {
     Problem::not_found(uri.path())
 }
@@ -339,7 +352,11 @@ pub fn app(
             config.request_timeout,
             timeout,
         ))
-        .layer(RequestBodyLimitLayer::new(config.body_limit));
+        .layer(RequestBodyLimitLayer::new(config.body_limit))
+        .layer(middleware::from_fn_with_state(
+            config.body_limit,
+            too_large_as_problem,
+        ));
     (router, doc)
 }
 

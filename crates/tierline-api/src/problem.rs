@@ -96,13 +96,14 @@ impl Problem {
         )
     }
 
-    /// 408: the request took longer than the configured timeout.
+    /// 503: the request took longer than the configured timeout (the server's fault or
+    /// load, not the client's: a 408 would invite an immediate retry of the request).
     pub fn timeout() -> Problem {
         Problem::new(
-            StatusCode::REQUEST_TIMEOUT,
+            StatusCode::SERVICE_UNAVAILABLE,
             "timeout",
-            "Request timeout",
-            "the request took longer than the server allows",
+            "Request timed out",
+            "the request took longer than the server allows; try again later",
         )
     }
 

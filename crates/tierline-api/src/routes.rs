@@ -94,10 +94,29 @@ pub(crate) async fn scorecard(
     Path(supplier): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<ScorecardJson>, Problem> {
+    let supplier = known_shape(supplier)?;
     let p = Params::parse(q.as_deref(), &["as_of", "window"])?;
     let window = p.window()?;
     let as_of = s.as_of(&p)?;
     Ok(Json(s.reader.scorecard(&supplier, as_of, window).await?))
+}
+
+/// Whether `id` follows the supplier id rule of events.md (1..64 of `[A-Za-z0-9._:-]`).
+fn is_supplier_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+}
+
+/// A path's supplier id: one that breaks the id rule names no supplier (404), and never
+/// reaches the database.
+fn known_shape(id: String) -> Result<String, Problem> {
+    if is_supplier_id(&id) {
+        Ok(id)
+    } else {
+        Err(Problem::unknown_supplier(&id.escape_default().to_string()))
+    }
 }
 
 /// Longest history one request may ask for, in days.
@@ -124,6 +143,7 @@ pub(crate) async fn history(
     Path(supplier): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<History>, Problem> {
+    let supplier = known_shape(supplier)?;
     let p = Params::parse(q.as_deref(), &["from", "to", "window"])?;
     let window = p.window()?;
     let today = s.today();
@@ -173,6 +193,7 @@ pub(crate) async fn events(
     Path(supplier): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<EventPage>, Problem> {
+    let supplier = known_shape(supplier)?;
     let p = Params::parse(
         q.as_deref(),
         &["from", "to", "type", "page_size", "page_token"],
@@ -247,9 +268,19 @@ pub(crate) async fn alerts(
         Some(_) => AlertStatus::All,
         None => AlertStatus::Current,
     };
+    let supplier_id = p.get("supplier_id").map(str::to_owned);
+    if let Some(id) = supplier_id.as_deref().filter(|id| !is_supplier_id(id)) {
+        return Err(Problem::bad_parameter(
+            "supplier_id",
+            format!(
+                "supplier_id {:?} breaks the id rule (1..64 of [A-Za-z0-9._:-])",
+                id.escape_default().to_string()
+            ),
+        ));
+    }
     let filter = AlertFilter {
         status,
-        supplier_id: p.get("supplier_id").map(str::to_owned),
+        supplier_id,
         level: p
             .one_of("level", &["WARNING", "CRITICAL"])?
             .map(str::to_owned),

@@ -557,6 +557,8 @@ async fn errors_auth_limits_and_operations() {
         ("/v1/tiers?as_of=yesterday", "as_of"),
         ("/v1/policy?x=1", "x"),
         ("/v1/alerts?level=warning", "level"),
+        ("/v1/alerts?supplier_id=SUP%00", "supplier_id"),
+        ("/v1/alerts?status=gone", "status"),
         (
             "/v1/suppliers/ACME-01/events?from=2026-06-10&to=2026-06-01",
             "from",
@@ -592,8 +594,24 @@ async fn errors_auth_limits_and_operations() {
         assert!(h.contains_key(header::WWW_AUTHENTICATE));
         assert_eq!(b["status"], 401);
     }
-    let (s, _, _) = call(&f.router, unauth(Some(&format!("Bearer {KEY}")))).await;
-    assert_eq!(s, StatusCode::OK);
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let (s, _, _) = call(&f.router, unauth(Some(&format!("{scheme} {KEY}")))).await;
+        assert_eq!(s, StatusCode::OK, "{scheme}");
+    }
+    // A path id that breaks the id rule names no supplier: a 404, never a 500.
+    for uri in [
+        "/v1/suppliers/SUP-001%00/scorecard",
+        "/v1/suppliers/a%20b/history",
+        "/v1/suppliers/%C3%A9/events",
+    ] {
+        let req = Request::get(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {KEY}"))
+            .body(Body::empty())
+            .unwrap();
+        let (s, h, b) = call(&f.router, req).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{uri}: {b}");
+        assert_eq!(h[header::CONTENT_TYPE], "application/problem+json", "{uri}");
+    }
     // Not found, wrong method, body too large.
     let (s, h, b) = call(
         &f.router,
@@ -616,8 +634,29 @@ async fn errors_auth_limits_and_operations() {
         .header(header::CONTENT_LENGTH, "1000")
         .body(Body::from(vec![b'x'; 1000]))
         .unwrap();
-    let (s, _, _) = call(&f.router, req).await;
+    let (s, h, b) = call(&f.router, req).await;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(h[header::CONTENT_TYPE], "application/problem+json");
+    assert_eq!(b["status"], 413);
+    let (s, h, _) = call(
+        &f.router,
+        Request::get("/assets/nothing.js")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(h[header::CONTENT_TYPE], "application/problem+json");
+    // The dashboard may not be framed, sniffed, or load anything from elsewhere.
+    let (_, h, _) = call(&f.router, Request::get("/").body(Body::empty()).unwrap()).await;
+    assert!(
+        h[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+    assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert_eq!(h[header::X_FRAME_OPTIONS], "DENY");
     // Operations need no key.
     for path in [
         "/livez",
@@ -935,5 +974,22 @@ async fn the_in_memory_backend_answers_exactly_as_postgres() {
         }
     }
     sqlite.cleanup().await;
+    f.db.drop_db().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_request_over_the_time_limit_is_a_503_not_a_408() {
+    let mut config = ApiConfig::new(ApiKeys::from_keys([KEY]));
+    config.request_timeout = std::time::Duration::from_nanos(1);
+    config.cache = false;
+    let f = fixture_with(config).await;
+    let req = Request::get("/v1/suppliers")
+        .header(header::AUTHORIZATION, format!("Bearer {KEY}"))
+        .body(Body::empty())
+        .unwrap();
+    let (s, h, b) = call(&f.router, req).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{b}");
+    assert_eq!(h[header::CONTENT_TYPE], "application/problem+json");
+    assert_eq!(b["status"], 503);
     f.db.drop_db().await.unwrap();
 }

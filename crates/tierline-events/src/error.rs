@@ -98,6 +98,11 @@ pub enum Rule {
     AtMostField(&'static str),
     /// A date or timestamp outside years 0001..=9999.
     OutOfRange,
+    /// An `occurred_at` outside 1990-01-01T00:00Z ..< 2100-01-01T00:00Z (events.md), such
+    /// as an ERP's "empty date" 0001-01-01.
+    Implausible,
+    /// A NUL character (U+0000), which no store can hold in text.
+    Nul,
     /// A CloudEvents header disagrees with the datum.
     HeaderMismatch {
         /// The header name, e.g. `ce_id`.
@@ -123,6 +128,10 @@ impl fmt::Display for Rule {
             Rule::AtLeast(n) => write!(f, "must be >= {n}"),
             Rule::AtMostField(other) => write!(f, "must be <= `{other}`"),
             Rule::OutOfRange => f.write_str("must fall in the years 0001..=9999"),
+            Rule::Implausible => f.write_str(
+                "must be in 1990-01-01T00:00Z ..< 2100-01-01T00:00Z (an empty date such as 0001-01-01 is refused)",
+            ),
+            Rule::Nul => f.write_str("must not contain the NUL character (U+0000)"),
             Rule::HeaderMismatch {
                 header,
                 header_value,
@@ -151,6 +160,8 @@ impl Rule {
             Rule::AtLeast(_) => "at-least",
             Rule::AtMostField(_) => "at-most-field",
             Rule::OutOfRange => "out-of-range",
+            Rule::Implausible => "implausible-date",
+            Rule::Nul => "nul",
             Rule::HeaderMismatch { .. } => "header-mismatch",
         }
     }

@@ -33,6 +33,23 @@ impl Check {
         }
     }
 
+    /// Text any store can hold: no NUL.
+    fn text(&self, field: &'static str, v: &str) -> Result {
+        if v.as_bytes().contains(&0) {
+            self.fail(field, Rule::Nul, v.escape_default())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Each of several text fields, in order.
+    fn texts(&self, fields: &[(&'static str, &str)]) -> Result {
+        for (field, v) in fields {
+            self.text(field, v)?;
+        }
+        Ok(())
+    }
+
     fn len(&self, field: &'static str, v: &str, min: usize, max: usize) -> Result {
         // Characters are Unicode scalar values; a string has no more of them than
         // bytes, so counting is needed only near the bounds.
@@ -132,12 +149,16 @@ impl Check {
     ) -> Result {
         self.uuid("event_id", event_id)?;
         self.len("source", source, 1, 128)?;
-        self.timestamp("occurred_at", occurred_at)?;
+        self.text("source", source)?;
+        if !(Timestamp::PLAUSIBLE_FROM..Timestamp::PLAUSIBLE_UNTIL).contains(&occurred_at) {
+            return self.fail("occurred_at", Rule::Implausible, occurred_at);
+        }
         self.supplier_id("supplier_id", supplier_id)
     }
 
     fn po_line(&self, po_number: &str, line_number: i32) -> Result {
         self.len("po_number", po_number, 1, 64)?;
+        self.text("po_number", po_number)?;
         self.at_least("line_number", line_number, 1)
     }
 }
@@ -152,6 +173,11 @@ pub fn validate(record: &Record) -> Result {
         Record::PurchaseOrderLinePlaced(r) => {
             c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
             c.po_line(&r.po_number, r.line_number)?;
+            c.texts(&[
+                ("item_id", &r.item_id),
+                ("category", &r.category),
+                ("unit_of_measure", &r.unit_of_measure),
+            ])?;
             c.positive("quantity", r.quantity)?;
             c.non_negative("unit_price", r.unit_price)?;
             c.currency("currency", &r.currency)?;
@@ -183,15 +209,28 @@ pub fn validate(record: &Record) -> Result {
         }
         Record::PurchaseOrderLineCancelled(r) => {
             c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
-            c.po_line(&r.po_number, r.line_number)
+            c.po_line(&r.po_number, r.line_number)?;
+            c.text("reason", &r.reason)
         }
         Record::GoodsReceived(r) => {
             c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
+            c.text("receipt_id", &r.receipt_id)?;
             c.po_line(&r.po_number, r.line_number)?;
-            c.positive("quantity", r.quantity)
+            c.positive("quantity", r.quantity)?;
+            c.text("site", &r.site)?;
+            c.text(
+                "delivery_note",
+                r.delivery_note.as_deref().unwrap_or_default(),
+            )
         }
         Record::InspectionCompleted(r) => {
             c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
+            c.texts(&[
+                ("inspection_id", &r.inspection_id),
+                ("receipt_id", r.receipt_id.as_deref().unwrap_or_default()),
+                ("po_number", r.po_number.as_deref().unwrap_or_default()),
+                ("item_id", &r.item_id),
+            ])?;
             if let Some(po) = &r.po_number {
                 c.len("po_number", po, 1, 64)?;
             }
@@ -214,6 +253,11 @@ pub fn validate(record: &Record) -> Result {
         }
         Record::AfterSalesCaseOpened(r) => {
             c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
+            c.texts(&[
+                ("case_id", &r.case_id),
+                ("item_id", &r.item_id),
+                ("po_number", r.po_number.as_deref().unwrap_or_default()),
+            ])?;
             if let Some(po) = &r.po_number {
                 c.len("po_number", po, 1, 64)?;
             }
@@ -221,6 +265,7 @@ pub fn validate(record: &Record) -> Result {
         }
         Record::AfterSalesCaseResolved(r) => {
             c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
+            c.text("case_id", &r.case_id)?;
             if let Some(cost) = r.cost {
                 c.non_negative("cost", cost)?;
             }

@@ -126,7 +126,13 @@ fn writer_union_into_reader_non_union_and_enum_symbols_by_name() {
      {"name":"cancelled_by","type":{"type":"enum","name":"CancelledBy","symbols":["SYSTEM","SUPPLIER","BUYER"]}},
      {"name":"reason","type":"string"}]}"#;
     let codec = catalog_with(2002, writer).unwrap();
-    let head = |w: W| w.str(ID).str("erp").long(0).str("SUP-1").str("PO-1");
+    let head = |w: W| {
+        w.str(ID)
+            .str("erp")
+            .long(1_780_000_000_000)
+            .str("SUP-1")
+            .str("PO-1")
+    };
     let ok = head(W::default())
         .long(0)
         .long(7)

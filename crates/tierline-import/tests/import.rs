@@ -170,3 +170,54 @@ fn headers_and_file_names_are_checked() {
         assert_eq!(kind_for_file(Path::new(name)), want, "{name}");
     }
 }
+
+#[tokio::test]
+async fn a_row_with_a_nul_or_an_empty_date_is_refused_by_name_and_its_neighbours_are_stored() {
+    let codec = Codec::default();
+    let csv = "\
+source,occurred_at,supplier_id,receipt_id,po_number,line_number,quantity,site,delivery_note
+wms-7,2026-03-01T09:00:00Z,SUP-1,GR-1,PO-1,1,100,plant-7,
+wms\0-7,2026-03-02T09:00:00Z,SUP-1,GR-2,PO-1,2,50,plant-7,
+wms-7,0001-01-01T00:00:00Z,SUP-1,GR-3,PO-1,3,10,plant-7,
+wms-7,2026-03-04T09:00:00Z,SUP-1,GR-4,PO-1,4,10,plant-7,
+";
+    let out = read_csv(
+        &codec,
+        RecordKind::GoodsReceived,
+        "GoodsReceived.csv",
+        csv.as_bytes(),
+        None,
+    )
+    .unwrap();
+    let problems: Vec<(u64, String)> = out
+        .errors
+        .iter()
+        .map(|e| match e {
+            ImportError::Row { line, problem, .. } => (*line, problem.clone()),
+            other => panic!("{other}"),
+        })
+        .collect();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert_eq!(problems[0].0, 3);
+    assert!(
+        problems[0].1.contains("source") && problems[0].1.contains("NUL"),
+        "{problems:?}"
+    );
+    assert_eq!(problems[1].0, 4);
+    assert!(
+        problems[1].1.contains("occurred_at") && problems[1].1.contains("1990"),
+        "{problems:?}"
+    );
+    // The good rows around them reach the store.
+    let db = tierline_store::testing::pg().await.unwrap();
+    let outcome = db
+        .store
+        .append(&AppendBatch {
+            events: store_events(&out.records),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(outcome.new_count(), 2, "{outcome:?}");
+    db.drop_db().await.unwrap();
+}

@@ -245,7 +245,7 @@ struct ApiArgs {
     /// Serve /v1 without authentication (local use only).
     #[arg(long, env = "TIERLINE_API_NO_AUTH")]
     no_auth: bool,
-    /// Requests taking longer get a 408, in milliseconds.
+    /// Requests taking longer get a 503 (problem type `timeout`), in milliseconds.
     #[arg(long, env = "TIERLINE_API_TIMEOUT_MS", default_value_t = 10_000)]
     timeout_ms: u64,
     /// Do not cache responses (by default they are cached until the projector's next

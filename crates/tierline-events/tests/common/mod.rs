@@ -65,14 +65,70 @@ pub fn breakers() -> Vec<Breaker> {
             GoodsReceived,
             |r| r.occurred_at = Timestamp(Timestamp::MAX.0 + 1),
             "occurred_at",
-            "out-of-range"
+            "implausible-date"
         ),
         breaker!(
             "occurred_at before 0001",
             PurchaseOrderLineCancelled,
             |r| r.occurred_at = Timestamp(i64::MIN),
             "occurred_at",
-            "out-of-range"
+            "implausible-date"
+        ),
+        breaker!(
+            "occurred_at an ERP's empty date, 0001-01-01",
+            GoodsReceived,
+            |r| r.occurred_at = Timestamp::MIN,
+            "occurred_at",
+            "implausible-date"
+        ),
+        breaker!(
+            "occurred_at just before 1990",
+            InspectionCompleted,
+            |r| r.occurred_at = Timestamp(Timestamp::PLAUSIBLE_FROM.0 - 1),
+            "occurred_at",
+            "implausible-date"
+        ),
+        breaker!(
+            "occurred_at 2100-01-01",
+            AfterSalesCaseOpened,
+            |r| r.occurred_at = Timestamp::PLAUSIBLE_UNTIL,
+            "occurred_at",
+            "implausible-date"
+        ),
+        breaker!(
+            "source with a NUL",
+            GoodsReceived,
+            |r| r.source = "wms\0".into(),
+            "source",
+            "nul"
+        ),
+        breaker!(
+            "item_id with a NUL",
+            PurchaseOrderLinePlaced,
+            |r| r.item_id = "I\0".into(),
+            "item_id",
+            "nul"
+        ),
+        breaker!(
+            "reason with a NUL",
+            PurchaseOrderLineCancelled,
+            |r| r.reason = "\0".into(),
+            "reason",
+            "nul"
+        ),
+        breaker!(
+            "delivery_note with a NUL",
+            GoodsReceived,
+            |r| r.delivery_note = Some("DN\0".into()),
+            "delivery_note",
+            "nul"
+        ),
+        breaker!(
+            "case_id with a NUL",
+            AfterSalesCaseResolved,
+            |r| r.case_id = "C\0".into(),
+            "case_id",
+            "nul"
         ),
         breaker!(
             "empty supplier_id",
