@@ -26,6 +26,32 @@ use crate::http_metrics::{CacheLabel, HttpMetrics};
 const MAX_ENTRIES: usize = 50_000;
 /// Largest response body cached.
 const MAX_BODY: usize = 4 << 20;
+/// Bytes of keys and bodies held by default (`ApiConfig::cache_max_bytes`).
+pub(crate) const DEFAULT_MAX_BYTES: usize = 64 << 20;
+
+/// Query parameters whose values are numbers: `090` and `90` are one request.
+const NUMERIC_PARAMS: [&str; 2] = ["window", "page_size"];
+
+/// The cache key of a request: today, the path and its query parameters decoded,
+/// sorted, without empty values (which count as absent), numbers without leading zeros.
+/// Requests that mean the same share one entry.
+pub(crate) fn normalised_key(today: impl std::fmt::Display, uri: &axum::http::Uri) -> String {
+    let mut pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_else(|_| {
+            // Not decodable: the handler answers 400; key on the raw text.
+            vec![(String::new(), uri.query().unwrap_or_default().to_owned())]
+        });
+    pairs.retain(|(_, v)| !v.is_empty());
+    for (k, v) in &mut pairs {
+        if NUMERIC_PARAMS.contains(&k.as_str()) && v.bytes().all(|b| b.is_ascii_digit()) {
+            let trimmed = v.trim_start_matches('0');
+            *v = if trimmed.is_empty() { "0" } else { trimmed }.to_owned();
+        }
+    }
+    pairs.sort();
+    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    format!("{today}|{}?{query}", uri.path())
+}
 
 #[derive(Clone)]
 struct Entry {
@@ -34,19 +60,42 @@ struct Entry {
     body: Bytes,
 }
 
-/// The cache and its invalidation state.
+/// The entries and the bytes they hold.
 #[derive(Default)]
+struct Entries {
+    map: HashMap<String, Entry>,
+    bytes: usize,
+}
+
+/// The cache and its invalidation state.
 pub(crate) struct ResponseCache {
     generation: AtomicU64,
     live: AtomicBool,
-    entries: RwLock<HashMap<String, Entry>>,
+    entries: RwLock<Entries>,
+    max_bytes: usize,
 }
 
 impl ResponseCache {
+    /// An empty cache holding at most `max_bytes` of keys and bodies.
+    pub(crate) fn new(max_bytes: usize) -> ResponseCache {
+        ResponseCache {
+            generation: AtomicU64::new(0),
+            live: AtomicBool::new(false),
+            entries: RwLock::default(),
+            max_bytes,
+        }
+    }
+
+    /// Bytes of keys and bodies held now.
+    pub(crate) fn bytes(&self) -> usize {
+        self.entries.read().map_or(0, |e| e.bytes)
+    }
+
     fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
-        if let Ok(mut map) = self.entries.write() {
-            map.clear();
+        if let Ok(mut e) = self.entries.write() {
+            e.map.clear();
+            e.bytes = 0;
         }
     }
 
@@ -55,8 +104,11 @@ impl ResponseCache {
             return None;
         }
         let generation = self.generation.load(Ordering::SeqCst);
-        let map = self.entries.read().ok()?;
-        map.get(key).filter(|e| e.generation == generation).cloned()
+        let e = self.entries.read().ok()?;
+        e.map
+            .get(key)
+            .filter(|e| e.generation == generation)
+            .cloned()
     }
 
     fn put(&self, key: String, entry: Entry) {
@@ -65,11 +117,22 @@ impl ResponseCache {
         {
             return;
         }
-        if let Ok(mut map) = self.entries.write() {
-            if map.len() >= MAX_ENTRIES {
-                map.clear();
+        let size = key.len() + entry.body.len();
+        if size > self.max_bytes {
+            return;
+        }
+        if let Ok(mut e) = self.entries.write() {
+            // Over a bound: start afresh (entries live until the next commit anyway).
+            if e.map.len() >= MAX_ENTRIES || e.bytes + size > self.max_bytes {
+                e.map.clear();
+                e.bytes = 0;
             }
-            map.insert(key, entry);
+            let body_len = entry.body.len();
+            match e.map.insert(key, entry) {
+                // The key was counted already: swap the bodies' sizes.
+                Some(old) => e.bytes = e.bytes - old.body.len() + body_len,
+                None => e.bytes += size,
+            }
         }
     }
 }
@@ -126,7 +189,7 @@ pub(crate) async fn cached(State(s): State<CacheState>, req: Request, next: Next
         return next.run(req).await;
     }
     // The default `as_of` is today: the key carries it.
-    let key = format!("{}|{}", s.clock.today(&s.policy), req.uri());
+    let key = normalised_key(s.clock.today(&s.policy), req.uri());
     let count = |result: &str| {
         s.metrics
             .cache
@@ -160,4 +223,71 @@ pub(crate) async fn cached(State(s): State<CacheState>, req: Request, next: Next
         );
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn uri(s: &str) -> axum::http::Uri {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn requests_that_mean_the_same_share_one_key() {
+        let a = normalised_key(
+            "2026-06-15",
+            &uri("/v1/suppliers/S/history?window=90&to=2026-06-01"),
+        );
+        for other in [
+            "/v1/suppliers/S/history?window=090&to=2026-06-01",
+            "/v1/suppliers/S/history?to=2026-06-01&window=0000090",
+            "/v1/suppliers/S/history?to=2026%2D06%2D01&window=90&from=",
+        ] {
+            assert_eq!(normalised_key("2026-06-15", &uri(other)), a, "{other}");
+        }
+        assert_ne!(
+            normalised_key(
+                "2026-06-16",
+                &uri("/v1/suppliers/S/history?window=90&to=2026-06-01")
+            ),
+            a
+        );
+        // Ids are text: their zeros matter.
+        assert_ne!(
+            normalised_key("d", &uri("/v1/alerts?supplier_id=007")),
+            normalised_key("d", &uri("/v1/alerts?supplier_id=7"))
+        );
+    }
+
+    #[test]
+    fn the_cache_never_holds_more_than_its_byte_bound() {
+        let cache = ResponseCache::new(10_000);
+        cache.live.store(true, Ordering::SeqCst);
+        let body = Bytes::from(vec![b'x'; 900]);
+        for n in 0..400 {
+            cache.put(
+                format!("key-{n}"),
+                Entry {
+                    generation: 0,
+                    content_type: HeaderValue::from_static("application/json"),
+                    body: body.clone(),
+                },
+            );
+            assert!(cache.bytes() <= 10_000, "{} bytes after {n}", cache.bytes());
+        }
+        assert!(cache.get("key-399").is_some(), "the latest entry is kept");
+        // A body over the whole bound is never kept.
+        cache.put(
+            "huge".into(),
+            Entry {
+                generation: 0,
+                content_type: HeaderValue::from_static("application/json"),
+                body: Bytes::from(vec![b'x'; 20_000]),
+            },
+        );
+        assert!(cache.get("huge").is_none());
+    }
 }

@@ -55,6 +55,8 @@ pub struct ApiConfig {
     pub body_limit: usize,
     /// Cache responses until the projector next commits (see the `cache` module).
     pub cache: bool,
+    /// Bytes of responses the cache holds at most.
+    pub cache_max_bytes: usize,
 }
 
 impl ApiConfig {
@@ -66,6 +68,7 @@ impl ApiConfig {
             request_timeout: Duration::from_secs(10),
             body_limit: 16 * 1024,
             cache: true,
+            cache_max_bytes: cache::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -281,7 +284,7 @@ pub fn app(
         clock,
         max_page_size: config.max_page_size.max(1),
     };
-    let cache = Arc::new(cache::ResponseCache::default());
+    let cache = Arc::new(cache::ResponseCache::new(config.cache_max_bytes));
     if let (true, Backend::Postgres(r)) = (use_cache, &state.reader) {
         tokio::spawn(cache::watch(cache.clone(), r.pool().clone()));
     }

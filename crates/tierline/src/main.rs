@@ -252,6 +252,9 @@ struct ApiArgs {
     /// commit, which it announces with NOTIFY).
     #[arg(long, env = "TIERLINE_API_NO_CACHE")]
     no_cache: bool,
+    /// Bytes of responses the cache holds at most (it starts afresh when full).
+    #[arg(long, env = "TIERLINE_API_CACHE_MAX_BYTES", default_value_t = 64 << 20)]
+    cache_max_bytes: usize,
     /// Largest page size (larger requests are lowered to it).
     #[arg(long, env = "TIERLINE_API_MAX_PAGE_SIZE", default_value_t = 500)]
     max_page_size: usize,
@@ -704,6 +707,7 @@ async fn serve(
     config.request_timeout = std::time::Duration::from_millis(args.timeout_ms);
     config.max_page_size = args.max_page_size;
     config.cache = !args.no_cache;
+    config.cache_max_bytes = args.cache_max_bytes;
     let reader = tierline_api::Reader::new(store, policy, codec);
     let (router, _) = tierline_api::app(reader, clock, &config, Default::default());
     let listener = tokio::net::TcpListener::bind(args.api_http)
