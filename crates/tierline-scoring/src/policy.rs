@@ -247,6 +247,12 @@ impl Policy {
                 None => return Err(invalid(format!("dimensions.{}", d.name()), "missing")),
             }
         }
+        if self.dimensions.values().all(|w| *w == 0.0) {
+            return Err(invalid(
+                "dimensions",
+                "at least one weight must be > 0 (with every weight 0 no supplier is ever rated)",
+            ));
+        }
         for &i in Indicator::SCORED {
             let key = format!("indicators.{}", i.name());
             let Some(p) = self.indicators.get(&i) else {
@@ -284,6 +290,22 @@ impl Policy {
                 return Err(invalid(
                     key,
                     "thresholds must be finite and the margin >= 0",
+                ));
+            }
+            // The critical level is the more severe one: swapped thresholds would raise
+            // CRITICAL before WARNING.
+            let swapped = match a.direction {
+                Direction::Below => a.critical > a.warning,
+                Direction::Above => a.critical < a.warning,
+            };
+            if swapped {
+                let side = match a.direction {
+                    Direction::Below => "at or below",
+                    Direction::Above => "at or above",
+                };
+                return Err(invalid(
+                    format!("{key}.critical"),
+                    format!("must be {side} the warning threshold ({}) for a rule on `{}`", a.warning, a.rule),
                 ));
             }
         }

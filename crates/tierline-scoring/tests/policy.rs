@@ -49,6 +49,26 @@ fn bad_policies_are_rejected_naming_the_key() {
             SHIPPED.replace("min_coverage = 0.5", "min_coverage = 1.5"),
             "min_coverage",
         ),
+        (
+            SHIPPED
+                .replace("delivery = 0.35", "delivery = 0.0")
+                .replace("quality = 0.35", "quality = 0.0")
+                .replace("service = 0.15", "service = 0.0")
+                .replace("cost = 0.1", "cost = 0.0")
+                .replace("responsiveness = 0.05", "responsiveness = 0.0"),
+            "dimensions",
+        ),
+        (
+            SHIPPED.replace(
+                "warning = 5000.0\ncritical = 10000.0",
+                "warning = 10000.0\ncritical = 5000.0",
+            ),
+            "alerts[1].critical",
+        ),
+        (
+            SHIPPED.replace("warning = 0.9\ncritical = 0.8", "warning = 0.8\ncritical = 0.9"),
+            "alerts[0].critical",
+        ),
     ];
     for (text, key) in cases {
         let err = Policy::from_toml(&text).expect_err(key).to_string();
