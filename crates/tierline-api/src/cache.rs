@@ -87,6 +87,7 @@ impl ResponseCache {
     }
 
     /// Bytes of keys and bodies held now.
+    #[cfg(test)]
     pub(crate) fn bytes(&self) -> usize {
         self.entries.read().map_or(0, |e| e.bytes)
     }

@@ -47,11 +47,13 @@ pub(crate) struct AlertKey {
     pub(crate) id: uuid::Uuid,
 }
 
-/// Keyset position in a supplier's events.
+/// Keyset position in a supplier's events, and the query it was issued for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct EventKey {
     t: i64,
     p: i64,
+    /// [`EventQuery::digest`] of the query that issued it.
+    q: String,
 }
 
 /// Which episodes `GET /v1/alerts` lists by status.
@@ -797,6 +799,34 @@ pub(crate) struct EventQuery {
     pub(crate) after: Option<EventKey>,
 }
 
+impl EventQuery {
+    /// What a page token of this query carries: a digest of the supplier and filters,
+    /// so a token made by hand or taken from another query is refused, not read as
+    /// "from the start".
+    pub(crate) fn digest(&self, supplier: &str) -> String {
+        use sha2::Digest;
+        let text = format!(
+            "events|{supplier}|{:?}|{:?}|{:?}",
+            self.from.map(|d| d.0),
+            self.to.map(|d| d.0),
+            self.kind.map(RecordKind::name)
+        );
+        let hash = sha2::Sha256::digest(text.as_bytes());
+        hash.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Checks that the page token (if any) was issued for this query.
+    pub(crate) fn check_token(&self, supplier: &str) -> Result<(), Problem> {
+        match &self.after {
+            Some(k) if k.q != self.digest(supplier) || k.p < 0 => Err(Problem::bad_parameter(
+                "page_token",
+                "page_token was not issued for this query (use next_page_token as given, with the same filters)",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// One page of a supplier's stored events, decoded (any store backend).
 pub(crate) async fn events_page<S: EventStore>(
     store: &S,
@@ -810,7 +840,7 @@ pub(crate) async fn events_page<S: EventStore>(
         occurred_before: q.to.map(|d| Timestamp((i64::from(d.0) + 1) * day_ms)),
         record_name: q.kind.map(|k| k.full_name().to_owned()),
     };
-    let after = q.after.map(|k| SupplierCursor {
+    let after = q.after.as_ref().map(|k| SupplierCursor {
         occurred_at: Timestamp(k.t),
         position: k.p,
     });
@@ -842,10 +872,12 @@ pub(crate) async fn events_page<S: EventStore>(
             payload,
         });
     }
+    let digest = q.digest(supplier);
     let next = more.then(|| page.last()).flatten().map(|e| {
         crate::params::token(&EventKey {
             t: e.occurred_at.0,
             p: e.position,
+            q: digest,
         })
     });
     Ok(EventPage {

@@ -233,6 +233,7 @@ pub(crate) async fn events(
         page_size: p.page_size(s.max_page_size)?,
         after: p.page_token()?,
     };
+    q.check_token(&supplier)?;
     Ok(Json(s.reader.events(&supplier, q).await?))
 }
 

@@ -420,6 +420,34 @@ async fn events_show_the_lineage_decoded() {
     )
     .await;
     assert!(b["items"].as_array().unwrap().is_empty() && b["next_page_token"].is_null());
+    // A page token made by hand, or issued for another query, is refused (it used to
+    // restart at the first page).
+    let first = ok(&f.router, &format!("/v1/suppliers/{id}/events?page_size=2")).await;
+    let token = first["next_page_token"].as_str().unwrap().to_owned();
+    let forged = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        br#"{"t":0,"p":0,"q":"0000000000000000"}"#,
+    );
+    for uri in [
+        format!("/v1/suppliers/{id}/events?page_size=2&page_token={forged}"),
+        format!("/v1/suppliers/{id}/events?page_size=2&type=GoodsReceived&page_token={token}"),
+    ] {
+        let (s, b) = get(&f.router, &uri).await;
+        assert_eq!(
+            (s, b["parameter"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("page_token")),
+            "{uri}"
+        );
+    }
+    let next = ok(
+        &f.router,
+        &format!("/v1/suppliers/{id}/events?page_size=2&page_token={token}"),
+    )
+    .await;
+    assert_ne!(
+        next["items"][0], first["items"][0],
+        "the next page, not the first"
+    );
     f.db.drop_db().await.unwrap();
 }
 

@@ -305,7 +305,10 @@ impl Policy {
                 };
                 return Err(invalid(
                     format!("{key}.critical"),
-                    format!("must be {side} the warning threshold ({}) for a rule on `{}`", a.warning, a.rule),
+                    format!(
+                        "must be {side} the warning threshold ({}) for a rule on `{}`",
+                        a.warning, a.rule
+                    ),
                 ));
             }
         }

@@ -66,7 +66,10 @@ fn bad_policies_are_rejected_naming_the_key() {
             "alerts[1].critical",
         ),
         (
-            SHIPPED.replace("warning = 0.9\ncritical = 0.8", "warning = 0.8\ncritical = 0.9"),
+            SHIPPED.replace(
+                "warning = 0.9\ncritical = 0.8",
+                "warning = 0.8\ncritical = 0.9",
+            ),
             "alerts[0].critical",
         ),
     ];
