@@ -12,7 +12,11 @@ use std::io::Read;
 use std::path::Path;
 
 use serde_json::{Map, Value};
-use tierline_events::{Codec, Framing, Record, RecordKind};
+use tierline_events::{
+    AfterSalesCaseOpened, AfterSalesCaseResolved, Codec, Framing, GoodsReceived,
+    InspectionCompleted, PurchaseOrderLineCancelled, PurchaseOrderLineChanged,
+    PurchaseOrderLineConfirmed, PurchaseOrderLinePlaced, Record, RecordKind,
+};
 use uuid::Uuid;
 
 /// Namespace of the event ids derived from rows.
@@ -171,6 +175,22 @@ pub fn read_csv(
         .iter()
         .map(str::to_owned)
         .collect();
+    let mut twice: Vec<&str> = header
+        .iter()
+        .enumerate()
+        .filter(|(i, h)| header[..*i].contains(h))
+        .map(|(_, h)| h.as_str())
+        .collect();
+    twice.dedup();
+    if !twice.is_empty() {
+        return Err(ImportError::Header {
+            file: file.to_owned(),
+            problem: format!(
+                "column(s) {} appear more than once (which one would count?)",
+                twice.join(", ")
+            ),
+        });
+    }
     let known: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
     let unknown: Vec<&str> = header
         .iter()
@@ -237,6 +257,29 @@ pub fn read_csv(
     Ok(out)
 }
 
+/// The record of `kind` from its JSON form; an error names the field at fault.
+fn typed_record(kind: RecordKind, obj: Value) -> Result<Record, String> {
+    fn typed<T: serde::de::DeserializeOwned + Into<Record>>(obj: Value) -> Result<Record, String> {
+        serde_path_to_error::deserialize::<_, T>(obj)
+            .map(Into::into)
+            .map_err(|e| format!("{}: {}", e.path(), e.inner()))
+    }
+    match kind {
+        RecordKind::PurchaseOrderLinePlaced => typed::<PurchaseOrderLinePlaced>(obj),
+        RecordKind::PurchaseOrderLineConfirmed => typed::<PurchaseOrderLineConfirmed>(obj),
+        RecordKind::PurchaseOrderLineChanged => typed::<PurchaseOrderLineChanged>(obj),
+        RecordKind::PurchaseOrderLineCancelled => typed::<PurchaseOrderLineCancelled>(obj),
+        RecordKind::GoodsReceived => typed::<GoodsReceived>(obj),
+        RecordKind::InspectionCompleted => typed::<InspectionCompleted>(obj),
+        RecordKind::AfterSalesCaseOpened => typed::<AfterSalesCaseOpened>(obj),
+        RecordKind::AfterSalesCaseResolved => typed::<AfterSalesCaseResolved>(obj),
+        other => Err(format!(
+            "{} is not imported (Tierline publishes it)",
+            other.name()
+        )),
+    }
+}
+
 fn row_record(
     codec: &Codec,
     kind: RecordKind,
@@ -297,7 +340,7 @@ fn row_record(
             Value::String(Uuid::new_v5(&IMPORT_NAMESPACE, name.as_bytes()).to_string()),
         );
     }
-    let record: Record = serde_json::from_value(Value::Object(obj)).map_err(|e| e.to_string())?;
+    let record = typed_record(kind, Value::Object(obj))?;
     // The same validation as ingest: frame it and read it back.
     let bytes = codec
         .to_bytes(&record, Framing::Confluent)

@@ -141,6 +141,36 @@ fn headers_and_file_names_are_checked() {
             .starts_with("r.csv:1: missing column(s) occurred_at"),
         "{e}"
     );
+    // A column given twice is refused (which one would count?).
+    let e = read_csv(
+        &codec,
+        kind,
+        "r.csv",
+        "source,occurred_at,supplier_id,receipt_id,po_number,line_number,quantity,site,quantity\n"
+            .as_bytes(),
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("quantity appear more than once"),
+        "{e}"
+    );
+    // A value of the wrong form names its field.
+    let csv = "source,occurred_at,supplier_id,inspection_id,item_id,inspected_quantity,defective_quantity,critical_defects,disposition\n\
+               q,2026-03-01T09:00:00Z,S,I1,X,10,1,0,FINE\n\
+               q,yesterday,S,I2,X,10,1,0,ACCEPTED\n";
+    let out = read_csv(
+        &codec,
+        RecordKind::InspectionCompleted,
+        "i.csv",
+        csv.as_bytes(),
+        None,
+    )
+    .unwrap();
+    let problems: Vec<String> = out.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].contains("disposition"), "{problems:?}");
+    assert!(problems[1].contains("occurred_at"), "{problems:?}");
     // A default source fills a missing column; an explicit event_id is kept.
     let csv = "event_id,occurred_at,supplier_id,receipt_id,po_number,line_number,quantity,site\n\
                0190a6f2-0000-7000-8000-000000000001,2026-03-01T09:00:00Z,S,G,P,1,1,s\n";

@@ -552,8 +552,8 @@ async fn import(
         None => Some(open_store(codec.clone(), store_url).await?),
         Some(_) => None,
     };
-    let (mut rows, mut valid, mut new, mut duplicates, mut errors) =
-        (0u64, 0usize, 0usize, 0usize, Vec::new());
+    let (mut rows, mut valid, mut new, mut duplicates, mut conflicts, mut errors) =
+        (0u64, 0usize, 0usize, 0usize, 0usize, Vec::new());
     for file in &files {
         let name = file.display().to_string();
         let Some(kind) = tierline_import::kind_for_file(file) else {
@@ -612,6 +612,18 @@ async fn import(
                     .context("appending to the store")?;
                 new += out.new_count();
                 duplicates += out.duplicate_count();
+                // Same source and event_id, other content: the stored event stands.
+                for (r, result) in chunk.iter().zip(&out.results) {
+                    if let (tierline_store::Appended::Conflict { .. }, Some(env)) =
+                        (result, r.envelope())
+                    {
+                        conflicts += 1;
+                        eprintln!(
+                            "{name}: event {} of source {} is already stored with other content (conflicting duplicate): kept the stored one, quarantined this",
+                            env.event_id, env.source
+                        );
+                    }
+                }
             }
             let done = (k * batch.max(1) + chunk.len()).min(total);
             eprint!("\r{name}: {done}/{total} rows imported");
@@ -624,10 +636,15 @@ async fn import(
         "appended"
     };
     println!(
-        "{} file(s), {rows} row(s): {valid} valid, {} refused; {new} {verb}, {duplicates} already stored",
+        "{} file(s), {rows} row(s): {valid} valid, {} refused; {new} {verb}, {duplicates} already stored, {conflicts} conflicting",
         files.len(),
         errors.len()
     );
+    if conflicts > 0 && errors.is_empty() {
+        bail!(
+            "{conflicts} row(s) conflict with stored events of the same source and event_id (listed above); every other valid row was imported"
+        );
+    }
     if !errors.is_empty() {
         for e in errors
             .iter()

@@ -198,14 +198,46 @@ fn import_reports_bad_rows_by_line_keeps_the_valid_ones_and_adds_nothing_twice()
         "{err}"
     );
     assert!(
-        out.contains("2 file(s), 5 row(s): 3 valid, 2 refused; 3 appended, 0 already stored"),
+        out.contains(
+            "2 file(s), 5 row(s): 3 valid, 2 refused; 3 appended, 0 already stored, 0 conflicting"
+        ),
         "{out}"
+    );
+    assert!(
+        err.contains("inspection_completed.csv:3: disposition:"),
+        "the field is named: {err}"
     );
     let second = run();
     let out = String::from_utf8_lossy(&second.stdout);
     assert!(
-        out.contains("3 valid, 2 refused; 0 appended, 3 already stored"),
+        out.contains("3 valid, 2 refused; 0 appended, 3 already stored, 0 conflicting"),
         "{out}"
     );
+    // The same event id again with other content: a conflict, said, and a failed exit.
+    std::fs::remove_file(dir.join("csv/inspection_completed.csv")).unwrap();
+    std::fs::write(
+        dir.join("csv/GoodsReceived.csv"),
+        "event_id,source,occurred_at,supplier_id,receipt_id,po_number,line_number,quantity,site\n\
+         0190a6f2-0000-7000-8000-00000000c001,wms-7,2026-03-01T09:00:00Z,SUP-1,GR-1,PO-1,1,100,plant-7\n",
+    )
+    .unwrap();
+    assert!(run().status.success());
+    std::fs::write(
+        dir.join("csv/GoodsReceived.csv"),
+        "event_id,source,occurred_at,supplier_id,receipt_id,po_number,line_number,quantity,site\n\
+         0190a6f2-0000-7000-8000-00000000c001,wms-7,2026-03-01T09:00:00Z,SUP-1,GR-1,PO-1,1,90,plant-7\n",
+    )
+    .unwrap();
+    let third = run();
+    let (out, err) = (
+        String::from_utf8_lossy(&third.stdout),
+        String::from_utf8_lossy(&third.stderr),
+    );
+    assert!(!third.status.success(), "a conflict fails the exit status");
+    assert!(
+        out.contains("0 appended, 0 already stored, 1 conflicting"),
+        "{out}"
+    );
+    assert!(err.contains("conflicting duplicate"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
