@@ -195,7 +195,17 @@ async fn bench() {
         let router = router.route("/hello", get(|| async { "hello, world" }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         addrs.push(listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        // Served as in production (tierline-http), except the keep-alive request cap:
+        // this load generator does not reconnect.
+        let limits = tierline_http::HttpLimits {
+            max_requests_per_connection: u32::MAX,
+            ..Default::default()
+        };
+        tokio::spawn(async move {
+            tierline_api::serve(listener, router, limits, std::future::pending())
+                .await
+                .unwrap()
+        });
     }
     let (addr, uncached) = (addrs[0], addrs[1]);
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -36,11 +36,13 @@ const NUMERIC_PARAMS: [&str; 2] = ["window", "page_size"];
 /// sorted, without empty values (which count as absent), numbers without leading zeros.
 /// Requests that mean the same share one entry.
 pub(crate) fn normalised_key(today: impl std::fmt::Display, uri: &axum::http::Uri) -> String {
-    let mut pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_else(|_| {
-            // Not decodable: the handler answers 400; key on the raw text.
-            vec![(String::new(), uri.query().unwrap_or_default().to_owned())]
-        });
+    let Some(query) = uri.query().filter(|q| !q.is_empty()) else {
+        return format!("{today}|{}?", uri.path());
+    };
+    let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_else(|_| {
+        // Not decodable: the handler answers 400; key on the raw text.
+        vec![(String::new(), query.to_owned())]
+    });
     pairs.retain(|(_, v)| !v.is_empty());
     for (k, v) in &mut pairs {
         if NUMERIC_PARAMS.contains(&k.as_str()) && v.bytes().all(|b| b.is_ascii_digit()) {
