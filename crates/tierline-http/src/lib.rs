@@ -142,6 +142,10 @@ pub async fn serve_with_stats(
     stats: Arc<ConnStats>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Every handler turned into a route once, here: `axum::serve` does it per connection
+    // (~360 KiB each for the API's router), and calling a router that has not done it
+    // converts the matched handler on every request.
+    let router: Router = router.with_state(());
     let registry = Registry::new(limits.max_connections.max(1), stats);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
