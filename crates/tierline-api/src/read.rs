@@ -325,7 +325,7 @@ impl Reader {
     }
 
     /// `GET /v1/suppliers/{id}/scorecard`.
-    #[instrument(skip(self), err(Debug))]
+    #[instrument(skip(self), err(Debug, level = "debug"))]
     pub(crate) async fn scorecard(
         &self,
         supplier: &str,
@@ -390,7 +390,7 @@ impl Reader {
     }
 
     /// `GET /v1/suppliers/{id}/history`.
-    #[instrument(skip(self), err(Debug))]
+    #[instrument(skip(self), err(Debug, level = "debug"))]
     pub(crate) async fn history(
         &self,
         supplier: &str,
@@ -422,7 +422,7 @@ impl Reader {
     }
 
     /// `GET /v1/suppliers`.
-    #[instrument(skip(self), err(Debug))]
+    #[instrument(skip(self), err(Debug, level = "debug"))]
     pub(crate) async fn suppliers(
         &self,
         as_of: Date,
@@ -617,7 +617,7 @@ impl Reader {
     }
 
     /// `GET /v1/tiers`.
-    #[instrument(skip(self), err(Debug))]
+    #[instrument(skip(self), err(Debug, level = "debug"))]
     pub(crate) async fn tier_counts(&self, as_of: Date) -> Result<TierCounts, Problem> {
         let mut counts: BTreeMap<String, i64> =
             Tier::ALL.iter().map(|t| (t.name().to_owned(), 0)).collect();
@@ -643,7 +643,7 @@ impl Reader {
     }
 
     /// `GET /v1/alerts`.
-    #[instrument(skip(self), err(Debug))]
+    #[instrument(skip(self), err(Debug, level = "debug"))]
     pub(crate) async fn alerts(
         &self,
         filter: &AlertFilter,
@@ -716,7 +716,7 @@ impl Reader {
     }
 
     /// `GET /v1/suppliers/{id}/events`.
-    #[instrument(skip(self), err(Debug))]
+    #[instrument(skip(self), err(Debug, level = "debug"))]
     pub(crate) async fn events(&self, supplier: &str, q: EventQuery) -> Result<EventPage, Problem> {
         let first_page = q.after.is_none();
         let page = events_page(&self.store, &self.codec, supplier, q).await?;

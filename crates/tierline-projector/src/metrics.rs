@@ -13,7 +13,10 @@ pub struct RecordLabel {
     pub record: String,
 }
 
-/// Projector and relay metrics (one registry; each process exports what it updates).
+/// Projector and relay metrics: [`Metrics::projector`] exports the projector's,
+/// [`Metrics::relay`] the relay's, so no process exports a counter it never moves (a
+/// constant 0 for published messages from the projector made the outbox-stuck alert
+/// fire while the relay was publishing).
 #[derive(Debug)]
 pub struct Metrics {
     /// Events applied to the projections.
@@ -31,8 +34,25 @@ pub struct Metrics {
     registry: Registry,
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
+/// Which process the metrics are for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Projector,
+    Relay,
+}
+
+impl Metrics {
+    /// The projector's: events projected, lag, suppliers, messages enqueued.
+    pub fn projector() -> Metrics {
+        Metrics::for_role(Role::Projector)
+    }
+
+    /// The relay's: messages published, outbox pending.
+    pub fn relay() -> Metrics {
+        Metrics::for_role(Role::Relay)
+    }
+
+    fn for_role(role: Role) -> Self {
         let mut m = Metrics {
             events_projected: Counter::default(),
             projection_lag_events: Gauge::default(),
@@ -43,6 +63,19 @@ impl Default for Metrics {
             registry: Registry::with_prefix("tierline"),
         };
         let r = &mut m.registry;
+        if role == Role::Relay {
+            r.register(
+                "alerts_published",
+                "Outbox messages acknowledged by the broker",
+                m.messages_published.clone(),
+            );
+            r.register(
+                "outbox_pending",
+                "Outbox messages not yet published",
+                m.outbox_pending.clone(),
+            );
+            return m;
+        }
         r.register(
             "events_projected",
             "Events applied to the projections",
@@ -62,16 +95,6 @@ impl Default for Metrics {
             "alerts_enqueued",
             "Alert and tier-change messages written to the outbox",
             m.messages_enqueued.clone(),
-        );
-        r.register(
-            "alerts_published",
-            "Outbox messages acknowledged by the broker",
-            m.messages_published.clone(),
-        );
-        r.register(
-            "outbox_pending",
-            "Outbox messages not yet published",
-            m.outbox_pending.clone(),
         );
         m
     }

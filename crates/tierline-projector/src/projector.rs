@@ -158,7 +158,7 @@ impl Projector {
             cursor: Cursor::START,
             projected_day: None,
             source: "tierline".into(),
-            metrics: Arc::default(),
+            metrics: Arc::new(crate::Metrics::projector()),
         };
         let row = sqlx::query("SELECT txid, position, projected_day, policy_version FROM projection_checkpoint WHERE name = $1")
             .bind(&p.name)

@@ -9,7 +9,7 @@ use rdkafka::ClientConfig;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use sqlx::{PgPool, Row};
-use tracing::instrument;
+use tracing::{instrument, warn};
 
 /// Errors of the relay.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +50,7 @@ impl Relay {
             pool,
             producer: config.create()?,
             topic: topic.into(),
-            metrics: Default::default(),
+            metrics: std::sync::Arc::new(crate::Metrics::relay()),
         })
     }
 
@@ -80,7 +80,11 @@ impl Relay {
             let value: Vec<u8> = row.try_get(2)?;
             let headers_text: String = row.try_get(3)?;
             let headers_json: serde_json::Map<String, serde_json::Value> =
-                serde_json::from_str(&headers_text).unwrap_or_default();
+                serde_json::from_str(&headers_text).unwrap_or_else(|e| {
+                    // Published anyway (the value is the message); say what was lost.
+                    warn!(outbox_id = id, error = %e, "outbox headers are not a JSON object: sent without them");
+                    serde_json::Map::new()
+                });
             let mut headers = OwnedHeaders::new_with_capacity(headers_json.len());
             for (k, v) in &headers_json {
                 let text = v

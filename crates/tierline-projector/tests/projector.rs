@@ -136,6 +136,10 @@ async fn an_alert_crossing_reaches_the_topic_exactly_once_with_its_deterministic
     assert!(pm.contains("tierline_projection_lag_events 0"), "{pm}");
     let rm = relay.metrics().encode();
     assert!(rm.contains("tierline_alerts_published_total 2"), "{rm}");
+    // Each process exports only what it moves (a constant 0 from the projector made
+    // the outbox-stuck alert fire).
+    assert!(!pm.contains("alerts_published") && !pm.contains("outbox_pending"), "{pm}");
+    assert!(!rm.contains("events_projected"), "{rm}");
     assert!(rm.contains("tierline_outbox_pending 0"), "{rm}");
     let codec = Codec::default();
     let today = clock.0.date().unwrap();
