@@ -98,6 +98,17 @@ impl Clock for FixedClock {
     }
 }
 
+/// SHA-256 of the resolved policy as JSON (maps in key order, so the same policy gives
+/// the same digest whatever its file's layout).
+fn policy_digest(policy: &Policy) -> String {
+    use sha2::Digest;
+    let json = serde_json::to_vec(policy).unwrap_or_default();
+    sha2::Sha256::digest(&json)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 fn pg_date(d: Date) -> NaiveDate {
     d.to_naive().unwrap_or_default()
 }
@@ -160,14 +171,16 @@ impl Projector {
             source: "tierline".into(),
             metrics: Arc::new(crate::Metrics::projector()),
         };
-        let row = sqlx::query("SELECT txid, position, projected_day, policy_version FROM projection_checkpoint WHERE name = $1")
+        let row = sqlx::query("SELECT txid, position, projected_day, policy_version, policy_digest FROM projection_checkpoint WHERE name = $1")
             .bind(&p.name)
             .fetch_optional(&p.pool)
             .await?;
         if let Some(row) = row {
             let version: String = row.try_get(3)?;
-            if version != p.policy.version {
-                warn!(old = %version, new = %p.policy.version, "policy changed: rebuilding the projections");
+            let digest: Option<String> = row.try_get(4)?;
+            let changed_content = digest.is_some_and(|d| d != policy_digest(&p.policy));
+            if version != p.policy.version || changed_content {
+                warn!(old = %version, new = %p.policy.version, changed_content, "policy changed: rebuilding the projections");
                 p.reset().await?;
             } else {
                 let target = Cursor {
@@ -353,15 +366,18 @@ impl Projector {
             }
         }
         sqlx::query(
-            "INSERT INTO projection_checkpoint (name, txid, position, projected_day, policy_version) VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO projection_checkpoint (name, txid, position, projected_day, policy_version, policy_digest)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (name) DO UPDATE SET txid = EXCLUDED.txid, position = EXCLUDED.position,
-                 projected_day = EXCLUDED.projected_day, policy_version = EXCLUDED.policy_version, updated_at = now()",
+                 projected_day = EXCLUDED.projected_day, policy_version = EXCLUDED.policy_version,
+                 policy_digest = EXCLUDED.policy_digest, updated_at = now()",
         )
         .bind(&self.name)
         .bind(self.cursor.txid as i64)
         .bind(self.cursor.position)
         .bind(pg_date(today))
         .bind(&self.policy.version)
+        .bind(policy_digest(&self.policy))
         .execute(&mut *tx)
         .await?;
         // Readers caching projections drop their caches when this transaction commits.

@@ -138,7 +138,10 @@ async fn an_alert_crossing_reaches_the_topic_exactly_once_with_its_deterministic
     assert!(rm.contains("tierline_alerts_published_total 2"), "{rm}");
     // Each process exports only what it moves (a constant 0 from the projector made
     // the outbox-stuck alert fire).
-    assert!(!pm.contains("alerts_published") && !pm.contains("outbox_pending"), "{pm}");
+    assert!(
+        !pm.contains("alerts_published") && !pm.contains("outbox_pending"),
+        "{pm}"
+    );
     assert!(!rm.contains("events_projected"), "{rm}");
     assert!(rm.contains("tierline_outbox_pending 0"), "{rm}");
     let codec = Codec::default();
@@ -281,5 +284,37 @@ async fn rebuild_equals_the_live_projections() {
     for (a, b) in live_view.iter().zip(&rebuilt_view) {
         assert_eq!(a, b);
     }
+    db.drop_db().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_changed_under_the_same_version_rebuilds_the_projections() {
+    let db = tierline_store::testing::pg().await.unwrap();
+    let clock = FixedClock(Timestamp::parse_rfc3339("2026-06-15T12:00:00Z").unwrap());
+    let events: Vec<Record> = (0..5)
+        .map(|n| inspection(n, &format!("2026-06-{:02}T09:00:00Z", n + 1), 0))
+        .collect();
+    append(&db.store, &events).await;
+    let policy = Arc::new(Policy::default());
+    let open = |policy: Arc<Policy>| {
+        let store = db.store.clone();
+        async move {
+            Projector::open(store, Codec::default(), policy, "main")
+                .await
+                .unwrap()
+        }
+    };
+    let mut p = open(policy.clone()).await;
+    assert_eq!(project(&mut p, &clock, 1000, 5).await, 5);
+    // The same policy again: it resumes from its checkpoint.
+    let same = open(policy.clone()).await;
+    assert_ne!(same.cursor(), tierline_store::Cursor::START);
+    // Another threshold under the same version string: it starts over.
+    let mut changed = (*policy).clone();
+    changed.alerts[0].warning = 0.5;
+    assert_eq!(changed.version, policy.version);
+    let mut rebuilt = open(Arc::new(changed)).await;
+    assert_eq!(rebuilt.cursor(), tierline_store::Cursor::START);
+    assert_eq!(project(&mut rebuilt, &clock, 1000, 5).await, 5);
     db.drop_db().await.unwrap();
 }
