@@ -8,13 +8,23 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{PgPool, Row};
-use tierline_events::{Codec, Date, RecordKind, Timestamp};
+use tierline_events::{Codec, Date, Timestamp};
 use tierline_scoring::{Agg, ExactSum, Indicator, Policy, Scorecard, Tier, scorecard_from_sums};
-use tierline_store::{EventStore, PgStore, SupplierCursor, SupplierFilter};
+use tierline_store::PgStore;
 use tracing::instrument;
 
 use crate::model::*;
 use crate::problem::Problem;
+
+mod alerts;
+mod finish;
+mod lineage;
+
+pub(crate) use alerts::{AlertFilter, AlertKey, AlertStatus, episode_status};
+pub(crate) use finish::{
+    compare, continue_tiers, dimensions_json, history_of, indicators_json, window_sum,
+};
+pub(crate) use lineage::{EventQuery, events_page};
 
 /// Daily totals keyed like the ledger's, so window sums add days in the same order.
 pub(crate) type Buckets = BTreeMap<BucketKey, Agg>;
@@ -40,79 +50,6 @@ pub(crate) struct ListKey {
     pub(crate) id: String,
 }
 
-/// Keyset position in the alert list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct AlertKey {
-    pub(crate) d: i32,
-    pub(crate) id: uuid::Uuid,
-}
-
-/// Keyset position in a supplier's events, and the query it was issued for.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct EventKey {
-    t: i64,
-    p: i64,
-    /// [`EventQuery::digest`] of the query that issued it.
-    q: String,
-}
-
-/// Which episodes `GET /v1/alerts` lists by status.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) enum AlertStatus {
-    /// Open today.
-    Open,
-    /// Over.
-    Resolved,
-    /// Announced, then erased by a late event.
-    Retracted,
-    /// Open and resolved: what happened (the default).
-    #[default]
-    Current,
-    /// Every status.
-    All,
-}
-
-impl AlertStatus {
-    /// Whether an episode (over when `ended`, retracted when `retracted`) is listed.
-    pub(crate) fn lists(self, ended: bool, retracted: bool) -> bool {
-        match self {
-            AlertStatus::Open => !ended && !retracted,
-            AlertStatus::Resolved => ended && !retracted,
-            AlertStatus::Retracted => retracted,
-            AlertStatus::Current => !retracted,
-            AlertStatus::All => true,
-        }
-    }
-
-    /// As the API names it, and as the SQL below switches on it.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            AlertStatus::Open => "open",
-            AlertStatus::Resolved => "resolved",
-            AlertStatus::Retracted => "retracted",
-            AlertStatus::Current => "current",
-            AlertStatus::All => "all",
-        }
-    }
-}
-
-/// An episode's `status` in the API.
-pub(crate) fn episode_status(ended: bool, retracted: bool) -> &'static str {
-    match (ended, retracted) {
-        (_, true) => "retracted",
-        (true, false) => "resolved",
-        (false, false) => "open",
-    }
-}
-
-/// Which alerts to list.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct AlertFilter {
-    pub(crate) status: AlertStatus,
-    pub(crate) supplier_id: Option<String>,
-    pub(crate) level: Option<String>,
-}
-
 /// The read side: projections in PostgreSQL, events from the store.
 #[derive(Debug, Clone)]
 pub struct Reader {
@@ -132,15 +69,6 @@ fn date(d: NaiveDate) -> Date {
 
 fn rfc3339(t: DateTime<Utc>) -> String {
     Timestamp(t.timestamp_millis()).to_string()
-}
-
-pub(crate) fn window_sum(b: &Buckets, i: Indicator, as_of: Date, days: u32) -> Agg {
-    let from = Date(as_of.0.saturating_sub(days as i32 - 1));
-    let mut sum = Agg::default();
-    for (_, a) in b.range((i, from)..=(i, as_of)) {
-        sum.add(a);
-    }
-    sum
 }
 
 fn tier_name(s: &str) -> Tier {
@@ -176,54 +104,11 @@ fn bucket_row(
     )))
 }
 
-/// The JSON of a scorecard's indicators.
-pub(crate) fn indicators_json(sc: &Scorecard) -> BTreeMap<String, IndicatorJson> {
-    sc.indicators
-        .iter()
-        .map(|(i, v)| {
-            (
-                i.name().to_owned(),
-                IndicatorJson {
-                    value: v.value,
-                    status: v.status().to_owned(),
-                    subscore: v.subscore,
-                    numerator: v.numerator,
-                    denominator: v.denominator,
-                    samples: v.samples,
-                },
-            )
-        })
-        .collect()
-}
-
-pub(crate) fn dimensions_json(sc: &Scorecard) -> BTreeMap<String, Option<f64>> {
-    sc.dimensions
-        .iter()
-        .map(|(d, v)| (d.name().to_owned(), *v))
-        .collect()
-}
-
 fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Problem> {
     serde_json::from_str(text).map_err(|e| {
         tracing::error!(error = %e, "stored projection JSON is unreadable");
         Problem::internal()
     })
-}
-
-pub(crate) fn compare(sort: Sort, a: (Option<f64>, &str), b: (Option<f64>, &str)) -> Ordering {
-    let by_score = |x: Option<f64>, y: Option<f64>, desc: bool| match (x, y) {
-        (Some(x), Some(y)) if desc => y.total_cmp(&x),
-        (Some(x), Some(y)) => x.total_cmp(&y),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
-    };
-    match sort {
-        Sort::ScoreDesc => by_score(a.0, b.0, true),
-        Sort::ScoreAsc => by_score(a.0, b.0, false),
-        Sort::SupplierId => Ordering::Equal,
-    }
-    .then_with(|| a.1.cmp(b.1))
 }
 
 impl Reader {
@@ -642,79 +527,6 @@ impl Reader {
         })
     }
 
-    /// `GET /v1/alerts`.
-    #[instrument(skip(self), err(Debug, level = "debug"))]
-    pub(crate) async fn alerts(
-        &self,
-        filter: &AlertFilter,
-        page_size: usize,
-        after: Option<AlertKey>,
-    ) -> Result<AlertPage, Problem> {
-        let rows = sqlx::query(
-            "SELECT alert_id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start,
-                    ended_on, value_at_end, raised_at, resolved_at, retracted_at
-             FROM alert_episodes
-             WHERE CASE $1::text
-                     WHEN 'open' THEN ended_on IS NULL AND retracted_at IS NULL
-                     WHEN 'resolved' THEN ended_on IS NOT NULL AND retracted_at IS NULL
-                     WHEN 'retracted' THEN retracted_at IS NOT NULL
-                     WHEN 'all' THEN TRUE
-                     ELSE retracted_at IS NULL END
-               AND ($2::text IS NULL OR supplier_id = $2)
-               AND ($3::text IS NULL OR level = $3)
-               AND (NOT $6 OR started_on < $4 OR (started_on = $4 AND alert_id > $5))
-             ORDER BY started_on DESC, alert_id LIMIT $7",
-        )
-        .bind(filter.status.name())
-        .bind(filter.supplier_id.as_deref())
-        .bind(filter.level.as_deref())
-        .bind(pg_date(after.as_ref().map_or(Date(0), |k| Date(k.d))))
-        .bind(after.as_ref().map_or(uuid::Uuid::nil(), |k| k.id))
-        .bind(after.is_some())
-        .bind((page_size + 1) as i64)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut items = Vec::with_capacity(rows.len());
-        let mut keys = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let id: uuid::Uuid = r.try_get(0)?;
-            let started: NaiveDate = r.try_get(6)?;
-            let ended: Option<NaiveDate> = r.try_get(8)?;
-            let window: i32 = r.try_get(5)?;
-            let raised: Option<DateTime<Utc>> = r.try_get(10)?;
-            let resolved: Option<DateTime<Utc>> = r.try_get(11)?;
-            let retracted: Option<DateTime<Utc>> = r.try_get(12)?;
-            keys.push(AlertKey {
-                d: date(started).0,
-                id,
-            });
-            items.push(AlertJson {
-                alert_id: id.to_string(),
-                supplier_id: r.try_get(1)?,
-                rule: r.try_get(2)?,
-                level: r.try_get(3)?,
-                status: episode_status(ended.is_some(), retracted.is_some()).to_owned(),
-                value: r.try_get(7)?,
-                value_at_end: r.try_get(9)?,
-                threshold: r.try_get(4)?,
-                window_days: window.max(0) as u32,
-                started_on: date(started).to_string(),
-                ended_on: ended.map(|d| date(d).to_string()),
-                raised_at: raised.map(rfc3339),
-                resolved_at: resolved.map(rfc3339),
-                retracted_at: retracted.map(rfc3339),
-            });
-        }
-        let next = (items.len() > page_size).then(|| {
-            items.truncate(page_size);
-            crate::params::token(&keys[page_size - 1])
-        });
-        Ok(AlertPage {
-            items,
-            next_page_token: next,
-        })
-    }
-
     /// `GET /v1/suppliers/{id}/events`.
     #[instrument(skip(self), err(Debug, level = "debug"))]
     pub(crate) async fn events(&self, supplier: &str, q: EventQuery) -> Result<EventPage, Problem> {
@@ -734,154 +546,4 @@ impl Reader {
             Ok(Ok(_))
         )
     }
-}
-
-/// The tier walk continued from `tier` on `last` through `until`: one tier per day
-/// after `last`, from the buckets `b`.
-pub(crate) fn continue_tiers(
-    policy: &Policy,
-    b: &Buckets,
-    last: Date,
-    mut tier: Tier,
-    until: Date,
-) -> Vec<Tier> {
-    let w = policy.tier_window_days;
-    (last.0 + 1..=until.0)
-        .map(Date)
-        .map(|d| {
-            let composite = scorecard_from_sums(policy, d, w, |i| window_sum(b, i, d, w)).composite;
-            tier = Tier::next(policy, Some(tier), composite);
-            tier
-        })
-        .collect()
-}
-
-/// Daily points from `from` to `to`: scores from the buckets, tiers from `tier_on`.
-pub(crate) fn history_of(
-    policy: &Policy,
-    supplier: &str,
-    b: &Buckets,
-    from: Date,
-    to: Date,
-    window: u32,
-    tier_on: impl Fn(Date) -> Tier,
-) -> History {
-    let points = (from.0..=to.0)
-        .map(Date)
-        .map(|d| {
-            let sc = scorecard_from_sums(policy, d, window, |i| window_sum(b, i, d, window));
-            HistoryPoint {
-                date: d.to_string(),
-                score: sc.composite,
-                tier: tier_on(d).name().to_owned(),
-                indicators: sc
-                    .indicators
-                    .iter()
-                    .map(|(i, v)| (i.name().to_owned(), v.value))
-                    .collect(),
-            }
-        })
-        .collect();
-    History {
-        supplier_id: supplier.to_owned(),
-        window,
-        points,
-    }
-}
-
-/// What `/events` asks for.
-#[derive(Debug, Clone)]
-pub(crate) struct EventQuery {
-    pub(crate) from: Option<Date>,
-    pub(crate) to: Option<Date>,
-    pub(crate) kind: Option<RecordKind>,
-    pub(crate) page_size: usize,
-    pub(crate) after: Option<EventKey>,
-}
-
-impl EventQuery {
-    /// What a page token of this query carries: a digest of the supplier and filters,
-    /// so a token made by hand or taken from another query is refused, not read as
-    /// "from the start".
-    pub(crate) fn digest(&self, supplier: &str) -> String {
-        use sha2::Digest;
-        let text = format!(
-            "events|{supplier}|{:?}|{:?}|{:?}",
-            self.from.map(|d| d.0),
-            self.to.map(|d| d.0),
-            self.kind.map(RecordKind::name)
-        );
-        let hash = sha2::Sha256::digest(text.as_bytes());
-        hash.iter().take(8).map(|b| format!("{b:02x}")).collect()
-    }
-
-    /// Checks that the page token (if any) was issued for this query.
-    pub(crate) fn check_token(&self, supplier: &str) -> Result<(), Problem> {
-        match &self.after {
-            Some(k) if k.q != self.digest(supplier) || k.p < 0 => Err(Problem::bad_parameter(
-                "page_token",
-                "page_token was not issued for this query (use next_page_token as given, with the same filters)",
-            )),
-            _ => Ok(()),
-        }
-    }
-}
-
-/// One page of a supplier's stored events, decoded (any store backend).
-pub(crate) async fn events_page<S: EventStore>(
-    store: &S,
-    codec: &Codec,
-    supplier: &str,
-    q: EventQuery,
-) -> Result<EventPage, Problem> {
-    let day_ms = 86_400_000_i64;
-    let filter = SupplierFilter {
-        occurred_from: q.from.map(|d| Timestamp(i64::from(d.0) * day_ms)),
-        occurred_before: q.to.map(|d| Timestamp((i64::from(d.0) + 1) * day_ms)),
-        record_name: q.kind.map(|k| k.full_name().to_owned()),
-    };
-    let after = q.after.as_ref().map(|k| SupplierCursor {
-        occurred_at: Timestamp(k.t),
-        position: k.p,
-    });
-    let mut page = store
-        .read_supplier(supplier, &filter, after, q.page_size + 1)
-        .await?;
-    let more = page.len() > q.page_size;
-    page.truncate(q.page_size);
-    let mut items = Vec::with_capacity(page.len());
-    for e in &page {
-        let record = e.decode(codec).map_err(|err| {
-            tracing::error!(position = e.position, error = %err, "stored event cannot be decoded");
-            Problem::internal()
-        })?;
-        let mut payload = serde_json::to_value(&record).map_err(|err| {
-            tracing::error!(position = e.position, error = %err, "event cannot be shown as JSON");
-            Problem::internal()
-        })?;
-        if let Some(o) = payload.as_object_mut() {
-            o.remove("type");
-        }
-        items.push(EventJson {
-            event_id: e.event_id.to_string(),
-            source: e.source.clone(),
-            kind: record.kind().name().to_owned(),
-            occurred_at: e.occurred_at.to_string(),
-            recorded_at: e.recorded_at.to_string(),
-            position: e.position,
-            payload,
-        });
-    }
-    let digest = q.digest(supplier);
-    let next = more.then(|| page.last()).flatten().map(|e| {
-        crate::params::token(&EventKey {
-            t: e.occurred_at.0,
-            p: e.position,
-            q: digest,
-        })
-    });
-    Ok(EventPage {
-        items,
-        next_page_token: next,
-    })
 }

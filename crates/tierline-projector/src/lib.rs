@@ -11,6 +11,7 @@
 //! the clock, SQL and Kafka live here.
 
 mod announce;
+mod clock;
 mod memory;
 pub mod metrics;
 mod projector;

@@ -6,6 +6,7 @@
 //! denominator and samples. From them: [`Scorecard`]s over 30/90/365-day windows,
 //! the tier walk with hysteresis, and alert episodes with deterministic ids.
 
+mod entity;
 mod exact;
 mod indicator;
 mod ledger;
@@ -13,10 +14,12 @@ mod policy;
 mod score;
 mod tier;
 mod walk;
+mod window;
 
+pub use entity::EventKey;
 pub use exact::{ExactSum, fsum};
 pub use indicator::{Dimension, Indicator};
-pub use ledger::{Agg, EventKey, SupplierLedger};
+pub use ledger::{Agg, SupplierLedger};
 pub use policy::{AlertRule, Direction, IndicatorPolicy, Policy, PolicyError};
 pub use score::{IndicatorValue, Scorecard, combine, indicator_value, scorecard_from_sums};
 pub use tier::Tier;
