@@ -1,4 +1,4 @@
-//! Tierline's read API (`shared/spec/api.md`) and built-in web dashboard.
+//! Tierline's read API (`docs/api.md`) and built-in web dashboard.
 //!
 //! Everything is read from the projections the projector keeps (and, for lineage,
 //! from the event store). A past `as_of` is finished from the daily buckets with the
@@ -210,7 +210,7 @@ impl Modify for BearerScheme {
 #[openapi(
     info(
         title = "Tierline read API",
-        description = "Supplier scores, tiers, alerts and their lineage (shared/spec/api.md).",
+        description = "Supplier scores, tiers, alerts and their lineage (docs/api.md).",
         version = "1"
     ),
     modifiers(&BearerScheme),

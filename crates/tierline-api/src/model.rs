@@ -1,4 +1,4 @@
-//! The JSON bodies of api.md.
+//! The JSON bodies of docs/api.md.
 
 use std::collections::BTreeMap;
 
@@ -67,7 +67,7 @@ pub struct ScorecardJson {
     pub tier: String,
     /// Dimension scores (null: insufficient).
     pub dimensions: BTreeMap<String, Option<f64>>,
-    /// All ten indicators of scoring.md.
+    /// All ten indicators of docs/scoring.md.
     pub indicators: BTreeMap<String, IndicatorJson>,
 }
 

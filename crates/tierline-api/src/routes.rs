@@ -101,7 +101,7 @@ pub(crate) async fn scorecard(
     Ok(Json(s.reader.scorecard(&supplier, as_of, window).await?))
 }
 
-/// Whether `id` follows the supplier id rule of events.md (1..64 of `[A-Za-z0-9._:-]`).
+/// Whether `id` follows the supplier id rule of docs/events.md (1..64 of `[A-Za-z0-9._:-]`).
 fn is_supplier_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
         && id

@@ -1,4 +1,4 @@
-// Tierline dashboard: plain JS over the /v1 API (api.md). No build step.
+// Tierline dashboard: plain JS over the /v1 API (docs/api.md). No build step.
 "use strict";
 
 const TIERS = ["STRATEGIC", "KEY", "RESERVE", "AT_RISK", "UNRATED"];

@@ -1,4 +1,4 @@
-//! Every endpoint of api.md against the real PostgreSQL, seeded through the real
+//! Every endpoint of docs/api.md against the real PostgreSQL, seeded through the real
 //! store and projector; expected numbers come from the scoring crate's ledger fed
 //! the same events.
 
@@ -730,7 +730,7 @@ async fn openapi_lists_every_route_and_each_answers() {
     assert_eq!(s, StatusCode::OK);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     let paths = doc["paths"].as_object().unwrap();
-    // The endpoints of api.md, exactly as written there.
+    // The endpoints of docs/api.md, exactly as written there.
     for p in [
         "/v1/suppliers",
         "/v1/suppliers/{supplier_id}/scorecard",

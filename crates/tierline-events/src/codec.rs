@@ -9,7 +9,7 @@ use crate::records::Record;
 use crate::validate::validate;
 use crate::value::{Timestamp, truncate};
 
-/// Default maximum message size (events.md: 1 MiB).
+/// Default maximum message size (docs/events.md: 1 MiB).
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1 << 20;
 
 /// How a value is framed on the wire.
@@ -266,7 +266,7 @@ fn meta(framing: Framing, info: &SchemaInfo, datum_offset: usize) -> Meta {
     }
 }
 
-/// events.md: when a CloudEvents header and a datum field both exist, the datum
+/// docs/events.md: when a CloudEvents header and a datum field both exist, the datum
 /// wins and a mismatch is a validation error.
 fn check_headers(record: &Record, h: CeHeaders<'_>) -> Result<(), ValidationError> {
     let name = record.kind().name();

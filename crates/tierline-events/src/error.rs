@@ -81,7 +81,7 @@ pub enum Rule {
     },
     /// A character outside the allowed set.
     Charset {
-        /// The allowed set, as written in events.md.
+        /// The allowed set, as written in docs/events.md.
         allowed: &'static str,
     },
     /// Not an ISO 4217 code of three upper-case letters.
@@ -98,7 +98,7 @@ pub enum Rule {
     AtMostField(&'static str),
     /// A date or timestamp outside years 0001..=9999.
     OutOfRange,
-    /// An `occurred_at` outside 1990-01-01T00:00Z ..< 2100-01-01T00:00Z (events.md), such
+    /// An `occurred_at` outside 1990-01-01T00:00Z ..< 2100-01-01T00:00Z (docs/events.md), such
     /// as an ERP's "empty date" 0001-01-01.
     Implausible,
     /// A NUL character (U+0000), which no store can hold in text.
@@ -167,7 +167,7 @@ impl Rule {
     }
 }
 
-/// A field that breaks a rule of events.md.
+/// A field that breaks a rule of docs/events.md.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{record}.{field} {rule} (value: {value})")]
 pub struct ValidationError {

@@ -1,4 +1,4 @@
-//! Tierline's event contract (`shared/spec/events.md`) in code: one Rust type per
+//! Tierline's event contract (`docs/events.md`) in code: one Rust type per
 //! Avro record, the schema catalog shipped in `schemas/`, both wire framings,
 //! writer-to-reader schema resolution compiled once per writer schema, and every
 //! field rule. Nothing here does I/O.

@@ -1,4 +1,4 @@
-//! One Rust type per record of events.md. Field order is the order of the latest
+//! One Rust type per record of docs/events.md. Field order is the order of the latest
 //! schema version in `schemas/` (a test checks it), because encoding writes fields
 //! in declaration order.
 
@@ -373,7 +373,7 @@ impl Record {
 }
 
 impl RecordKind {
-    /// The topic events.md puts it on by default.
+    /// The topic docs/events.md puts it on by default.
     pub fn default_topic(self) -> &'static str {
         match self {
             RecordKind::PurchaseOrderLinePlaced

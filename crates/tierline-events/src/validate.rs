@@ -1,4 +1,4 @@
-//! The field rules of events.md. Beyond the letter of the contract (written down in
+//! The field rules of docs/events.md. Beyond the letter of the contract (written down in
 //! `docs/contract-decisions.md`): doubles must be finite, dates and timestamps must
 //! fall in the years 0001..=9999, the nil UUID is refused, and optional fields obey
 //! the rule of their non-optional namesakes when present.
@@ -163,7 +163,7 @@ impl Check {
     }
 }
 
-/// Checks every rule of events.md for this record; the first broken rule, in field
+/// Checks every rule of docs/events.md for this record; the first broken rule, in field
 /// order, is returned.
 pub fn validate(record: &Record) -> Result {
     let c = Check {

@@ -216,9 +216,9 @@ pub struct Timestamp(pub i64);
 impl Timestamp {
     /// 0001-01-01T00:00:00.000Z.
     pub const MIN: Timestamp = Timestamp(-62_135_596_800_000);
-    /// 1990-01-01T00:00Z: the earliest plausible `occurred_at` (events.md).
+    /// 1990-01-01T00:00Z: the earliest plausible `occurred_at` (docs/events.md).
     pub const PLAUSIBLE_FROM: Timestamp = Timestamp(631_152_000_000);
-    /// 2100-01-01T00:00Z: every plausible `occurred_at` is before it (events.md).
+    /// 2100-01-01T00:00Z: every plausible `occurred_at` is before it (docs/events.md).
     pub const PLAUSIBLE_UNTIL: Timestamp = Timestamp(4_102_444_800_000);
     /// 9999-12-31T23:59:59.999Z.
     pub const MAX: Timestamp = Timestamp(253_402_300_799_999);

@@ -227,7 +227,7 @@ fn every_field_rule_broken() {
             b.what
         );
     }
-    // Every field rule listed in events.md appears at least once.
+    // Every field rule listed in docs/events.md appears at least once.
     for field in [
         "event_id",
         "source",

@@ -222,7 +222,7 @@ fn builtin_catalog_matches_catalog_json() {
             Some(Some(id))
         );
     }
-    // Every record of events.md has a schema; writing uses the latest version.
+    // Every record of docs/events.md has a schema; writing uses the latest version.
     for kind in RecordKind::ALL {
         let w = catalog.writer_for(*kind);
         assert_eq!(w.kind, *kind);

@@ -1,4 +1,4 @@
-//! What to announce about a supplier's alert episodes (scoring.md, "Rules common to
+//! What to announce about a supplier's alert episodes (docs/scoring.md, "Rules common to
 //! every page"): a pure comparison of the current evaluation with what was published.
 //!
 //! Each episode ever announced keeps a publication state. An episode open today that
@@ -133,7 +133,7 @@ pub(crate) fn resolve_id(alert_id: Uuid, k: i32) -> Uuid {
 }
 
 /// The `ce_id` of a retraction after the cycle's cleared resolution:
-/// `{alert_id}|RETRACTED` (clarifications.md 36), then `{alert_id}|RETRACTED|{k}`.
+/// `{alert_id}|RETRACTED` (docs/scoring.md, "Alerts"), then `{alert_id}|RETRACTED|{k}`.
 pub(crate) fn retract_after_clear_id(alert_id: Uuid, k: i32) -> Uuid {
     if k <= 1 {
         v5(&format!("{alert_id}|RETRACTED"))

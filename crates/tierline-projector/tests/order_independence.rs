@@ -1,4 +1,4 @@
-//! Results never depend on arrival order (scoring.md): random streams delivered in
+//! Results never depend on arrival order (docs/scoring.md): random streams delivered in
 //! several random orders and batchings to a live projector that steps between batches
 //! (the clock moving forward), against a rebuild of the complete store on a fresh
 //! database with nothing announced before. Real PostgreSQL, one database per run.

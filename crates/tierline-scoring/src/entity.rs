@@ -1,4 +1,4 @@
-//! The entities whose state scoring.md defines (PO lines, inspections, after-sales
+//! The entities whose state docs/scoring.md defines (PO lines, inspections, after-sales
 //! cases): what scoring reads of their events, and the indicator contributions each
 //! one makes to the daily buckets.
 

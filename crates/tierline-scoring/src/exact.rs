@@ -1,4 +1,4 @@
-//! Exact sums of binary64 terms (scoring.md, "Rules common to every page": every sum
+//! Exact sums of binary64 terms (docs/scoring.md, "Rules common to every page": every sum
 //! is the correctly rounded value of the exact sum of its terms, as Python's
 //! `math.fsum`).
 //!

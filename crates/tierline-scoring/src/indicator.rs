@@ -1,4 +1,4 @@
-//! The ten indicators of scoring.md and the dimensions they score.
+//! The ten indicators of docs/scoring.md and the dimensions they score.
 
 use serde::{Deserialize, Serialize};
 
@@ -19,7 +19,7 @@ pub enum Dimension {
 }
 
 impl Dimension {
-    /// Every dimension, in the order of scoring.md.
+    /// Every dimension, in the order of docs/scoring.md.
     pub const ALL: [Dimension; 5] = [
         Dimension::Delivery,
         Dimension::Quality,
@@ -67,7 +67,7 @@ pub enum Indicator {
 }
 
 impl Indicator {
-    /// All ten, in the order of scoring.md.
+    /// All ten, in the order of docs/scoring.md.
     /// How many there are.
     pub const COUNT: usize = 10;
 
@@ -93,7 +93,7 @@ impl Indicator {
         self as usize
     }
 
-    /// Its name as in scoring.md and the API.
+    /// Its name as in docs/scoring.md and the API.
     pub fn name(self) -> &'static str {
         match self {
             Indicator::OtifRate => "otif_rate",

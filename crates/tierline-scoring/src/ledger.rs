@@ -1,4 +1,4 @@
-//! A supplier's events, grouped into the entities whose state scoring.md defines
+//! A supplier's events, grouped into the entities whose state docs/scoring.md defines
 //! (PO lines, inspections, after-sales cases), and the daily buckets of indicator
 //! contributions they produce.
 //!

@@ -1,4 +1,4 @@
-//! Tierline's scoring engine (`shared/spec/scoring.md`): pure and deterministic. No
+//! Tierline's scoring engine (`docs/scoring.md`): pure and deterministic. No
 //! I/O, no clock, no randomness; the evaluation date is an argument.
 //!
 //! A [`SupplierLedger`] takes a supplier's stored events one at a time, in any order,

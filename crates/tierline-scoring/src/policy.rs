@@ -1,5 +1,5 @@
 //! The scoring policy: every threshold, weight, target, tier bound, margin and alert
-//! rule of scoring.md, with a `version`. A TOML file can replace the defaults; a bad
+//! rule of docs/scoring.md, with a `version`. A TOML file can replace the defaults; a bad
 //! file is rejected with a message naming the key.
 
 use std::collections::BTreeMap;
@@ -107,7 +107,7 @@ fn invalid(key: impl Into<String>, problem: impl Into<String>) -> PolicyError {
 }
 
 impl Default for Policy {
-    /// The defaults of scoring.md.
+    /// The defaults of docs/scoring.md.
     fn default() -> Self {
         let ind = |worst, target, weight| IndicatorPolicy {
             worst,

@@ -42,7 +42,7 @@ impl Tier {
         Tier::ALL.into_iter().find(|t| t.name() == name)
     }
 
-    /// As written in scoring.md and the API.
+    /// As written in docs/scoring.md and the API.
     pub fn name(self) -> &'static str {
         match self {
             Tier::Strategic => "STRATEGIC",

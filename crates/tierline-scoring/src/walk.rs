@@ -10,7 +10,7 @@ use crate::policy::{AlertRule, Direction};
 use crate::score::indicator_value;
 use crate::tier::Tier;
 
-/// Namespace of alert ids and tier-change ids (scoring.md).
+/// Namespace of alert ids and tier-change ids (docs/scoring.md).
 pub const ID_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c1a52_6b2e_4f43_9a58_2b8f0d7a3c11);
 
 /// The tier on one day.
@@ -36,7 +36,7 @@ pub enum Level {
 }
 
 impl Level {
-    /// As in scoring.md.
+    /// As in docs/scoring.md.
     pub fn name(self) -> &'static str {
         match self {
             Level::Warning => "WARNING",
@@ -164,7 +164,7 @@ impl SupplierLedger {
             Level::Warning => rule.warning,
             Level::Critical => rule.critical,
         };
-        // The right-hand sides are computed in binary64, as scoring.md says.
+        // The right-hand sides are computed in binary64, as docs/scoring.md says.
         let (below, clear_at) = match rule.direction {
             Direction::Below => (true, threshold + rule.margin),
             Direction::Above => (false, threshold - rule.margin),

@@ -1,4 +1,4 @@
-//! The shipped policy file equals scoring.md's defaults; bad files name the key.
+//! The shipped policy file equals docs/scoring.md's defaults; bad files name the key.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

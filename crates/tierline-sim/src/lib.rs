@@ -4,7 +4,7 @@
 //! price premium, confirmation speed, cancellations), a yearly seasonality, and some
 //! have a scripted incident with a known start date: a quality collapse, a delivery
 //! slide, or a recovery (bad before, good after). The simulator emits every inbound
-//! record type of events.md (placements, confirmations with re-confirmations, buyer
+//! record type of docs/events.md (placements, confirmations with re-confirmations, buyer
 //! changes, cancellations by either side, partial and late receipts, inspections,
 //! after-sales cases and their resolutions), plus late-arriving events (emitted days
 //! after they occurred) and duplicates (emitted twice), day by day.

@@ -119,7 +119,7 @@ impl NewEvent {
     }
 }
 
-/// Reason code of a conflicting duplicate (events.md: reason `conflicting duplicate`).
+/// Reason code of a conflicting duplicate (docs/events.md: reason `conflicting duplicate`).
 pub const CONFLICT_CODE: &str = "conflicting-duplicate";
 
 /// A consumer position to store with a batch.

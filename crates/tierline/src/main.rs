@@ -225,7 +225,7 @@ struct ProjectArgs {
         default_value = "sqlite://data/tierline.db"
     )]
     store: String,
-    /// Scoring policy file (TOML); the defaults of scoring.md when absent.
+    /// Scoring policy file (TOML); the defaults of docs/scoring.md when absent.
     #[arg(long, env = "TIERLINE_POLICY")]
     policy: Option<PathBuf>,
     /// Evaluate as of this date instead of today (replays and tests), `YYYY-MM-DD`.

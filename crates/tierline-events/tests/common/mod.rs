@@ -1,4 +1,4 @@
-//! Shared test helpers: one invalidating mutation per field rule of events.md.
+//! Shared test helpers: one invalidating mutation per field rule of docs/events.md.
 #![allow(dead_code, unreachable_pub, clippy::expect_used)]
 
 use tierline_events::*;
@@ -36,7 +36,7 @@ macro_rules! breaker {
     };
 }
 
-/// Every field rule of events.md (plus the documented extras), broken once.
+/// Every field rule of docs/events.md (plus the documented extras), broken once.
 pub fn breakers() -> Vec<Breaker> {
     vec![
         breaker!(

@@ -194,7 +194,7 @@ impl Projector {
             .last()
             .map_or(last.date, |t| t.date);
         // An id already published (the same run announced before) gets `|k` appended
-        // (clarifications.md 37), so consumers deduplicating by id still see it.
+        // (docs/scoring.md, "Tiers"), so consumers deduplicating by id still see it.
         let base = tier_change_id(supplier, last.tier, effective);
         let base_name = format!("{supplier}|TIER|{}|{effective}", last.tier.name());
         let mut event_id = base;
