@@ -101,18 +101,10 @@ pub(crate) async fn scorecard(
     Ok(Json(s.reader.scorecard(&supplier, as_of, window).await?))
 }
 
-/// Whether `id` follows the supplier id rule of docs/events.md (1..64 of `[A-Za-z0-9._:-]`).
-fn is_supplier_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
-}
-
 /// A path's supplier id: one that breaks the id rule names no supplier (404), and never
 /// reaches the database.
 fn known_shape(id: String) -> Result<String, Problem> {
-    if is_supplier_id(&id) {
+    if tierline_events::is_supplier_id(&id) {
         Ok(id)
     } else {
         Err(Problem::unknown_supplier(&id.escape_default().to_string()))
@@ -270,7 +262,10 @@ pub(crate) async fn alerts(
         None => AlertStatus::Current,
     };
     let supplier_id = p.get("supplier_id").map(str::to_owned);
-    if let Some(id) = supplier_id.as_deref().filter(|id| !is_supplier_id(id)) {
+    if let Some(id) = supplier_id
+        .as_deref()
+        .filter(|id| !tierline_events::is_supplier_id(id))
+    {
         return Err(Problem::bad_parameter(
             "supplier_id",
             format!(

@@ -26,5 +26,5 @@ pub use catalog::{Catalog, SchemaInfo};
 pub use codec::{CeHeaders, Codec, DEFAULT_MAX_MESSAGE_BYTES, Decoded, Framing, Meta};
 pub use error::{CatalogError, DatumError, DecodeError, Rule, ValidationError};
 pub use records::*;
-pub use validate::validate;
+pub use validate::{is_supplier_id, validate};
 pub use value::{Date, Timestamp};

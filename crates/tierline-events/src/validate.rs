@@ -66,9 +66,7 @@ impl Check {
 
     fn supplier_id(&self, field: &'static str, v: &str) -> Result {
         self.len(field, v, 1, 64)?;
-        if v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
-        {
+        if is_supplier_id_charset(v) {
             Ok(())
         } else {
             self.fail(
@@ -161,6 +159,18 @@ impl Check {
         self.text("po_number", po_number)?;
         self.at_least("line_number", line_number, 1)
     }
+}
+
+/// Only the characters a supplier id may hold: `[A-Za-z0-9._:-]`.
+fn is_supplier_id_charset(v: &str) -> bool {
+    v.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+}
+
+/// Whether `id` follows the supplier id rule (1..64 characters of `[A-Za-z0-9._:-]`),
+/// for callers that check an id outside a record (an API path, a filter).
+pub fn is_supplier_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && is_supplier_id_charset(id)
 }
 
 /// Checks every rule of docs/events.md for this record; the first broken rule, in field

@@ -103,7 +103,7 @@ impl SupplierLedger {
         let mut out = Vec::new();
         let mut previous = None;
         for date in days(first, until) {
-            let sums: Vec<Agg> = windows.iter_mut().map(|s| s.at(date).clone()).collect();
+            let sums: Vec<&Agg> = windows.iter_mut().map(|s| s.at(date)).collect();
             let score = self
                 .scorecard_from(date, w, |i| sums[i.index()].clone())
                 .composite;
