@@ -18,7 +18,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
-use tierline_projector::{Clock, PROJECTIONS_CHANNEL};
+use tierline_clock::Clock;
+use tierline_projections::PROJECTIONS_CHANNEL;
 
 use crate::http_metrics::{CacheLabel, HttpMetrics};
 

@@ -1,7 +1,7 @@
 //! Tierline's read API (`docs/api.md`) and built-in web dashboard.
 //!
-//! Everything is read from the projections the projector keeps (and, for lineage,
-//! from the event store). A past `as_of` is finished from the daily buckets with the
+//! Everything is read from the read model the projector keeps (`tierline-projections`,
+//! on PostgreSQL or SQLite) and, for lineage, from the event store. A past `as_of` is finished from the daily buckets with the
 //! scoring crate, summing days in the same order as the ledger, so the numbers are
 //! the ones the projector would have written on that day.
 
@@ -9,13 +9,12 @@ mod auth;
 mod cache;
 mod dashboard;
 mod http_metrics;
-mod memory;
 mod model;
 mod params;
 mod problem;
 mod read;
 mod routes;
-#[doc(hidden)]
+#[cfg(feature = "testing")]
 pub mod testing;
 
 use std::sync::Arc;
@@ -27,7 +26,7 @@ use axum::http::{StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tierline_projector::Clock;
+use tierline_clock::Clock;
 use tower_http::limit::RequestBodyLimitLayer;
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -37,7 +36,6 @@ use utoipa_axum::routes;
 
 pub use auth::{ApiKeys, BadKeyHash, hash_key};
 pub use http_metrics::HttpMetrics;
-pub use memory::MemoryReader;
 pub use model::*;
 pub use problem::Problem;
 pub use read::Reader;
@@ -73,123 +71,10 @@ impl ApiConfig {
     }
 }
 
-/// Where the API reads from.
-#[derive(Debug, Clone)]
-pub enum Backend {
-    /// The projector's tables in PostgreSQL.
-    Postgres(Reader),
-    /// The in-memory projection (embedded SQLite store).
-    Memory(MemoryReader),
-}
-
-impl From<Reader> for Backend {
-    fn from(r: Reader) -> Backend {
-        Backend::Postgres(r)
-    }
-}
-
-impl From<MemoryReader> for Backend {
-    fn from(r: MemoryReader) -> Backend {
-        Backend::Memory(r)
-    }
-}
-
-impl Backend {
-    pub(crate) fn policy(&self) -> &Arc<tierline_scoring::Policy> {
-        match self {
-            Backend::Postgres(r) => r.policy(),
-            Backend::Memory(m) => m.policy(),
-        }
-    }
-
-    pub(crate) async fn ping(&self) -> bool {
-        match self {
-            Backend::Postgres(r) => r.ping().await,
-            Backend::Memory(m) => m.ping().await,
-        }
-    }
-
-    pub(crate) async fn scorecard(
-        &self,
-        supplier: &str,
-        as_of: tierline_events::Date,
-        window: u32,
-    ) -> Result<ScorecardJson, Problem> {
-        match self {
-            Backend::Postgres(r) => r.scorecard(supplier, as_of, window).await,
-            Backend::Memory(m) => m.scorecard(supplier, as_of, window),
-        }
-    }
-
-    pub(crate) async fn history(
-        &self,
-        supplier: &str,
-        from: tierline_events::Date,
-        to: tierline_events::Date,
-        window: u32,
-    ) -> Result<History, Problem> {
-        match self {
-            Backend::Postgres(r) => r.history(supplier, from, to, window).await,
-            Backend::Memory(m) => m.history(supplier, from, to, window),
-        }
-    }
-
-    pub(crate) async fn suppliers(
-        &self,
-        as_of: tierline_events::Date,
-        window: u32,
-        tier: Option<tierline_scoring::Tier>,
-        sort: read::Sort,
-        page_size: usize,
-        after: Option<read::ListKey>,
-    ) -> Result<SupplierPage, Problem> {
-        match self {
-            Backend::Postgres(r) => {
-                r.suppliers(as_of, window, tier, sort, page_size, after)
-                    .await
-            }
-            Backend::Memory(m) => Ok(m.suppliers(as_of, window, tier, sort, page_size, after)),
-        }
-    }
-
-    pub(crate) async fn tier_counts(
-        &self,
-        as_of: tierline_events::Date,
-    ) -> Result<TierCounts, Problem> {
-        match self {
-            Backend::Postgres(r) => r.tier_counts(as_of).await,
-            Backend::Memory(m) => Ok(m.tier_counts(as_of)),
-        }
-    }
-
-    pub(crate) async fn alerts(
-        &self,
-        filter: &read::AlertFilter,
-        page_size: usize,
-        after: Option<read::AlertKey>,
-    ) -> Result<AlertPage, Problem> {
-        match self {
-            Backend::Postgres(r) => r.alerts(filter, page_size, after).await,
-            Backend::Memory(m) => Ok(m.alerts(filter, page_size, after)),
-        }
-    }
-
-    pub(crate) async fn events(
-        &self,
-        supplier: &str,
-        q: read::EventQuery,
-    ) -> Result<EventPage, Problem> {
-        match self {
-            Backend::Postgres(r) => r.events(supplier, q).await,
-            Backend::Memory(m) => m.events(supplier, q).await,
-        }
-    }
-}
-
 /// What every handler sees.
 #[derive(Clone)]
 pub(crate) struct AppState {
-    reader: Backend,
+    reader: Reader,
     clock: Arc<dyn Clock>,
     max_page_size: usize,
 }
@@ -271,22 +156,23 @@ async fn method_not_allowed() -> Problem {
 /// Call it inside a Tokio runtime: with the cache on, it starts the task that listens
 /// for projection changes.
 pub fn app(
-    reader: impl Into<Backend>,
+    reader: Reader,
     clock: Arc<dyn Clock>,
     config: &ApiConfig,
     metrics: Arc<HttpMetrics>,
 ) -> (Router, OpenApiDoc) {
-    let reader = reader.into();
-    // The response cache follows the projector's NOTIFY; the in-memory backend needs none.
-    let use_cache = config.cache && matches!(reader, Backend::Postgres(_));
+    // The response cache follows the projector's NOTIFY (PostgreSQL); on SQLite, in the
+    // same process or on the same disk, reads are local and nothing is cached.
+    let pg_pool = reader.projections().pg_pool().cloned();
+    let use_cache = config.cache && pg_pool.is_some();
     let state = AppState {
         reader,
         clock,
         max_page_size: config.max_page_size.max(1),
     };
     let cache = Arc::new(cache::ResponseCache::new(config.cache_max_bytes));
-    if let (true, Backend::Postgres(r)) = (use_cache, &state.reader) {
-        tokio::spawn(cache::watch(cache.clone(), r.pool().clone()));
+    if let (true, Some(pool)) = (use_cache, pg_pool) {
+        tokio::spawn(cache::watch(cache.clone(), pool));
     }
     let cache_state = cache::CacheState {
         cache,

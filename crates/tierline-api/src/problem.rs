@@ -148,13 +148,13 @@ impl IntoResponse for Problem {
     }
 }
 
-impl From<sqlx::Error> for Problem {
-    fn from(e: sqlx::Error) -> Problem {
-        if tierline_store::is_transient_sqlx(&e) || matches!(e, sqlx::Error::PoolTimedOut) {
+impl From<tierline_projections::ProjectionsError> for Problem {
+    fn from(e: tierline_projections::ProjectionsError) -> Problem {
+        if e.is_transient() {
             tracing::warn!(error = %e, "database unavailable");
             Problem::unavailable()
         } else {
-            tracing::error!(error = %e, "database error");
+            tracing::error!(error = %e, "read model error");
             Problem::internal()
         }
     }

@@ -5,12 +5,11 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::{PgPool, Row};
-use tierline_events::{Codec, Date, Timestamp};
-use tierline_scoring::{Agg, ExactSum, Indicator, Policy, Scorecard, Tier, scorecard_from_sums};
-use tierline_store::PgStore;
+use tierline_events::{Codec, Date};
+use tierline_projections::{DayBucket, Projections, SummaryQuery};
+use tierline_scoring::{Agg, Indicator, Policy, Scorecard, Tier, scorecard_from_sums};
+use tierline_store::Store;
 use tracing::instrument;
 
 use crate::model::*;
@@ -20,7 +19,7 @@ mod alerts;
 mod finish;
 mod lineage;
 
-pub(crate) use alerts::{AlertFilter, AlertKey, AlertStatus, episode_status};
+pub(crate) use alerts::{AlertFilter, AlertStatus};
 pub(crate) use finish::{
     compare, continue_tiers, dimensions_json, history_of, indicators_json, window_sum,
 };
@@ -33,15 +32,7 @@ pub(crate) type Buckets = BTreeMap<BucketKey, Agg>;
 type BucketKey = (Indicator, Date);
 
 /// How the supplier list is ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Sort {
-    /// Composite descending (nulls last), then id.
-    ScoreDesc,
-    /// Composite ascending (nulls last), then id.
-    ScoreAsc,
-    /// Id (byte order).
-    SupplierId,
-}
+pub(crate) type Sort = tierline_projections::ListSort;
 
 /// Keyset position in the supplier list: the last row's score (as bits) and id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,58 +41,24 @@ pub(crate) struct ListKey {
     pub(crate) id: String,
 }
 
-/// The read side: projections in PostgreSQL, events from the store.
+/// The read side: the read model the projector writes, and the store for lineage, on
+/// either backend.
 #[derive(Debug, Clone)]
 pub struct Reader {
-    pool: PgPool,
-    store: PgStore,
+    projections: Projections,
+    store: Store,
     policy: Arc<Policy>,
     codec: Codec,
-}
-
-pub(crate) fn pg_date(d: Date) -> NaiveDate {
-    d.to_naive().unwrap_or_default()
-}
-
-fn date(d: NaiveDate) -> Date {
-    Date::from_naive(d)
-}
-
-fn rfc3339(t: DateTime<Utc>) -> String {
-    Timestamp(t.timestamp_millis()).to_string()
 }
 
 fn tier_name(s: &str) -> Tier {
     Tier::from_name(s).unwrap_or(Tier::Unrated)
 }
 
-/// One `indicator_daily` row read from column `at` on (indicator, day, numerator,
-/// denominator, samples, numerator_parts, denominator_parts); `None` for an indicator
-/// this build does not know. The partials are the exact sums (a row without them,
-/// written before exact sums, is read as one term).
-fn bucket_row(
-    r: &sqlx::postgres::PgRow,
-    at: usize,
-) -> Result<Option<(BucketKey, Agg)>, sqlx::Error> {
-    let name: String = r.try_get(at)?;
-    let Some(i) = Indicator::from_name(&name) else {
-        return Ok(None);
-    };
-    let samples: i64 = r.try_get(at + 4)?;
-    let exact = |rounded: usize, parts: usize| -> Result<ExactSum, sqlx::Error> {
-        Ok(match r.try_get::<Option<Vec<f64>>, _>(parts)? {
-            Some(p) => ExactSum::from_parts(&p),
-            None => ExactSum::of(r.try_get(rounded)?),
-        })
-    };
-    Ok(Some((
-        (i, date(r.try_get(at + 1)?)),
-        Agg {
-            num: exact(at + 2, at + 5)?,
-            den: exact(at + 3, at + 6)?,
-            samples: samples.max(0) as u64,
-        },
-    )))
+fn buckets_of(rows: impl IntoIterator<Item = DayBucket>) -> Buckets {
+    rows.into_iter()
+        .map(|b| ((b.indicator, b.day), b.total))
+        .collect()
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Problem> {
@@ -113,9 +70,9 @@ fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Problem> 
 
 impl Reader {
     /// A reader over `store`'s database, scoring with `policy`.
-    pub fn new(store: PgStore, policy: Arc<Policy>, codec: Codec) -> Reader {
+    pub fn new(store: Store, policy: Arc<Policy>, codec: Codec) -> Reader {
         Reader {
-            pool: store.pool().clone(),
+            projections: Projections::of(&store),
             store,
             policy,
             codec,
@@ -127,53 +84,24 @@ impl Reader {
         &self.policy
     }
 
-    /// The database pool.
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
+    /// The read model.
+    pub fn projections(&self) -> &Projections {
+        &self.projections
     }
 
     async fn buckets(&self, supplier: &str, from: Date, to: Date) -> Result<Buckets, Problem> {
-        let rows = sqlx::query(
-            "SELECT indicator, day, numerator, denominator, samples, numerator_parts, denominator_parts FROM indicator_daily
-             WHERE supplier_id = $1 AND day BETWEEN $2 AND $3",
-        )
-        .bind(supplier)
-        .bind(pg_date(from))
-        .bind(pg_date(to))
-        .fetch_all(&self.pool)
-        .await?;
-        let mut b = Buckets::new();
-        for r in &rows {
-            if let Some((key, agg)) = bucket_row(r, 0)? {
-                b.insert(key, agg);
-            }
-        }
-        Ok(b)
+        Ok(buckets_of(self.projections.buckets(supplier, from, to).await?))
     }
 
     /// The day the projector last brought every supplier up to.
     async fn projected_day(&self) -> Result<Option<Date>, Problem> {
-        let d: Option<NaiveDate> =
-            sqlx::query_scalar("SELECT min(projected_day) FROM projection_checkpoint")
-                .fetch_one(&self.pool)
-                .await?;
-        Ok(d.map(date))
+        Ok(self.projections.projected_day().await?)
     }
 
     /// Per-day tiers of one supplier on `from..=to` (UNRATED before its first day).
     async fn tiers(&self, supplier: &str, from: Date, to: Date) -> Result<Vec<Tier>, Problem> {
-        let rows: Vec<(NaiveDate, String)> = sqlx::query_as(
-            "(SELECT day, tier FROM tier_history WHERE supplier_id = $1 AND day < $2 ORDER BY day DESC LIMIT 1)
-             UNION ALL
-             (SELECT day, tier FROM tier_history WHERE supplier_id = $1 AND day BETWEEN $2 AND $3 ORDER BY day)",
-        )
-        .bind(supplier)
-        .bind(pg_date(from))
-        .bind(pg_date(to))
-        .fetch_all(&self.pool)
-        .await?;
-        let stored: BTreeMap<Date, Tier> =
-            rows.iter().map(|(d, t)| (date(*d), tier_name(t))).collect();
+        let rows = self.projections.tier_rows(supplier, from, to).await?;
+        let stored: BTreeMap<Date, Tier> = rows.iter().map(|(d, t)| (*d, tier_name(t))).collect();
         // Past the stored walk (the projector has not rolled over to the API's today
         // yet): continue it, reading the buckets once.
         let last = stored.iter().next_back().map(|(d, t)| (*d, *t));
@@ -217,30 +145,22 @@ impl Reader {
         as_of: Date,
         window: u32,
     ) -> Result<ScorecardJson, Problem> {
-        let row = sqlx::query(
-            "SELECT as_of, composite, coverage, tier, dimensions::text, indicators::text, policy_version
-             FROM scorecards WHERE supplier_id = $1 AND window_days = $2",
-        )
-        .bind(supplier)
-        .bind(window as i32)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| Problem::unknown_supplier(supplier))?;
-        let stored_as_of: NaiveDate = row.try_get(0)?;
-        if date(stored_as_of) == as_of {
-            let dimensions: String = row.try_get(4)?;
-            let indicators: String = row.try_get(5)?;
-            let tier: String = row.try_get(3)?;
+        let row = self
+            .projections
+            .scorecard(supplier, window)
+            .await?
+            .ok_or_else(|| Problem::unknown_supplier(supplier))?;
+        if row.as_of == as_of {
             return Ok(ScorecardJson {
                 supplier_id: supplier.to_owned(),
                 as_of: as_of.to_string(),
                 window,
-                policy_version: row.try_get(6)?,
-                score: row.try_get(1)?,
-                coverage: row.try_get(2)?,
-                tier,
-                dimensions: parse_json(&dimensions)?,
-                indicators: parse_json(&indicators)?,
+                policy_version: row.policy_version,
+                score: row.composite,
+                coverage: row.coverage,
+                tier: row.tier,
+                dimensions: parse_json(&row.dimensions)?,
+                indicators: parse_json(&row.indicators)?,
             });
         }
         let b = self
@@ -264,14 +184,7 @@ impl Reader {
     }
 
     async fn known(&self, supplier: &str) -> Result<bool, Problem> {
-        let found: Option<i32> = sqlx::query_scalar(
-            "SELECT 1 FROM scorecards WHERE supplier_id = $1
-             UNION ALL SELECT 1 FROM events WHERE supplier_id = $1 LIMIT 1",
-        )
-        .bind(supplier)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(found.is_some())
+        Ok(self.projections.known(supplier).await?)
     }
 
     /// `GET /v1/suppliers/{id}/history`.
@@ -349,54 +262,26 @@ impl Reader {
         page_size: usize,
         after: Option<&ListKey>,
     ) -> Result<Vec<SupplierSummary>, Problem> {
-        let (order, keyset) = match sort {
-            Sort::ScoreDesc => (
-                r#"s.composite DESC NULLS LAST, s.supplier_id COLLATE "C""#,
-                r#"(CASE WHEN $5::float8 IS NULL THEN s.composite IS NULL AND s.supplier_id COLLATE "C" > $6
-                    ELSE s.composite < $5 OR (s.composite = $5 AND s.supplier_id COLLATE "C" > $6) OR s.composite IS NULL END)"#,
-            ),
-            Sort::ScoreAsc => (
-                r#"s.composite ASC NULLS LAST, s.supplier_id COLLATE "C""#,
-                r#"(CASE WHEN $5::float8 IS NULL THEN s.composite IS NULL AND s.supplier_id COLLATE "C" > $6
-                    ELSE s.composite > $5 OR (s.composite = $5 AND s.supplier_id COLLATE "C" > $6) OR s.composite IS NULL END)"#,
-            ),
-            Sort::SupplierId => (
-                r#"s.supplier_id COLLATE "C""#,
-                r#"s.supplier_id COLLATE "C" > $6"#,
-            ),
-        };
-        // The page first, then the per-supplier lookups for its rows only.
-        let sql = format!(
-            "SELECT s.supplier_id, s.composite, s.tier, s.dimensions::text,
-                    (SELECT count(*) FROM alert_episodes a WHERE a.supplier_id = s.supplier_id
-                        AND a.retracted_at IS NULL AND a.started_on <= $2 AND (a.ended_on IS NULL OR a.ended_on > $2)),
-                    (SELECT max(occurred_at) FROM events e WHERE e.supplier_id = s.supplier_id)
-             FROM (SELECT s.supplier_id, s.composite, s.tier, s.dimensions FROM scorecards s
-                   WHERE s.window_days = $1 AND ($3::text IS NULL OR s.tier = $3) AND (NOT $7 OR {keyset})
-                   ORDER BY {order} LIMIT $4) s
-             ORDER BY {order}"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(window as i32)
-            .bind(pg_date(as_of))
-            .bind(tier.map(Tier::name))
-            .bind((page_size + 1) as i64)
-            .bind(after.and_then(|k| k.s).map(f64::from_bits))
-            .bind(after.map_or("", |k| k.id.as_str()))
-            .bind(after.is_some())
-            .fetch_all(&self.pool)
+        let rows = self
+            .projections
+            .summaries(&SummaryQuery {
+                window,
+                as_of,
+                tier: tier.map(Tier::name),
+                sort,
+                limit: page_size + 1,
+                after: after.map(|k| (k.s.map(f64::from_bits), k.id.as_str())),
+            })
             .await?;
-        rows.iter()
+        rows.into_iter()
             .map(|r| {
-                let dimensions: String = r.try_get(3)?;
-                let last: Option<DateTime<Utc>> = r.try_get(5)?;
                 Ok(SupplierSummary {
-                    supplier_id: r.try_get(0)?,
-                    score: r.try_get(1)?,
-                    tier: r.try_get(2)?,
-                    dimensions: parse_json(&dimensions)?,
-                    open_alerts: r.try_get(4)?,
-                    last_event_at: last.map(rfc3339),
+                    supplier_id: r.supplier_id,
+                    score: r.composite,
+                    tier: r.tier,
+                    dimensions: parse_json(&r.dimensions)?,
+                    open_alerts: r.open_alerts,
+                    last_event_at: r.last_event_at.map(|t| t.to_string()),
                 })
             })
             .collect()
@@ -404,15 +289,10 @@ impl Reader {
 
     /// Every supplier's tier as of `as_of`.
     async fn all_tiers(&self, as_of: Date) -> Result<BTreeMap<String, Tier>, Problem> {
-        let rows: Vec<(String, Option<String>)> = sqlx::query_as(
-            "SELECT s.supplier_id, t.tier FROM scorecards s
-             LEFT JOIN tier_history t ON t.supplier_id = s.supplier_id AND t.day = $2
-             WHERE s.window_days = $1",
-        )
-        .bind(self.policy.tier_window_days as i32)
-        .bind(pg_date(as_of))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = self
+            .projections
+            .tiers_on(self.policy.tier_window_days, as_of)
+            .await?;
         let mut out = BTreeMap::new();
         for (supplier, tier) in rows {
             let tier = match tier {
@@ -436,29 +316,23 @@ impl Reader {
         after: Option<&ListKey>,
     ) -> Result<Vec<SupplierSummary>, Problem> {
         let tiers = self.all_tiers(as_of).await?;
-        let rows = sqlx::query(
-            "SELECT supplier_id, indicator, day, numerator, denominator, samples, numerator_parts, denominator_parts FROM indicator_daily
-             WHERE day BETWEEN $1 AND $2",
-        )
-        .bind(pg_date(Date(as_of.0 + 1 - window as i32)))
-        .bind(pg_date(as_of))
-        .fetch_all(&self.pool)
-        .await?;
         let mut buckets: HashMap<String, Buckets> = HashMap::new();
-        for r in &rows {
-            if let Some((key, agg)) = bucket_row(r, 1)? {
-                buckets.entry(r.try_get(0)?).or_default().insert(key, agg);
-            }
+        for (supplier, b) in self
+            .projections
+            .buckets_between(Date(as_of.0 + 1 - window as i32), as_of)
+            .await?
+        {
+            buckets
+                .entry(supplier)
+                .or_default()
+                .insert((b.indicator, b.day), b.total);
         }
-        let open: HashMap<String, i64> = sqlx::query_as(
-            "SELECT supplier_id, count(*) FROM alert_episodes
-             WHERE retracted_at IS NULL AND started_on <= $1 AND (ended_on IS NULL OR ended_on > $1) GROUP BY supplier_id",
-        )
-        .bind(pg_date(as_of))
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .collect();
+        let open: HashMap<String, i64> = self
+            .projections
+            .open_alert_counts(as_of)
+            .await?
+            .into_iter()
+            .collect();
         let empty = Buckets::new();
         let mut all: Vec<(Scorecard, String, Tier)> = tiers
             .into_iter()
@@ -480,14 +354,12 @@ impl Reader {
         });
         let page: Vec<_> = all.into_iter().skip(start).take(page_size + 1).collect();
         let ids: Vec<String> = page.iter().map(|(_, id, _)| id.clone()).collect();
-        let last: HashMap<String, DateTime<Utc>> = sqlx::query_as(
-            "SELECT supplier_id, max(occurred_at) FROM events WHERE supplier_id = ANY($1) GROUP BY supplier_id",
-        )
-        .bind(&ids)
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .collect();
+        let last: HashMap<String, tierline_events::Timestamp> = self
+            .projections
+            .last_event_at(&ids)
+            .await?
+            .into_iter()
+            .collect();
         Ok(page
             .into_iter()
             .map(|(sc, supplier, t)| SupplierSummary {
@@ -495,7 +367,7 @@ impl Reader {
                 tier: t.name().to_owned(),
                 dimensions: dimensions_json(&sc),
                 open_alerts: open.get(&supplier).copied().unwrap_or(0),
-                last_event_at: last.get(&supplier).copied().map(rfc3339),
+                last_event_at: last.get(&supplier).map(|t| t.to_string()),
                 supplier_id: supplier,
             })
             .collect())
@@ -507,12 +379,10 @@ impl Reader {
         let mut counts: BTreeMap<String, i64> =
             Tier::ALL.iter().map(|t| (t.name().to_owned(), 0)).collect();
         if self.projected_day().await? == Some(as_of) {
-            let rows: Vec<(String, i64)> = sqlx::query_as(
-                "SELECT tier, count(*) FROM scorecards WHERE window_days = $1 GROUP BY tier",
-            )
-            .bind(self.policy.tier_window_days as i32)
-            .fetch_all(&self.pool)
-            .await?;
+            let rows = self
+                .projections
+                .tier_counts(self.policy.tier_window_days)
+                .await?;
             for (t, n) in rows {
                 *counts.entry(t).or_default() += n;
             }
@@ -540,10 +410,6 @@ impl Reader {
 
     /// Whether the database answers.
     pub(crate) async fn ping(&self) -> bool {
-        let ping = sqlx::query("SELECT 1").execute(&self.pool);
-        matches!(
-            tokio::time::timeout(std::time::Duration::from_secs(2), ping).await,
-            Ok(Ok(_))
-        )
+        self.projections.ping(std::time::Duration::from_secs(2)).await
     }
 }

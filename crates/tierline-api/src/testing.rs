@@ -4,10 +4,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tierline_events::sample::{Behaviour, scripted_supplier};
-use tierline_events::{Codec, Date, Framing, Record, Timestamp};
-use tierline_projector::{FixedClock, Projector, ProjectorError};
+use tierline_events::{Codec, Date, Framing, Record};
+use tierline_clock::FixedClock;
+use tierline_projector::{Projector, ProjectorError};
 use tierline_scoring::Policy;
-use tierline_store::{AppendBatch, EventStore, NewEvent, PgStore, StoreError};
+use tierline_store::{AppendBatch, EventStore, NewEvent, Store, StoreError};
 
 /// Errors while seeding.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +34,7 @@ pub enum SeedError {
 
 /// Noon of `today`: the clock the fixtures pin.
 pub fn noon(today: Date) -> FixedClock {
-    FixedClock(Timestamp(i64::from(today.0) * 86_400_000 + 12 * 3_600_000))
+    FixedClock::noon(today)
 }
 
 /// The fixture population: steady good suppliers, late ones, a quality collapse, a
@@ -122,12 +123,18 @@ pub async fn append<S: EventStore>(store: &S, records: &[Record]) -> Result<(), 
 /// Runs the projector until it has projected `want` events (the global cursor waits
 /// for every older transaction on the server, so it polls).
 pub async fn project(
-    store: &PgStore,
+    store: &Store,
     policy: Arc<Policy>,
     clock: &FixedClock,
     want: usize,
 ) -> Result<(), SeedError> {
     let mut p = Projector::open(store.clone(), Codec::default(), policy, "main").await?;
+    let result = project_with(&mut p, clock, want).await;
+    p.release().await;
+    result
+}
+
+async fn project_with(p: &mut Projector, clock: &FixedClock, want: usize) -> Result<(), SeedError> {
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut done = 0;
     while done < want {

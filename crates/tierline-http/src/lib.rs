@@ -16,6 +16,7 @@
 //!   flight get [`HttpLimits::shutdown_grace`] to finish.
 
 mod registry;
+mod service;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -33,6 +34,10 @@ use tower::ServiceExt;
 use tracing::{debug, warn};
 
 pub use registry::ConnStats;
+pub use service::{
+    MetricsText, READY_TIMEOUT, ReadyCheck, Readiness, ops_router, shutdown_signal, spawn_ops,
+    stop_on_signal,
+};
 use registry::Registry;
 
 /// The limits of one HTTP port.

@@ -3,7 +3,8 @@
 //! p50/p99, next to the bare produce-to-consume time of the same broker in the same
 //! run.
 //!
-//! `cargo bench -p tierline-projector --bench freshness` (env `BENCH_ALERTS`, default 200).
+//! `cargo bench -p tierline-projector --bench freshness` (env `BENCH_ALERTS`, default 200;
+//! `BENCH_STORE=sqlite` for the embedded store).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -18,9 +19,13 @@ use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
 use tierline_events::{Codec, Disposition, Framing, InspectionCompleted, Record, Timestamp};
-use tierline_projector::{Projector, Relay, SystemClock};
+use tierline_clock::SystemClock;
+use tierline_projections::Projections;
+use tierline_projector::Projector;
+use tierline_relay::Relay;
+use tierline_store::testing::{Backend, fresh};
 use tierline_scoring::Policy;
-use tierline_store::{AppendBatch, EventStore, NewEvent, PgStore};
+use tierline_store::{AppendBatch, EventStore, NewEvent};
 
 const ALERTS: &str = "srm.supplier-alerts.v1";
 
@@ -43,7 +48,7 @@ fn inspection(supplier: &str, n: u128, critical: i32) -> Record {
     .into()
 }
 
-async fn append(store: &PgStore, r: &Record) {
+async fn append(store: &impl EventStore, r: &Record) {
     let codec = Codec::default();
     let b = codec.to_bytes(r, Framing::Confluent).unwrap();
     let e = NewEvent::from_decoded(codec.decode(&b).unwrap(), b).unwrap();
@@ -70,7 +75,11 @@ async fn main() {
     cluster.create_topic(ALERTS, 1, 1).unwrap();
     cluster.create_topic("floor", 1, 1).unwrap();
     let brokers = cluster.bootstrap_servers();
-    let db = tierline_store::testing::pg().await.unwrap();
+    let backend = match std::env::var("BENCH_STORE").as_deref() {
+        Ok("sqlite") => Backend::Sqlite,
+        _ => Backend::Postgres,
+    };
+    let db = fresh(backend).await.unwrap();
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", &brokers)
         .set("group.id", "fresh")
@@ -117,12 +126,13 @@ async fn main() {
     .await
     .unwrap();
     let relay = Relay::new(
-        db.store.pool().clone(),
+        Projections::of(&db.store),
         ClientConfig::new()
             .set("bootstrap.servers", &brokers)
             .set("linger.ms", "0")
             .clone(),
         ALERTS,
+        Arc::new(SystemClock),
     )
     .unwrap();
     let s1 = stop.clone();
@@ -170,7 +180,7 @@ async fn main() {
     latencies.sort_by(f64::total_cmp);
     assert_eq!(latencies.len(), n, "every crossing was announced");
     println!(
-        "freshness: {n} threshold crossings, each from store append to alert consumed (projector and relay poll every 10 ms)"
+        "freshness on {backend:?}: {n} threshold crossings, each from store append to alert consumed (projector and relay poll every 10 ms)"
     );
     println!(
         "  produce -> consume on the same broker (floor): p50 {:>7.1} ms  p99 {:>7.1} ms",
@@ -183,5 +193,5 @@ async fn main() {
         percentile(&latencies, 0.99),
         percentile(&latencies, 0.99) / percentile(&floor, 0.99)
     );
-    db.drop_db().await.unwrap();
+    db.cleanup().await;
 }

@@ -8,7 +8,9 @@
 //! from the first day that changed; baseline in the same run, page by page alternately,
 //! the same steps rewriting every touched supplier's whole tier history (as before).
 //!
-//! `cargo bench -p tierline-projector --bench rebuild` (env `BENCH_EVENTS`, default 1000000:
+//! `cargo bench -p tierline-projector --bench rebuild` (env `BENCH_STORE`, `postgres`
+//! (default) or `sqlite`: the same figures on the embedded store, where the "COPY
+//! floor" is the replay's paged read; `BENCH_EVENTS`, default 1000000:
 //! a year of 300 suppliers, as the simulator produces; below that, the daily-bucket rows
 //! to write, which grow with supplier-days rather than events, weigh more per event;
 //! `BENCH_LIVE_PAGES`, default 60, pages of 600 live events).
@@ -21,7 +23,9 @@ use std::time::Instant;
 use tierline_events::{
     Codec, Disposition, Framing, InspectionCompleted, Record, Timestamp, sample,
 };
-use tierline_projector::{FixedClock, Projector};
+use tierline_clock::FixedClock;
+use tierline_projector::Projector;
+use tierline_store::testing::{Backend, fresh};
 use tierline_scoring::Policy;
 use tierline_store::{AppendBatch, Cursor, EventStore, NewEvent};
 
@@ -34,9 +38,11 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let db = tierline_store::testing::pg()
-        .await
-        .expect("PostgreSQL reachable");
+    let backend = match std::env::var("BENCH_STORE").as_deref() {
+        Ok("sqlite") => Backend::Sqlite,
+        _ => Backend::Postgres,
+    };
+    let db = fresh(backend).await.expect("store reachable");
     let codec = Codec::default();
     eprintln!("appending {n} events ...");
     let records = sample::mix(n, 21);
@@ -100,7 +106,7 @@ async fn main() {
     let rebuilt = p.rebuild(&clock).await.unwrap();
     let rebuild = rebuilt as f64 / start.elapsed().as_secs_f64();
     println!(
-        "rebuild from PostgreSQL: {n} events, {} suppliers, projections as of 2026-12-31",
+        "rebuild from {backend:?}: {n} events, {} suppliers, projections as of 2026-12-31",
         p.suppliers()
     );
     println!("  read + decode along the global cursor, pages of 5,000: {floor:>10.0} events/s");
@@ -169,7 +175,8 @@ async fn main() {
         "  tier history written from the first changed day:  {diff:>10.0} events/s   {:.2}x the whole rewrite",
         diff / whole
     );
-    db.drop_db().await.unwrap();
+    p.release().await;
+    db.cleanup().await;
 }
 
 /// A live inspection of the last two days before the clock (2026-12-31T12:00Z), for one

@@ -1,25 +1,16 @@
-//! The projector tails the event store's global cursor and keeps, in the same
-//! PostgreSQL database: daily indicator buckets, the current scorecard per supplier
-//! and window, tier history, alert episodes, and an outbox of alert and tier-change
-//! messages. Projection updates, outbox rows and the checkpoint commit in one
-//! transaction. The [`Relay`] publishes the outbox to Kafka.
+//! The projector tails the event store's global cursor and keeps the read model
+//! (`tierline-projections`) in the store's own database, PostgreSQL or SQLite: daily
+//! indicator buckets, the current scorecard per supplier and window, tier history,
+//! alert episodes, and an outbox of alert and tier-change messages. Projection
+//! updates, outbox rows and the checkpoint commit in one transaction, fenced by the
+//! projector's lease, so only one projector per name ever writes.
 //!
-//! Without projection tables (the SQLite store of the demo), [`MemoryProjection`]
-//! keeps the same read model in memory, rebuilt from the store on start.
-//!
-//! The scoring itself is `tierline-scoring` (pure); this crate is the shell around it:
-//! the clock, SQL and Kafka live here.
+//! The scoring itself is `tierline-scoring` (pure); this crate is the shell around it.
+//! The relay (`tierline-relay`) publishes the outbox.
 
 mod announce;
-mod clock;
-mod memory;
-pub mod metrics;
+mod metrics;
 mod projector;
-mod relay;
 
-pub use memory::{MemoryProjection, Snapshot, SupplierView};
-pub use metrics::Metrics;
-pub use projector::{
-    Clock, FixedClock, PROJECTIONS_CHANNEL, Projector, ProjectorError, SystemClock, migrate,
-};
-pub use relay::{Relay, RelayError};
+pub use metrics::ProjectorMetrics;
+pub use projector::{LEASE_TTL, Projector, ProjectorError, Role};

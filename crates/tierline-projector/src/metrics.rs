@@ -1,4 +1,4 @@
-//! What an operator watches on the projector and the relay.
+//! What an operator watches on the projector.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -13,12 +13,9 @@ pub struct RecordLabel {
     pub record: String,
 }
 
-/// Projector and relay metrics: [`Metrics::projector`] exports the projector's,
-/// [`Metrics::relay`] the relay's, so no process exports a counter it never moves (a
-/// constant 0 for published messages from the projector made the outbox-stuck alert
-/// fire while the relay was publishing).
+/// The projector's metrics (the relay exports its own).
 #[derive(Debug)]
-pub struct Metrics {
+pub struct ProjectorMetrics {
     /// Events applied to the projections.
     pub events_projected: Counter,
     /// Events in the store past the projector's cursor (by position).
@@ -27,55 +24,22 @@ pub struct Metrics {
     pub suppliers: Gauge,
     /// Messages written to the outbox, by record.
     pub messages_enqueued: Family<RecordLabel, Counter>,
-    /// Outbox messages the broker acknowledged.
-    pub messages_published: Counter,
-    /// Outbox messages not yet published.
-    pub outbox_pending: Gauge,
+    /// 1 while this projector holds its lease and projects, 0 on standby.
+    pub active: Gauge,
     registry: Registry,
 }
 
-/// Which process the metrics are for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    Projector,
-    Relay,
-}
-
-impl Metrics {
-    /// The projector's: events projected, lag, suppliers, messages enqueued.
-    pub fn projector() -> Metrics {
-        Metrics::for_role(Role::Projector)
-    }
-
-    /// The relay's: messages published, outbox pending.
-    pub fn relay() -> Metrics {
-        Metrics::for_role(Role::Relay)
-    }
-
-    fn for_role(role: Role) -> Self {
-        let mut m = Metrics {
+impl Default for ProjectorMetrics {
+    fn default() -> Self {
+        let mut m = ProjectorMetrics {
             events_projected: Counter::default(),
             projection_lag_events: Gauge::default(),
             suppliers: Gauge::default(),
             messages_enqueued: Family::default(),
-            messages_published: Counter::default(),
-            outbox_pending: Gauge::default(),
+            active: Gauge::default(),
             registry: Registry::with_prefix("tierline"),
         };
         let r = &mut m.registry;
-        if role == Role::Relay {
-            r.register(
-                "alerts_published",
-                "Outbox messages acknowledged by the broker",
-                m.messages_published.clone(),
-            );
-            r.register(
-                "outbox_pending",
-                "Outbox messages not yet published",
-                m.outbox_pending.clone(),
-            );
-            return m;
-        }
         r.register(
             "events_projected",
             "Events applied to the projections",
@@ -96,11 +60,16 @@ impl Metrics {
             "Alert and tier-change messages written to the outbox",
             m.messages_enqueued.clone(),
         );
+        r.register(
+            "projector_active",
+            "1 while this projector holds its lease, 0 on standby",
+            m.active.clone(),
+        );
         m
     }
 }
 
-impl Metrics {
+impl ProjectorMetrics {
     /// The text exposition.
     pub fn encode(&self) -> String {
         let mut out = String::new();

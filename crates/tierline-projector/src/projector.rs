@@ -1,23 +1,24 @@
-//! Tailing the store into projections: opening at the checkpoint, stepping along the
-//! store, rebuilding. Writing one supplier's projections is in `writers`, its alert
-//! and tier announcements in `alerts`.
+//! Tailing the store into projections: the lease, opening at the checkpoint, stepping
+//! along the store, rebuilding, and the service loop. Writing one supplier's
+//! projections is in `writers`, its alert and tier announcements in `alerts`.
 
 mod alerts;
+mod lease;
 mod writers;
-
-use writers::{BulkRows, walk_all};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
+use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{PgPool, Row};
-use tierline_events::{Codec, Date, Timestamp};
+use tierline_clock::Clock;
+use tierline_events::{Codec, Date};
+use tierline_projections::{BulkRows, Checkpoint, Lease, Projections, ProjectionsError, WriteTx};
 use tierline_scoring::{Policy, SupplierLedger, TierDay};
-
-pub use crate::clock::{Clock, FixedClock, SystemClock};
-use tierline_store::{Cursor, EventStore, PgStore, StoreError};
+use tierline_store::{Cursor, EventStore, Store, StoreError};
 use tracing::{info, instrument, warn};
+
+pub use lease::{LEASE_TTL, Role};
+use writers::walk_all;
 
 /// Errors of the projector.
 #[derive(Debug, thiserror::Error)]
@@ -25,12 +26,9 @@ pub enum ProjectorError {
     /// The event store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// A projection query failed.
-    #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-    /// A migration failed.
-    #[error("migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The read model failed.
+    #[error(transparent)]
+    Projections(#[from] ProjectionsError),
     /// A stored event cannot be read.
     #[error("stored event at position {position} cannot be read: {reason}")]
     Unreadable {
@@ -42,6 +40,9 @@ pub enum ProjectorError {
     /// An outgoing message broke the contract (a bug).
     #[error("outgoing message is invalid: {0}")]
     Invalid(#[from] tierline_events::ValidationError),
+    /// Another projector holds this name's lease: this one is on standby.
+    #[error("another projector holds the lease on `{0}`: standing by")]
+    Standby(String),
 }
 
 impl ProjectorError {
@@ -49,25 +50,12 @@ impl ProjectorError {
     pub fn is_transient(&self) -> bool {
         match self {
             ProjectorError::Store(e) => e.is_transient(),
-            ProjectorError::Database(e) => tierline_store::is_transient_sqlx(e),
+            ProjectorError::Projections(e) => e.is_transient(),
+            ProjectorError::Standby(_) => true,
             _ => false,
         }
     }
 }
-
-/// Creates or upgrades the projection tables and the outbox (the projector and the
-/// relay both call it, so either may start first).
-pub async fn migrate(pool: &PgPool) -> Result<(), ProjectorError> {
-    // The store's own migrations share the bookkeeping table: ignore them.
-    let mut migrator = sqlx::migrate!("./migrations");
-    migrator.set_ignore_missing(true);
-    migrator.run(pool).await?;
-    Ok(())
-}
-
-/// The channel notified (on commit) whenever the projections change.
-pub const PROJECTIONS_CHANNEL: &str = "tierline_projections";
-const NOTIFY: &str = "NOTIFY tierline_projections";
 
 /// SHA-256 of the resolved policy as JSON (maps in key order, so the same policy gives
 /// the same digest whatever its file's layout).
@@ -80,21 +68,15 @@ fn policy_digest(policy: &Policy) -> String {
         .collect()
 }
 
-fn pg_date(d: Date) -> NaiveDate {
-    d.to_naive().unwrap_or_default()
-}
-
-fn pg_ts(t: Timestamp) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(t.0).unwrap_or_default()
-}
-
 /// The projector: in-memory ledgers of every supplier, and the cursor they reflect.
 pub struct Projector {
-    store: PgStore,
-    pool: PgPool,
+    store: Store,
+    projections: Projections,
     codec: Codec,
     policy: Arc<Policy>,
-    name: String,
+    lease: Lease,
+    /// Whether the ledgers reflect the checkpoint under a lease this projector holds.
+    loaded: bool,
     ledgers: HashMap<String, SupplierLedger>,
     /// Each supplier's rows in `tier_history` as of the last commit, so a step rewrites
     /// only the days from the first that changed (a live page touches most suppliers,
@@ -105,13 +87,13 @@ pub struct Projector {
     projected_day: Option<Date>,
     /// `ce_source` of published messages.
     source: String,
-    metrics: Arc<crate::Metrics>,
+    metrics: Arc<crate::ProjectorMetrics>,
 }
 
 impl std::fmt::Debug for Projector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Projector")
-            .field("name", &self.name)
+            .field("name", &self.lease.name)
             .field("cursor", &self.cursor)
             .field("suppliers", &self.ledgers.len())
             .finish()
@@ -119,58 +101,76 @@ impl std::fmt::Debug for Projector {
 }
 
 impl Projector {
-    /// Prepares the projection tables and loads the ledgers up to the checkpoint.
-    /// A checkpoint made under another policy version starts the projections over.
+    /// Prepares the projection tables and, if this projector can take the lease on
+    /// `name`, loads the ledgers up to the checkpoint (a checkpoint made under another
+    /// policy starts the projections over); otherwise it stands by until
+    /// [`Projector::step`] can take it.
     pub async fn open(
-        store: PgStore,
+        store: Store,
         codec: Codec,
         policy: Arc<Policy>,
         name: &str,
     ) -> Result<Projector, ProjectorError> {
-        let pool = store.pool().clone();
-        migrate(&pool).await?;
+        Projector::open_with_lease(store, codec, policy, name, LEASE_TTL).await
+    }
+
+    /// [`Projector::open`] with a lease of `ttl` (how long it lasts unless renewed: the
+    /// takeover time after a crash) instead of [`LEASE_TTL`].
+    pub async fn open_with_lease(
+        store: Store,
+        codec: Codec,
+        policy: Arc<Policy>,
+        name: &str,
+        ttl: Duration,
+    ) -> Result<Projector, ProjectorError> {
+        let projections = Projections::of(&store);
+        projections.migrate().await?;
         let mut p = Projector {
             store,
-            pool,
+            projections,
             codec,
             policy,
-            name: name.to_owned(),
+            lease: lease::new(name, ttl),
+            loaded: false,
             ledgers: HashMap::new(),
             written_tiers: HashMap::new(),
             cursor: Cursor::START,
             projected_day: None,
             source: "tierline".into(),
-            metrics: Arc::new(crate::Metrics::projector()),
+            metrics: Arc::new(crate::ProjectorMetrics::default()),
         };
-        let row = sqlx::query("SELECT txid, position, projected_day, policy_version, policy_digest FROM projection_checkpoint WHERE name = $1")
-            .bind(&p.name)
-            .fetch_optional(&p.pool)
-            .await?;
-        if let Some(row) = row {
-            let version: String = row.try_get(3)?;
-            let digest: Option<String> = row.try_get(4)?;
-            let changed_content = digest.is_some_and(|d| d != policy_digest(&p.policy));
-            if version != p.policy.version || changed_content {
-                warn!(old = %version, new = %p.policy.version, changed_content, "policy changed: rebuilding the projections");
-                p.reset().await?;
-            } else {
-                let target = Cursor {
-                    txid: row.try_get::<i64, _>(0)? as u64,
-                    position: row.try_get(1)?,
-                };
-                p.projected_day = row
-                    .try_get::<Option<NaiveDate>, _>(2)?
-                    .map(Date::from_naive);
-                // Ledgers up to the checkpoint, writing nothing.
-                p.replay(Some(target)).await?;
-            }
+        match p.ensure_lease().await {
+            Ok(()) | Err(ProjectorError::Standby(_)) => Ok(p),
+            Err(e) => Err(e),
         }
-        Ok(p)
     }
 
-    /// Stages every settled event after the cursor (up to `upto`) into the ledgers by
-    /// one COPY, then settles each ledger once. Returns the events read and each
-    /// supplier's changed days.
+    /// Loads the ledgers up to the checkpoint (a fresh start if the policy changed).
+    async fn load(&mut self) -> Result<(), ProjectorError> {
+        self.ledgers.clear();
+        self.written_tiers.clear();
+        self.cursor = Cursor::START;
+        self.projected_day = None;
+        let Some(c) = self.projections.checkpoint(&self.lease.name).await? else {
+            return Ok(());
+        };
+        let changed_content = c
+            .policy_digest
+            .as_ref()
+            .is_some_and(|d| *d != policy_digest(&self.policy));
+        if c.policy_version != self.policy.version || changed_content {
+            warn!(old = %c.policy_version, new = %self.policy.version, changed_content, "policy changed: rebuilding the projections");
+            return self.reset().await;
+        }
+        self.projected_day = c.projected_day;
+        // Ledgers up to the checkpoint, writing nothing.
+        self.replay(Some(c.cursor)).await?;
+        Ok(())
+    }
+
+    /// Stages every settled event after the cursor (up to `upto`) into the ledgers (one
+    /// COPY on PostgreSQL), then settles each ledger once. Returns the events read and
+    /// each supplier's changed days.
     async fn replay(
         &mut self,
         upto: Option<Cursor>,
@@ -222,8 +222,13 @@ impl Projector {
     }
 
     /// Its metrics.
-    pub fn metrics(&self) -> Arc<crate::Metrics> {
+    pub fn metrics(&self) -> Arc<crate::ProjectorMetrics> {
         self.metrics.clone()
+    }
+
+    /// The read model it writes.
+    pub fn projections(&self) -> &Projections {
+        &self.projections
     }
 
     /// Where the projections are.
@@ -237,15 +242,18 @@ impl Projector {
     }
 
     /// Projects up to `limit` more events, or every supplier when the day rolled over.
-    /// Returns the number of events projected.
-    #[instrument(skip_all, fields(cursor = %self.cursor), err)]
+    /// Returns the number of events projected; [`ProjectorError::Standby`] while another
+    /// projector holds the lease.
+    #[instrument(skip_all, fields(cursor = %self.cursor))]
     pub async fn step(&mut self, clock: &dyn Clock, limit: usize) -> Result<usize, ProjectorError> {
+        self.ensure_lease().await?;
         let page = self.store.read_global(self.cursor, limit).await?;
         let today = clock.today(&self.policy);
         let rollover = self.projected_day != Some(today);
         if page.is_empty() && !rollover {
             return Ok(0);
         }
+        let _renewing = self.keep_lease();
         let mut touched: BTreeMap<String, BTreeSet<Date>> = BTreeMap::new();
         for e in &page {
             self.stage(e)?;
@@ -262,100 +270,59 @@ impl Projector {
                 touched.entry(supplier.clone()).or_default();
             }
         }
-        self.write_projections(touched, clock, false).await?;
+        let mut tx = self.projections.begin().await?;
+        let result = match self.write_live(&mut tx, touched, clock).await {
+            Ok(written) => self.finish(tx, today).await.map(|()| written),
+            Err(e) => Err(e),
+        };
+        self.committed(result, today)?;
         self.metrics.events_projected.inc_by(page.len() as u64);
         self.metrics.suppliers.set(self.ledgers.len() as i64);
-        let head: Option<i64> = sqlx::query_scalar("SELECT max(position) FROM events")
-            .fetch_one(&self.pool)
-            .await?;
+        let head = self.projections.head_position().await?;
         self.metrics
             .projection_lag_events
             .set(head.map_or(0, |h| (h - self.cursor.position).max(0)));
         Ok(page.len())
     }
 
-    /// Projects the given suppliers (with the days whose buckets changed), advances the
-    /// checkpoint, all in one transaction.
-    async fn write_projections(
+    /// Saves the checkpoint and commits `tx`, fenced by the lease.
+    async fn finish(&self, mut tx: WriteTx, today: Date) -> Result<(), ProjectorError> {
+        tx.save_checkpoint(
+            &self.lease.name,
+            &Checkpoint {
+                cursor: self.cursor,
+                projected_day: Some(today),
+                policy_version: self.policy.version.clone(),
+                policy_digest: Some(policy_digest(&self.policy)),
+            },
+        )
+        .await?;
+        if !tx.fence(&self.lease).await? {
+            return Err(ProjectorError::Standby(self.lease.name.clone()));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Notes what a step's commit wrote, or that it failed.
+    fn committed(
         &mut self,
-        touched: BTreeMap<String, BTreeSet<Date>>,
-        clock: &dyn Clock,
-        bulk: bool,
+        result: Result<Vec<(String, Vec<TierDay>)>, ProjectorError>,
+        today: Date,
     ) -> Result<(), ProjectorError> {
-        match self.write_projections_once(touched, clock, bulk).await {
+        match result {
             Ok(written) => {
                 self.written_tiers.extend(written);
+                self.projected_day = Some(today);
                 Ok(())
             }
             Err(e) => {
-                // Whether a failed commit took effect is unknown: rewrite whole next time.
-                self.written_tiers.clear();
+                // Whether a failed commit took effect is unknown: reload before the next
+                // step (which also drops what this step staged).
+                self.loaded = false;
                 Err(e)
             }
         }
-    }
-
-    /// [`Projector::write_projections`]; returns the tier history written per supplier.
-    async fn write_projections_once(
-        &mut self,
-        touched: BTreeMap<String, BTreeSet<Date>>,
-        clock: &dyn Clock,
-        bulk: bool,
-    ) -> Result<Vec<(String, Vec<TierDay>)>, ProjectorError> {
-        let today = clock.today(&self.policy);
-        let mut tx = self.pool.begin().await?;
-        let mut rows = bulk.then(BulkRows::default);
-        // A rebuild walks every supplier: on all cores, before the writes.
-        let mut walked = if bulk {
-            walk_all(&self.ledgers, today)
-        } else {
-            HashMap::new()
-        };
-        let mut written = Vec::with_capacity(touched.len());
-        for (supplier, days) in &touched {
-            let walk = walked.remove(supplier.as_str());
-            if let Some(history) = self
-                .project_supplier(&mut tx, supplier, days, clock, rows.as_mut(), walk)
-                .await?
-            {
-                written.push((supplier.clone(), history));
-            }
-        }
-        if let Some(rows) = rows {
-            for (table, text) in [
-                (
-                    "indicator_daily (supplier_id, indicator, day, numerator, denominator, samples, numerator_parts, denominator_parts)",
-                    rows.daily,
-                ),
-                ("tier_history (supplier_id, day, score, tier)", rows.tiers),
-            ] {
-                let mut copy = tx
-                    .copy_in_raw(&format!("COPY {table} FROM STDIN (FORMAT binary)"))
-                    .await?;
-                copy.send(text.finish()).await?;
-                copy.finish().await?;
-            }
-        }
-        sqlx::query(
-            "INSERT INTO projection_checkpoint (name, txid, position, projected_day, policy_version, policy_digest)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (name) DO UPDATE SET txid = EXCLUDED.txid, position = EXCLUDED.position,
-                 projected_day = EXCLUDED.projected_day, policy_version = EXCLUDED.policy_version,
-                 policy_digest = EXCLUDED.policy_digest, updated_at = now()",
-        )
-        .bind(&self.name)
-        .bind(self.cursor.txid as i64)
-        .bind(self.cursor.position)
-        .bind(pg_date(today))
-        .bind(&self.policy.version)
-        .bind(policy_digest(&self.policy))
-        .execute(&mut *tx)
-        .await?;
-        // Readers caching projections drop their caches when this transaction commits.
-        sqlx::query(NOTIFY).execute(&mut *tx).await?;
-        tx.commit().await?;
-        self.projected_day = Some(today);
-        Ok(written)
     }
 
     /// Forgets what the tier history rows are, so the next step rewrites each touched
@@ -383,14 +350,22 @@ impl Projector {
     }
 
     /// Drops the projections (publication state stays) and replays the whole store:
-    /// every event into the ledgers first (one COPY out of the store), then each
-    /// supplier projected once.
+    /// every event into the ledgers first (one COPY out of the store on PostgreSQL),
+    /// then each supplier projected once.
     pub async fn rebuild(&mut self, clock: &dyn Clock) -> Result<usize, ProjectorError> {
+        self.ensure_lease().await?;
+        let _renewing = self.keep_lease();
         self.reset().await?;
         let started = std::time::Instant::now();
         let (n, touched) = self.replay(None).await?;
         let replayed = started.elapsed();
-        self.write_projections(touched, clock, true).await?;
+        let today = clock.today(&self.policy);
+        let mut tx = self.projections.begin().await?;
+        let result = match self.write_rebuild(&mut tx, touched, clock).await {
+            Ok(written) => self.finish(tx, today).await.map(|()| written),
+            Err(e) => Err(e),
+        };
+        self.committed(result, today)?;
         info!(
             events = n,
             suppliers = self.ledgers.len(),
@@ -402,26 +377,113 @@ impl Projector {
         Ok(n as usize)
     }
 
-    async fn reset(&mut self) -> Result<(), ProjectorError> {
-        let mut tx = self.pool.begin().await?;
-        for sql in [
-            "DELETE FROM indicator_daily",
-            "DELETE FROM scorecards",
-            "DELETE FROM tier_history",
-            "DELETE FROM alert_episodes WHERE published_state IS NULL",
-        ] {
-            sqlx::query(sql).execute(&mut *tx).await?;
+    /// Writes the touched suppliers of a live step.
+    async fn write_live(
+        &self,
+        tx: &mut WriteTx,
+        touched: BTreeMap<String, BTreeSet<Date>>,
+        clock: &dyn Clock,
+    ) -> Result<Vec<(String, Vec<TierDay>)>, ProjectorError> {
+        let mut written = Vec::with_capacity(touched.len());
+        for (supplier, days) in &touched {
+            let Some(l) = self.ledgers.get(supplier) else {
+                continue;
+            };
+            let walk = writers::Walk::of(l, clock.today(&self.policy));
+            self.write_days(tx, l, days).await?;
+            self.write_tier_history(tx, l, &walk.history).await?;
+            written.push((supplier.clone(), self.project_supplier(tx, l, walk, clock).await?));
         }
-        sqlx::query("DELETE FROM projection_checkpoint WHERE name = $1")
-            .bind(&self.name)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(NOTIFY).execute(&mut *tx).await?;
+        Ok(written)
+    }
+
+    /// Writes every supplier into emptied tables: the walks on all cores first, the
+    /// buckets and tier history by bulk rows.
+    async fn write_rebuild(
+        &self,
+        tx: &mut WriteTx,
+        touched: BTreeMap<String, BTreeSet<Date>>,
+        clock: &dyn Clock,
+    ) -> Result<Vec<(String, Vec<TierDay>)>, ProjectorError> {
+        let mut walked = walk_all(&self.ledgers, clock.today(&self.policy));
+        let mut rows = BulkRows::for_tx(tx);
+        let mut written = Vec::with_capacity(touched.len());
+        for supplier in touched.keys() {
+            let (Some(l), Some(walk)) = (self.ledgers.get(supplier), walked.remove(supplier.as_str()))
+            else {
+                continue;
+            };
+            for (i, day, a) in l.daily_totals() {
+                if !a.is_empty() {
+                    rows.day(supplier, i, day, a);
+                }
+            }
+            for t in &walk.history {
+                rows.tier(supplier, t);
+            }
+            written.push((supplier.clone(), self.project_supplier(tx, l, walk, clock).await?));
+        }
+        tx.write_bulk(rows).await?;
+        Ok(written)
+    }
+
+    async fn reset(&mut self) -> Result<(), ProjectorError> {
+        let mut tx = self.projections.begin().await?;
+        tx.reset(&self.lease.name).await?;
+        if !tx.fence(&self.lease).await? {
+            return Err(ProjectorError::Standby(self.lease.name.clone()));
+        }
         tx.commit().await?;
         self.ledgers.clear();
         self.written_tiers.clear();
         self.cursor = Cursor::START;
         self.projected_day = None;
+        Ok(())
+    }
+
+    /// Projects until `stop` turns true: at once while there is work, else every
+    /// `idle`; on standby while another projector holds the lease. Transient failures
+    /// are logged and retried; others end the run.
+    pub async fn run(
+        &mut self,
+        clock: &dyn Clock,
+        batch: usize,
+        idle: Duration,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<(), ProjectorError> {
+        let mut standing_by = false;
+        while !*stop.borrow() {
+            let n = match self.step(clock, batch).await {
+                Ok(n) => {
+                    if standing_by {
+                        info!(name = %self.lease.name, cursor = %self.cursor, "took the lease: projecting");
+                        standing_by = false;
+                    }
+                    n
+                }
+                Err(ProjectorError::Standby(name)) => {
+                    if !standing_by {
+                        info!(%name, "another projector holds the lease: standing by");
+                        standing_by = true;
+                    }
+                    0
+                }
+                Err(e) if e.is_transient() => {
+                    warn!(error = %e, "store unavailable; retrying");
+                    0
+                }
+                Err(e) => return Err(e),
+            };
+            if n > 0 {
+                continue;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(idle) => {}
+                _ = stop.changed() => {}
+            }
+        }
+        self.release().await;
+        info!(cursor = %self.cursor, "projector stopped");
         Ok(())
     }
 }

@@ -17,7 +17,9 @@ use sqlx::{PgPool, Row};
 use tierline_events::{
     Codec, Date, Disposition, InspectionCompleted, Record, ResolutionReason, Timestamp,
 };
-use tierline_projector::{FixedClock, Projector};
+use tierline_clock::FixedClock;
+use tierline_projector::Projector;
+use tierline_store::Store;
 use tierline_scoring::Policy;
 
 /// 2026-03-01: the streams' first day.
@@ -147,7 +149,7 @@ async fn run_events(events: Vec<Record>, orders: Vec<(u64, usize)>) {
     // The truth: a rebuild of the complete store on a fresh database.
     let fresh = tierline_store::testing::pg().await.unwrap();
     append(&fresh.store, &events).await;
-    let mut rebuilt = Projector::open(fresh.store.clone(), Codec::default(), policy.clone(), "p")
+    let mut rebuilt = Projector::open(Store::Postgres(fresh.store.clone()), Codec::default(), policy.clone(), "p")
         .await
         .unwrap();
     let n = rebuilt.rebuild(&end).await.unwrap();
@@ -163,7 +165,7 @@ async fn run_events(events: Vec<Record>, orders: Vec<(u64, usize)>) {
 
     for (seed, batches) in orders {
         let db = tierline_store::testing::pg().await.unwrap();
-        let mut live = Projector::open(db.store.clone(), Codec::default(), policy.clone(), "p")
+        let mut live = Projector::open(Store::Postgres(db.store.clone()), Codec::default(), policy.clone(), "p")
             .await
             .unwrap();
         // Some events are delivered twice (a redelivery stores nothing new).
@@ -267,7 +269,7 @@ fn the_example_of_the_issue_retracts_the_erased_episode() {
         .block_on(async {
             let db = tierline_store::testing::pg().await.unwrap();
             let policy = Arc::new(Policy::default());
-            let mut live = Projector::open(db.store.clone(), Codec::default(), policy, "p")
+            let mut live = Projector::open(Store::Postgres(db.store.clone()), Codec::default(), policy, "p")
                 .await
                 .unwrap();
             let today = clock(D0 + 20);

@@ -1,4 +1,5 @@
-//! The projector and relay against the real PostgreSQL and librdkafka's mock cluster.
+//! The projector and relay on both store backends (the real PostgreSQL server and an
+//! SQLite file) with librdkafka's mock cluster.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -15,7 +16,12 @@ use rdkafka::message::{Headers, Message};
 use rdkafka::mocking::MockCluster;
 use rdkafka::{Offset, TopicPartitionList};
 use tierline_events::{Codec, Disposition, InspectionCompleted, Record, Timestamp, sample};
-use tierline_projector::{FixedClock, Projector, Relay};
+use tierline_clock::FixedClock;
+use tierline_projections::Projections;
+use tierline_projector::{Projector, Role};
+use tierline_relay::Relay;
+use tierline_store::Store;
+use tierline_store::testing::{Backend, fresh};
 use tierline_scoring::{Level, Policy, alert_id};
 
 const ALERTS: &str = "srm.supplier-alerts.v1";
@@ -78,12 +84,30 @@ fn read_topic(brokers: &str) -> Vec<Published> {
     out
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_alert_crossing_reaches_the_topic_exactly_once_with_its_deterministic_id() {
+/// Runs an `async fn(Backend)` test once per store backend.
+macro_rules! on_both_backends {
+    ($test:ident) => {
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                super::$test(tierline_store::testing::Backend::Postgres).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                super::$test(tierline_store::testing::Backend::Sqlite).await;
+            }
+        }
+    };
+}
+
+on_both_backends!(an_alert_crossing_reaches_the_topic_exactly_once_with_its_deterministic_id);
+async fn an_alert_crossing_reaches_the_topic_exactly_once_with_its_deterministic_id(
+    backend: Backend,
+) {
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic(ALERTS, 1, 1).unwrap();
     let brokers = cluster.bootstrap_servers();
-    let db = tierline_store::testing::pg().await.unwrap();
+    let db = fresh(backend).await.unwrap();
     let policy = Arc::new(Policy::default());
     let clock = FixedClock(Timestamp::parse_rfc3339("2026-06-15T12:00:00Z").unwrap());
     // Clean inspections for two weeks, then three critical defects today.
@@ -95,21 +119,23 @@ async fn an_alert_crossing_reaches_the_topic_exactly_once_with_its_deterministic
         .await
         .unwrap();
     assert_eq!(project(&mut projector, &clock, 1000, 10).await, 10);
-    let outbox: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox")
-        .fetch_one(db.store.pool())
-        .await
-        .unwrap();
-    assert_eq!(outbox, 0, "nothing to announce yet");
+    let projections = Projections::of(&db.store);
+    assert_eq!(
+        projections.pending_count().await.unwrap(),
+        0,
+        "nothing to announce yet"
+    );
 
     events = vec![inspection(100, "2026-06-15T10:00:00Z", 3)];
     append(&db.store, &events).await;
     assert_eq!(project(&mut projector, &clock, 1000, 1).await, 1);
     let relay = Relay::new(
-        db.store.pool().clone(),
+        projections.clone(),
         ClientConfig::new()
             .set("bootstrap.servers", &brokers)
             .clone(),
         ALERTS,
+        Arc::new(clock),
     )
     .unwrap();
     assert_eq!(
@@ -119,6 +145,7 @@ async fn an_alert_crossing_reaches_the_topic_exactly_once_with_its_deterministic
     );
     // Projecting and relaying again, or a restarted projector, announces nothing new.
     assert_eq!(projector.step(&clock, 1000).await.unwrap(), 0);
+    projector.release().await;
     let mut restarted = Projector::open(db.store.clone(), Codec::default(), policy, "main")
         .await
         .unwrap();
@@ -210,30 +237,40 @@ async fn an_alert_crossing_reaches_the_topic_exactly_once_with_its_deterministic
         "{resolved:?}"
     );
     assert!(resolved.iter().all(|r| r.value == 0.0));
-    db.drop_db().await.unwrap();
+    db.cleanup().await;
 }
 
-async fn snapshot(pool: &sqlx::PgPool) -> Vec<String> {
+/// Every projection row as text, in key order (each backend's own JSON).
+async fn snapshot(store: &Store) -> Vec<String> {
     let mut out = Vec::new();
-    for sql in [
-        "SELECT row_to_json(t)::text FROM (SELECT supplier_id, indicator, day, numerator, denominator, samples, numerator_parts, denominator_parts FROM indicator_daily ORDER BY 1, 2, 3) t",
-        "SELECT row_to_json(t)::text FROM (SELECT supplier_id, window_days, as_of, composite, coverage, tier, dimensions, indicators, first_day FROM scorecards ORDER BY 1, 2) t",
-        "SELECT row_to_json(t)::text FROM (SELECT supplier_id, day, score, tier FROM tier_history ORDER BY 1, 2) t",
-        "SELECT row_to_json(t)::text FROM (SELECT alert_id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start, ended_on, value_at_end, retracted_at IS NOT NULL AS retracted FROM alert_episodes ORDER BY 1) t",
-    ] {
-        out.extend(
-            sqlx::query_scalar::<_, String>(sql)
-                .fetch_all(pool)
-                .await
-                .unwrap(),
-        );
+    match store {
+        Store::Postgres(pg) => {
+            for sql in [
+                "SELECT row_to_json(t)::text FROM (SELECT supplier_id, indicator, day, numerator, denominator, samples, numerator_parts, denominator_parts FROM indicator_daily ORDER BY 1, 2, 3) t",
+                "SELECT row_to_json(t)::text FROM (SELECT supplier_id, window_days, as_of, composite, coverage, tier, dimensions, indicators, first_day FROM scorecards ORDER BY 1, 2) t",
+                "SELECT row_to_json(t)::text FROM (SELECT supplier_id, day, score, tier FROM tier_history ORDER BY 1, 2) t",
+                "SELECT row_to_json(t)::text FROM (SELECT alert_id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start, ended_on, value_at_end, retracted_at IS NOT NULL AS retracted FROM alert_episodes ORDER BY 1) t",
+            ] {
+                out.extend(sqlx::query_scalar::<_, String>(sql).fetch_all(pg.pool()).await.unwrap());
+            }
+        }
+        Store::Sqlite(lite) => {
+            for sql in [
+                "SELECT json_array(supplier_id, indicator, day, numerator, denominator, samples, hex(numerator_parts), hex(denominator_parts)) FROM indicator_daily ORDER BY 1",
+                "SELECT json_array(supplier_id, window_days, as_of, composite, coverage, tier, dimensions, indicators, first_day) FROM scorecards ORDER BY supplier_id, window_days",
+                "SELECT json_array(supplier_id, day, score, tier) FROM tier_history ORDER BY supplier_id, day",
+                "SELECT json_array(hex(alert_id), supplier_id, rule, level, threshold, window_days, started_on, value_at_start, ended_on, value_at_end, retracted_at IS NOT NULL) FROM alert_episodes ORDER BY alert_id",
+            ] {
+                out.extend(sqlx::query_scalar::<_, String>(sql).fetch_all(lite.pool()).await.unwrap());
+            }
+        }
     }
     out
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rebuild_equals_the_live_projections() {
-    let db = tierline_store::testing::pg().await.unwrap();
+on_both_backends!(rebuild_equals_the_live_projections);
+async fn rebuild_equals_the_live_projections(backend: Backend) {
+    let db = fresh(backend).await.unwrap();
     // The live projector sees the day roll over twice midway (tier history grows by the
     // new days; only changed days are rewritten); the rebuild runs on the last day.
     let days = [
@@ -266,8 +303,9 @@ async fn rebuild_equals_the_live_projections() {
     }
     projected += project(&mut live, clock, 7, events.len() - projected).await;
     assert_eq!(projected, events.len());
-    let live_view = snapshot(db.store.pool()).await;
+    let live_view = snapshot(&db.store).await;
     assert!(live_view.len() > 1000, "{}", live_view.len());
+    live.release().await;
     let mut rebuilt = Projector::open(
         db.store.clone(),
         Codec::default(),
@@ -279,17 +317,17 @@ async fn rebuild_equals_the_live_projections() {
     let n = rebuilt.rebuild(clock).await.unwrap();
     let n = n + project(&mut rebuilt, clock, 1000, events.len() - n).await;
     assert_eq!(n, events.len());
-    let rebuilt_view = snapshot(db.store.pool()).await;
+    let rebuilt_view = snapshot(&db.store).await;
     assert_eq!(live_view.len(), rebuilt_view.len());
     for (a, b) in live_view.iter().zip(&rebuilt_view) {
         assert_eq!(a, b);
     }
-    db.drop_db().await.unwrap();
+    db.cleanup().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_policy_changed_under_the_same_version_rebuilds_the_projections() {
-    let db = tierline_store::testing::pg().await.unwrap();
+on_both_backends!(a_policy_changed_under_the_same_version_rebuilds_the_projections);
+async fn a_policy_changed_under_the_same_version_rebuilds_the_projections(backend: Backend) {
+    let db = fresh(backend).await.unwrap();
     let clock = FixedClock(Timestamp::parse_rfc3339("2026-06-15T12:00:00Z").unwrap());
     let events: Vec<Record> = (0..5)
         .map(|n| inspection(n, &format!("2026-06-{:02}T09:00:00Z", n + 1), 0))
@@ -306,9 +344,11 @@ async fn a_policy_changed_under_the_same_version_rebuilds_the_projections() {
     };
     let mut p = open(policy.clone()).await;
     assert_eq!(project(&mut p, &clock, 1000, 5).await, 5);
+    p.release().await;
     // The same policy again: it resumes from its checkpoint.
-    let same = open(policy.clone()).await;
+    let mut same = open(policy.clone()).await;
     assert_ne!(same.cursor(), tierline_store::Cursor::START);
+    same.release().await;
     // Another threshold under the same version string: it starts over.
     let mut changed = (*policy).clone();
     changed.alerts[0].warning = 0.5;
@@ -316,5 +356,98 @@ async fn a_policy_changed_under_the_same_version_rebuilds_the_projections() {
     let mut rebuilt = open(Arc::new(changed)).await;
     assert_eq!(rebuilt.cursor(), tierline_store::Cursor::START);
     assert_eq!(project(&mut rebuilt, &clock, 1000, 5).await, 5);
-    db.drop_db().await.unwrap();
+    db.cleanup().await;
+}
+
+on_both_backends!(a_second_projector_stands_by_and_takes_over_when_the_first_dies);
+async fn a_second_projector_stands_by_and_takes_over_when_the_first_dies(backend: Backend) {
+    let db = fresh(backend).await.unwrap();
+    let clock = Arc::new(FixedClock(
+        Timestamp::parse_rfc3339("2026-06-15T12:00:00Z").unwrap(),
+    ));
+    let events: Vec<Record> = (0..6)
+        .map(|n| inspection(n, &format!("2026-06-{:02}T09:00:00Z", n + 1), 0))
+        .collect();
+    append(&db.store, &events[..3]).await;
+    let ttl = Duration::from_millis(600);
+    let start = |stop| {
+        let (store, clock) = (db.store.clone(), clock.clone());
+        async move {
+            let mut p = Projector::open_with_lease(
+                store,
+                Codec::default(),
+                Arc::new(Policy::default()),
+                "main",
+                ttl,
+            )
+            .await
+            .unwrap();
+            let metrics = p.metrics();
+            let task = tokio::spawn(async move {
+                p.run(clock.as_ref(), 1000, Duration::from_millis(20), stop).await
+            });
+            (metrics, task)
+        }
+    };
+    let (_stop_a, stop_rx_a) = tokio::sync::watch::channel(false);
+    let (_stop_b, stop_rx_b) = tokio::sync::watch::channel(false);
+    let (a, task_a) = start(stop_rx_a).await;
+    let (b, task_b) = start(stop_rx_b).await;
+    // Exactly one projects.
+    let projections = Projections::of(&db.store);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while projections.checkpoint("main").await.unwrap().map(|c| c.cursor.position) != Some(3) {
+        assert!(std::time::Instant::now() < deadline, "nothing projected");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let roles = (a.active.get(), b.active.get());
+    assert!(roles == (1, 0) || roles == (0, 1), "one active, one standby: {roles:?}");
+    let (active_task, standby) = if roles.0 == 1 { (task_a, &b) } else { (task_b, &a) };
+    // The active one dies without releasing its lease (a crash).
+    active_task.abort();
+    let killed = std::time::Instant::now();
+    while standby.active.get() != 1 {
+        assert!(killed.elapsed() < Duration::from_secs(20), "the standby never took over");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    eprintln!(
+        "{backend:?}: the standby took over {} ms after the active projector died (lease {} ms)",
+        killed.elapsed().as_millis(),
+        ttl.as_millis()
+    );
+    // It continues from the checkpoint: later events are projected once.
+    append(&db.store, &events[3..]).await;
+    while projections.checkpoint("main").await.unwrap().map(|c| c.cursor.position) != Some(6) {
+        assert!(killed.elapsed() < Duration::from_secs(30), "the new projector does not project");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(standby.events_projected.get(), 3, "only the events after the takeover");
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_projector_that_lost_its_lease_cannot_commit() {
+    let db = fresh(Backend::Sqlite).await.unwrap();
+    let clock = FixedClock(Timestamp::parse_rfc3339("2026-06-15T12:00:00Z").unwrap());
+    append(&db.store, &[inspection(1, "2026-06-01T09:00:00Z", 0)]).await;
+    let open = |ttl| {
+        Projector::open_with_lease(db.store.clone(), Codec::default(), Arc::new(Policy::default()), "main", ttl)
+    };
+    let mut first = open(Duration::from_millis(50)).await.unwrap();
+    assert_eq!(first.role(), Role::Active);
+    let mut second = open(tierline_projector::LEASE_TTL).await.unwrap();
+    assert_eq!(second.role(), Role::Standby);
+    assert!(matches!(
+        second.step(&clock, 10).await,
+        Err(tierline_projector::ProjectorError::Standby(_))
+    ));
+    // The first stalls past its lease; the second takes it and projects.
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    assert_eq!(second.step(&clock, 10).await.unwrap(), 1);
+    assert_eq!(second.role(), Role::Active);
+    // The first wakes up: it may not write, and says why.
+    let err = first.step(&clock, 10).await.unwrap_err();
+    assert!(matches!(err, tierline_projector::ProjectorError::Standby(_)), "{err}");
+    assert_eq!(first.role(), Role::Standby);
+    db.cleanup().await;
 }

@@ -8,7 +8,7 @@ mod copy;
 mod postgres;
 mod replay;
 mod sqlite;
-#[doc(hidden)]
+#[cfg(feature = "testing")]
 pub mod testing;
 mod types;
 

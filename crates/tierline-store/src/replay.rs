@@ -174,3 +174,45 @@ fn be_i32(b: &[u8]) -> Option<i32> {
     b.get(..4)
         .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
+
+impl crate::Store {
+    /// [`PgStore::replay`] on either backend: PostgreSQL streams one COPY; SQLite (one
+    /// writer, positions in commit order) pages along the cursor.
+    pub async fn replay<E, F>(
+        &self,
+        after: Cursor,
+        upto: Option<Cursor>,
+        mut f: F,
+    ) -> Result<Replayed, E>
+    where
+        E: From<StoreError> + std::fmt::Display,
+        F: FnMut(ReplayEvent<'_>) -> Result<(), E>,
+    {
+        let sqlite = match self {
+            crate::Store::Postgres(pg) => return pg.replay(after, upto, f).await,
+            crate::Store::Sqlite(s) => s,
+        };
+        let mut done = Replayed {
+            events: 0,
+            last: after,
+        };
+        loop {
+            let page = crate::EventStore::read_global(sqlite, done.last, 20_000).await?;
+            if page.is_empty() {
+                return Ok(done);
+            }
+            for e in &page {
+                if upto.is_some_and(|u| e.cursor > u) {
+                    return Ok(done);
+                }
+                done.events += 1;
+                done.last = e.cursor;
+                f(ReplayEvent {
+                    cursor: e.cursor,
+                    fingerprint: e.fingerprint,
+                    datum: &e.datum,
+                })?;
+            }
+        }
+    }
+}

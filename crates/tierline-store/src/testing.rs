@@ -112,3 +112,67 @@ pub async fn raw_copy(conn: &mut PgConnection, table: &str, rows: &[u8]) -> Resu
     tx.commit().await?;
     Ok(())
 }
+
+/// The store backends, for tests that run on each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A fresh database on the test server.
+    Postgres,
+    /// A fresh SQLite file.
+    Sqlite,
+}
+
+impl Backend {
+    /// Both.
+    pub const ALL: [Backend; 2] = [Backend::Postgres, Backend::Sqlite];
+}
+
+#[derive(Debug)]
+enum Fresh {
+    Postgres(PgTest),
+    Sqlite(SqliteTest),
+}
+
+/// A fresh, migrated store on either backend; [`TestStore::cleanup`] removes it.
+#[derive(Debug)]
+pub struct TestStore {
+    /// The store.
+    pub store: crate::Store,
+    /// Its URL.
+    pub url: String,
+    fresh: Fresh,
+}
+
+/// Creates and migrates a fresh store on `backend`.
+pub async fn fresh(backend: Backend) -> Result<TestStore, StoreError> {
+    Ok(match backend {
+        Backend::Postgres => {
+            let t = pg().await?;
+            TestStore {
+                store: crate::Store::Postgres(t.store.clone()),
+                url: t.url.clone(),
+                fresh: Fresh::Postgres(t),
+            }
+        }
+        Backend::Sqlite => {
+            let t = sqlite().await?;
+            TestStore {
+                store: crate::Store::Sqlite(t.store.clone()),
+                url: format!("sqlite://{}", t.dir.join("events.db").display()),
+                fresh: Fresh::Sqlite(t),
+            }
+        }
+    })
+}
+
+impl TestStore {
+    /// Removes the database.
+    pub async fn cleanup(self) {
+        match self.fresh {
+            Fresh::Postgres(t) => {
+                let _ = t.drop_db().await;
+            }
+            Fresh::Sqlite(t) => t.cleanup().await,
+        }
+    }
+}

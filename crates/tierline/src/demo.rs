@@ -1,8 +1,12 @@
 //! `tierline demo`: everything in one process on embedded defaults. librdkafka's
-//! in-process mock cluster is the broker, a SQLite file the store, the projections
-//! live in memory, and the simulator feeds a year of history (paced by what ingest has
-//! stored, so the mock cluster's small retention never drops an event) and then a
-//! live stream. Running it again on the same data directory resumes.
+//! in-process mock cluster is the broker, a SQLite file the store and the read model;
+//! ingest, the projector, the relay (publishing alerts and tier changes to the mock
+//! cluster's alerts topic) and the API run as in production, and the simulator feeds a
+//! year of history (paced by what ingest has stored, so the mock cluster's small
+//! retention never drops an event) and then a live stream. While history loads, the
+//! projector's and the API's clock is pinned to the last loaded day, so the dashboard
+//! shows the population as it was then. Running it again on the same data directory
+//! resumes.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -16,7 +20,7 @@ use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde::{Deserialize, Serialize};
 use tierline_events::{Codec, Date, Framing, Record};
-use tierline_projector::{Clock, MemoryProjection, SystemClock};
+use tierline_clock::{Clock, PinnableClock, SystemClock};
 use tierline_sim::{SimConfig, Simulator};
 use tierline_store::{EventStore, Store};
 
@@ -169,38 +173,55 @@ fn save_state(path: &PathBuf, s: &DemoState) -> Result<()> {
     Ok(())
 }
 
-pub(crate) async fn run(
-    codec: Codec,
-    args: DemoArgs,
-    limits: tierline_http::HttpLimits,
-) -> Result<()> {
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("creating {}", args.data_dir.display()))?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let policy = Arc::new(tierline_scoring::Policy::default());
-    let today = clock.today(&policy);
-    let state_path = args.data_dir.join("demo.json");
-    let mut state = load_state(&state_path, &args, today)?;
-    let url = format!("sqlite://{}", args.data_dir.join("tierline.db").display());
-    let store = Store::connect(&url, codec.clone())
-        .await
-        .context("opening the demo store")?;
-    store.migrate().await.context("creating the store tables")?;
+/// The end of `day` (its last millisecond): the pinned clock while history loads.
+fn end_of(day: i32) -> tierline_events::Timestamp {
+    tierline_events::Timestamp((i64::from(day) + 1) * 86_400_000 - 1)
+}
 
-    // The broker: librdkafka's mock cluster, in this process.
-    let cluster = MockCluster::new(1).context("starting the mock Kafka cluster")?;
+/// The history's progress bar (hidden when stderr is not a terminal; the summary lines
+/// still print).
+fn progress(days: i32, done: i32) -> indicatif::ProgressBar {
+    let pb = indicatif::ProgressBar::new(days.max(0) as u64);
+    pb.set_position(done.max(0) as u64);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(
+            "history {bar:30} {pos}/{len} days  {msg}  (eta {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    pb
+}
+
+/// The services of the demo, as in production, on the SQLite store.
+struct Services {
+    ingest: tierline_ingest::Ingest,
+    projector: tokio::task::JoinHandle<Result<(), tierline_projector::ProjectorError>>,
+    relay: tokio::task::JoinHandle<()>,
+    projected: Arc<tierline_projector::ProjectorMetrics>,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+async fn start_services(
+    codec: &Codec,
+    store: &Store,
+    cluster: &MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
+    clock: Arc<dyn Clock>,
+    group: String,
+) -> Result<Services> {
+    let policy = Arc::new(tierline_scoring::Policy::default());
     let ingest_cfg = {
         let mut c = tierline_ingest::IngestConfig::with_brokers(cluster.bootstrap_servers());
-        // A fresh cluster each run: a fresh group, so no stale offsets apply.
-        c.group = format!("tierline-demo-{}", clock.now().0);
+        c.group = group;
         // Bigger transactions: the history arrives as fast as the store takes it.
         c.batch_size = 5000;
+        // The demo serves the API only; ingest's operator port is any free one.
+        c.http = "127.0.0.1:0".parse()?;
         c
     };
     for t in ingest_cfg
         .inbound_topics()
         .into_iter()
-        .chain([ingest_cfg.topic_dead_letter.as_str()])
+        .chain([ingest_cfg.topic_dead_letter.as_str(), ALERTS_TOPIC])
     {
         cluster
             .create_topic(t, 3, 1)
@@ -209,23 +230,81 @@ pub(crate) async fn run(
     let ingest = tierline_ingest::Ingest::start(ingest_cfg, codec.clone(), Arc::new(store.clone()))
         .await
         .context("starting ingest")?;
-
-    // Projections in memory, rebuilt from the store, then following it.
-    let projection = MemoryProjection::new(policy);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let mut projector =
+        tierline_projector::Projector::open(store.clone(), codec.clone(), policy, "main")
+            .await
+            .context("opening the projector")?;
+    let projected = projector.metrics();
     let projector = {
-        let (p, s, c, k) = (
-            projection.clone(),
-            store.clone(),
-            codec.clone(),
-            clock.clone(),
-        );
-        tokio::spawn(async move { p.run(s, c, k, Duration::from_secs(4), stop_rx).await })
+        let (clock, stop) = (clock.clone(), stop_rx.clone());
+        tokio::spawn(async move {
+            projector
+                .run(clock.as_ref(), 20_000, Duration::from_millis(200), stop)
+                .await
+        })
     };
+    let mut kafka = ClientConfig::new();
+    kafka.set("bootstrap.servers", cluster.bootstrap_servers());
+    let relay = tierline_relay::Relay::new(
+        tierline_projections::Projections::of(store),
+        kafka,
+        ALERTS_TOPIC,
+        Arc::new(SystemClock),
+    )
+    .context("creating the relay")?;
+    let relay = tokio::spawn(async move { relay.run(500, Duration::from_millis(200), stop_rx).await });
+    Ok(Services {
+        ingest,
+        projector,
+        relay,
+        projected,
+        stop,
+    })
+}
+
+/// Where the demo publishes alerts and tier changes.
+const ALERTS_TOPIC: &str = "srm.supplier-alerts.v1";
+
+pub(crate) async fn run(
+    codec: Codec,
+    args: DemoArgs,
+    limits: tierline_http::HttpLimits,
+) -> Result<()> {
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let system = SystemClock;
+    let policy = Arc::new(tierline_scoring::Policy::default());
+    let today = system.today(&policy);
+    let state_path = args.data_dir.join("demo.json");
+    let mut state = load_state(&state_path, &args, today)?;
+    let url = format!("sqlite://{}", args.data_dir.join("tierline.db").display());
+    let store = Store::connect(&url, codec.clone())
+        .await
+        .context("opening the demo store")?;
+    store.migrate().await.context("creating the store tables")?;
+    tierline_projections::Projections::of(&store)
+        .migrate()
+        .await
+        .context("creating the read model")?;
+
+    // The clock of the projector and the API: pinned to the last loaded day until the
+    // history is in.
+    let last_history_day = (state.start + state.days - 1).min(today.0);
+    let clock = Arc::new(PinnableClock::default());
+    if state.start + state.days_done - 1 < last_history_day {
+        clock.pin(end_of((state.start + state.days_done - 1).max(state.start)));
+    }
+
+    // The broker: librdkafka's mock cluster, in this process.
+    let cluster = MockCluster::new(1).context("starting the mock Kafka cluster")?;
+    // A fresh cluster each run: a fresh group, so no stale offsets apply.
+    let group = format!("tierline-demo-{}", system.now().0);
+    let services = start_services(&codec, &store, &cluster, clock.clone(), group).await?;
 
     // The API and the dashboard.
     let (router, _) = tierline_api::app(
-        tierline_api::MemoryReader::new(projection.clone(), store.clone(), codec.clone()),
+        tierline_api::Reader::new(store.clone(), policy.clone(), codec.clone()),
         clock.clone(),
         &tierline_api::ApiConfig::new(tierline_api::ApiKeys::disabled()),
         Default::default(),
@@ -241,6 +320,10 @@ pub(crate) async fn run(
         }
     });
     println!("Tierline demo: dashboard http://{addr}/  API http://{addr}/v1/suppliers");
+    println!(
+        "Kafka (in-process mock cluster): {}  alerts on {ALERTS_TOPIC}",
+        cluster.bootstrap_servers()
+    );
 
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", cluster.bootstrap_servers())
@@ -285,12 +368,12 @@ pub(crate) async fn run(
     }
 
     // History: days already loaded are regenerated (deterministic) but not produced.
-    let last_history_day = (state.start + state.days - 1).min(today.0);
     let started = Instant::now();
+    let pb = progress(last_history_day - state.start + 1, state.days_done);
     for d in state.start..=last_history_day {
         // Today only up to now: nothing is produced before it happens.
         let events = if d == today.0 {
-            sim.emit_until(clock.now())
+            sim.emit_until(system.now())
         } else {
             sim.emit_day(Date(d))
         };
@@ -302,26 +385,29 @@ pub(crate) async fn run(
         if feed.produced.len() > IN_FLIGHT {
             feed.wait_stored(IN_FLIGHT / 2, Duration::from_secs(300))
                 .await?;
+            clock.pin(end_of(d));
         }
         state.days_done = d - state.start + 1;
+        pb.set_position(state.days_done as u64);
         if state.days_done % 10 == 0 || d == last_history_day {
             let stored = feed.stored().await?;
             save_state(&state_path, &state)?;
-            eprintln!(
-                "history: day {}/{} ({}), {} events produced, {stored} stored, {:.0} events/s",
-                state.days_done,
-                state.days,
+            pb.set_message(format!(
+                "{} ({}): {} events produced, {stored} stored, {:.0} events/s",
                 Date(d),
+                if d == today.0 { "today" } else { "loaded" },
                 feed.produced.len(),
                 feed.messages as f64 / started.elapsed().as_secs_f64().max(0.001)
-            );
+            ));
         }
         if stopping() {
             break;
         }
     }
+    pb.finish_and_clear();
     if state.days_done > last_history_day - state.start {
         let stored = feed.wait_stored(0, Duration::from_secs(300)).await?;
+        clock.unpin();
         if stored != feed.produced.len() as u64 {
             bail!(
                 "the store holds {stored} events but the simulator produced {}",
@@ -338,6 +424,13 @@ pub(crate) async fn run(
         } else {
             eprintln!("history already loaded; going live");
         }
+    } else {
+        eprintln!(
+            "history: {} of {} days loaded (the dashboard shows {}); run again to go on",
+            state.days_done,
+            state.days,
+            Date(state.start + state.days_done - 1)
+        );
     }
 
     // Live: a burst every second until stopped.
@@ -355,20 +448,18 @@ pub(crate) async fn run(
         }
         let n = args.sim.live_per_second.div_ceil(3).max(1);
         // What the population does as time passes, plus a burst of fresh activity.
-        let mut burst = sim.emit_until(clock.now());
-        burst.extend(sim.live(clock.now(), n));
+        let mut burst = sim.emit_until(system.now());
+        burst.extend(sim.live(system.now(), n));
         feed.produce(&burst).await?;
         state.live_events += burst.len() as u64;
         if last_report.elapsed() >= Duration::from_secs(30) {
             last_report = Instant::now();
-            let snap = projection.snapshot();
             eprintln!(
-                "live: {} events in {:.0} s; {} stored, {} projected, {} suppliers",
+                "live: {} events in {:.0} s; {} stored, {} projected this run",
                 state.live_events,
                 live_start.elapsed().as_secs_f64(),
                 feed.stored().await?,
-                snap.events,
-                snap.suppliers.len()
+                services.projected.events_projected.get(),
             );
         }
     }
@@ -376,11 +467,12 @@ pub(crate) async fn run(
     // Stop: everything produced is stored before we leave.
     let stored = feed.wait_stored(0, Duration::from_secs(60)).await?;
     save_state(&state_path, &state)?;
-    let _ = stop_tx.send(true);
-    ingest.stop().await.context("stopping ingest")?;
-    if let Ok(Err(e)) = projector.await {
-        tracing::warn!(error = %e, "projection stopped with an error");
+    let _ = services.stop.send(true);
+    services.ingest.stop().await.context("stopping ingest")?;
+    if let Ok(Err(e)) = services.projector.await {
+        tracing::warn!(error = %e, "the projector stopped with an error");
     }
+    let _ = services.relay.await;
     let lost = (feed.produced.len() as u64).saturating_sub(stored);
     println!(
         "demo stopped: {} distinct events produced (this run and before), {stored} in the store, {lost} missing",

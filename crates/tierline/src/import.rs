@@ -6,7 +6,31 @@ use anyhow::{Context, Result, bail};
 use tierline_events::{Codec, Framing};
 use tierline_store::EventStore;
 
-use crate::open_store;
+use crate::args::StoreArgs;
+
+/// `tierline import`'s arguments.
+#[derive(clap::Args, Debug)]
+pub(crate) struct ImportArgs {
+    /// CSV files, or directories whose `*.csv` files are read.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// The event store (unless --publish).
+    #[command(flatten)]
+    store: StoreArgs,
+    /// `source` for rows (or files) without one.
+    #[arg(long, env = "TIERLINE_IMPORT_SOURCE")]
+    source: Option<String>,
+    /// Publish to the inbound topics (one per record family) instead of appending
+    /// to the store directly.
+    #[arg(long, env = "TIERLINE_IMPORT_PUBLISH")]
+    publish: bool,
+    /// Kafka connection (with --publish).
+    #[command(flatten)]
+    kafka: tierline_kafka::KafkaArgs,
+    /// Events per store transaction.
+    #[arg(long, env = "TIERLINE_IMPORT_BATCH", default_value_t = 2000)]
+    batch: usize,
+}
 
 /// The CSV files among `paths` (directories give their `*.csv`), sorted.
 fn csv_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
@@ -27,14 +51,9 @@ fn csv_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-pub(crate) async fn import(
-    codec: Codec,
-    paths: &[PathBuf],
-    store_url: &str,
-    source: Option<&str>,
-    kafka: Option<&tierline_kafka::KafkaArgs>,
-    batch: usize,
-) -> Result<()> {
+pub(crate) async fn import(codec: Codec, args: ImportArgs) -> Result<()> {
+    let (paths, source, batch) = (&args.paths, args.source.as_deref(), args.batch);
+    let kafka = args.publish.then_some(&args.kafka);
     use rdkafka::producer::{FutureProducer, FutureRecord};
     let files = csv_files(paths)?;
     if files.is_empty() {
@@ -57,7 +76,7 @@ pub(crate) async fn import(
         None => None,
     };
     let store = match producer {
-        None => Some(open_store(codec.clone(), store_url).await?),
+        None => Some(args.store.open(codec.clone()).await?),
         Some(_) => None,
     };
     let (mut rows, mut valid, mut new, mut duplicates, mut conflicts, mut errors) =

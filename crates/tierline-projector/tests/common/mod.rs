@@ -5,8 +5,9 @@
 use std::time::Duration;
 
 use tierline_events::{Codec, Framing, Record};
-use tierline_projector::{FixedClock, Projector};
-use tierline_store::{AppendBatch, EventStore, NewEvent, PgStore};
+use tierline_clock::FixedClock;
+use tierline_projector::Projector;
+use tierline_store::{AppendBatch, EventStore, NewEvent};
 
 /// Steps until `n` events were projected. The global cursor waits for every older
 /// transaction on the server (other tests' too), so a single step may see nothing yet.
@@ -23,7 +24,7 @@ pub async fn project(p: &mut Projector, clock: &FixedClock, batch: usize, n: usi
     done
 }
 
-pub async fn append(store: &PgStore, records: &[Record]) {
+pub async fn append(store: &impl EventStore, records: &[Record]) {
     let codec = Codec::default();
     let events = records
         .iter()

@@ -1,0 +1,50 @@
+//! `tierline relay`: the outbox to the alerts topic.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use tierline_events::Codec;
+use tierline_http::{HttpLimits, READY_TIMEOUT, Readiness, ops_router, spawn_ops};
+use tierline_projections::Projections;
+use tierline_relay::Relay;
+use tokio::sync::watch;
+
+use crate::args::{ClockArgs, RelayArgs, StoreArgs};
+
+/// Publishes the outbox until `stop`.
+pub(crate) async fn relay(
+    codec: Codec,
+    store: &StoreArgs,
+    clock: &ClockArgs,
+    kafka: &tierline_kafka::KafkaArgs,
+    args: &RelayArgs,
+    limits: HttpLimits,
+    stop: watch::Receiver<bool>,
+) -> Result<()> {
+    let projections = Projections::of(&store.open(codec).await?);
+    projections
+        .migrate()
+        .await
+        .context("creating the outbox")?;
+    let relay = Relay::new(
+        projections.clone(),
+        kafka.client_config()?,
+        &args.alerts_topic,
+        clock.clock()?,
+    )?;
+    let ready = Arc::new(move || {
+        let projections = projections.clone();
+        Box::pin(async move {
+            Readiness::database(projections.ping(READY_TIMEOUT).await)
+        }) as _
+    });
+    let metrics = relay.metrics();
+    let text = Arc::new(move || metrics.encode());
+    spawn_ops(args.relay_http, ops_router(ready, text), limits)
+        .await
+        .with_context(|| format!("binding {}", args.relay_http))?;
+    tracing::info!(topic = %args.alerts_topic, kafka = ?kafka, "relay publishing the outbox");
+    relay.run(500, Duration::from_millis(200), stop).await;
+    Ok(())
+}
