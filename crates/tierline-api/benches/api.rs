@@ -1,7 +1,8 @@
 //! Read API throughput and latency for 10,000 suppliers, next to a hello-world route
 //! served by the same router, process and listener in the same run.
 //!
-//! `cargo bench -p tierline-api --bench api`; env `BENCH_SUPPLIERS` (default 10000),
+//! `cargo bench -p tierline-api --bench api`; env `BENCH_STORE` (`postgres`, the
+//! default, or `sqlite`), `BENCH_SUPPLIERS` (default 10000),
 //! `BENCH_SECONDS` per measurement (default 5), `BENCH_CONNECTIONS` (default 32).
 //! The load generator runs on the same machine (and shares its 2 cores).
 
@@ -153,7 +154,12 @@ async fn bench() {
     let seconds = env("BENCH_SECONDS", 5) as f64;
     let connections = env("BENCH_CONNECTIONS", 32) as usize;
     let today = Date::from_ymd(2026, 6, 15).unwrap();
-    let db = tierline_store::testing::pg().await.unwrap();
+    let backend = match std::env::var("BENCH_STORE").as_deref() {
+        Ok("sqlite") => tierline_store::testing::Backend::Sqlite,
+        _ => tierline_store::testing::Backend::Postgres,
+    };
+    eprintln!("read model on {backend:?}");
+    let db = tierline_store::testing::fresh(backend).await.unwrap();
     // Seed: suppliers with 16 days of lines, spread over behaviours (tiers vary).
     let t = Instant::now();
     let mut n = 0;
@@ -177,6 +183,7 @@ async fn bench() {
         .await
         .unwrap();
     p.rebuild(&clock).await.unwrap();
+    p.release().await;
     eprintln!(
         "seeded {suppliers} suppliers, {n} events, projected in {:.1} s",
         t.elapsed().as_secs_f64()
@@ -281,5 +288,5 @@ async fn bench() {
         "targets: scorecard >= 0.5x hello-world throughput ({:.2}x); scorecard p99 <= 10 ms at half of peak",
         sc.rps / base.rps
     );
-    db.drop_db().await.unwrap();
+    db.cleanup().await;
 }

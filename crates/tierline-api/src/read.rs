@@ -90,7 +90,9 @@ impl Reader {
     }
 
     async fn buckets(&self, supplier: &str, from: Date, to: Date) -> Result<Buckets, Problem> {
-        Ok(buckets_of(self.projections.buckets(supplier, from, to).await?))
+        Ok(buckets_of(
+            self.projections.buckets(supplier, from, to).await?,
+        ))
     }
 
     /// The day the projector last brought every supplier up to.
@@ -410,6 +412,8 @@ impl Reader {
 
     /// Whether the database answers.
     pub(crate) async fn ping(&self) -> bool {
-        self.projections.ping(std::time::Duration::from_secs(2)).await
+        self.projections
+            .ping(std::time::Duration::from_secs(2))
+            .await
     }
 }

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tierline_clock::FixedClock;
 use tierline_events::sample::{Behaviour, scripted_supplier};
 use tierline_events::{Codec, Date, Framing, Record};
-use tierline_clock::FixedClock;
 use tierline_projector::{Projector, ProjectorError};
 use tierline_scoring::Policy;
 use tierline_store::{AppendBatch, EventStore, NewEvent, Store, StoreError};

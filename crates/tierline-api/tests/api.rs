@@ -1,6 +1,6 @@
-//! Every endpoint of docs/api.md against the real PostgreSQL, seeded through the real
-//! store and projector; expected numbers come from the scoring crate's ledger fed
-//! the same events.
+//! Every endpoint of docs/api.md on both store backends (the real PostgreSQL server and
+//! an SQLite file), seeded through the real store and projector; expected numbers come
+//! from the scoring crate's ledger fed the same events.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -16,7 +16,7 @@ use tierline_api::testing::{append, noon, population_records, project};
 use tierline_api::{ApiConfig, ApiKeys, HttpMetrics, Reader, app};
 use tierline_events::{Codec, Date, Record};
 use tierline_scoring::{Indicator, Policy, SupplierLedger, Tier};
-use tierline_store::testing::PgTest;
+use tierline_store::testing::{Backend, TestStore, fresh};
 
 const KEY: &str = "test-key-1";
 
@@ -25,14 +25,30 @@ fn today() -> Date {
 }
 
 struct Fixture {
-    db: PgTest,
+    db: TestStore,
     router: Router,
     records: Vec<Record>,
     ledgers: BTreeMap<String, SupplierLedger>,
 }
 
-async fn fixture_with(config: ApiConfig) -> Fixture {
-    let db = tierline_store::testing::pg().await.unwrap();
+/// Runs an `async fn(Backend)` test once per store backend.
+macro_rules! on_both_backends {
+    ($test:ident) => {
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                super::$test(super::Backend::Postgres).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                super::$test(super::Backend::Sqlite).await;
+            }
+        }
+    };
+}
+
+async fn fixture_with(backend: Backend, config: ApiConfig) -> Fixture {
+    let db = fresh(backend).await.unwrap();
     let records = population_records(today(), 120);
     append(&db.store, &records).await.unwrap();
     let policy = Arc::new(Policy::default());
@@ -55,8 +71,8 @@ async fn fixture_with(config: ApiConfig) -> Fixture {
     }
 }
 
-async fn fixture() -> Fixture {
-    fixture_with(ApiConfig::new(ApiKeys::from_keys([KEY]))).await
+async fn fixture(backend: Backend) -> Fixture {
+    fixture_with(backend, ApiConfig::new(ApiKeys::from_keys([KEY]))).await
 }
 
 async fn call(router: &Router, req: Request<Body>) -> (StatusCode, header::HeaderMap, Value) {
@@ -140,9 +156,9 @@ fn check_scorecard(body: &Value, l: &SupplierLedger, as_of: Date, window: u32) {
     }
 }
 
-#[tokio::test]
-async fn scorecards_today_and_in_the_past_equal_the_ledger() {
-    let f = fixture().await;
+on_both_backends!(scorecards_today_and_in_the_past_equal_the_ledger);
+async fn scorecards_today_and_in_the_past_equal_the_ledger(backend: Backend) {
+    let f = fixture(backend).await;
     assert!(f.ledgers.len() >= 6);
     let tiers: Vec<Tier> = f.ledgers.values().map(|l| l.tier_on(today())).collect();
     assert!(
@@ -169,12 +185,12 @@ async fn scorecards_today_and_in_the_past_equal_the_ledger() {
     let (s, b) = get(&f.router, "/v1/suppliers/NOPE/scorecard").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(b["status"], 404);
-    f.db.drop_db().await.unwrap();
+    f.db.cleanup().await;
 }
 
-#[tokio::test]
-async fn the_supplier_list_sorts_filters_and_pages() {
-    let f = fixture().await;
+on_both_backends!(the_supplier_list_sorts_filters_and_pages);
+async fn the_supplier_list_sorts_filters_and_pages(backend: Backend) {
+    let f = fixture(backend).await;
     let expect = |as_of: Date, window: u32| -> Vec<(String, Option<f64>, Tier)> {
         f.ledgers
             .iter()
@@ -294,12 +310,12 @@ async fn the_supplier_list_sorts_filters_and_pages() {
             .iter()
             .any(|s| s["open_alerts"].as_u64().unwrap() > 0)
     );
-    f.db.drop_db().await.unwrap();
+    f.db.cleanup().await;
 }
 
-#[tokio::test]
-async fn history_gives_every_day_as_the_ledger_saw_it() {
-    let f = fixture().await;
+on_both_backends!(history_gives_every_day_as_the_ledger_saw_it);
+async fn history_gives_every_day_as_the_ledger_saw_it(backend: Backend) {
+    let f = fixture(backend).await;
     for (id, l) in &f.ledgers {
         for window in [30, 90] {
             let from = Date(today().0 - 130);
@@ -347,12 +363,12 @@ async fn history_gives_every_day_as_the_ledger_saw_it() {
         assert_eq!(s, StatusCode::BAD_REQUEST, "{uri}");
         assert_eq!(b["parameter"], param, "{uri}");
     }
-    f.db.drop_db().await.unwrap();
+    f.db.cleanup().await;
 }
 
-#[tokio::test]
-async fn events_show_the_lineage_decoded() {
-    let f = fixture().await;
+on_both_backends!(events_show_the_lineage_decoded);
+async fn events_show_the_lineage_decoded(backend: Backend) {
+    let f = fixture(backend).await;
     let id = "QUAL-01";
     let mine: Vec<&Record> = f
         .records
@@ -448,12 +464,12 @@ async fn events_show_the_lineage_decoded() {
         next["items"][0], first["items"][0],
         "the next page, not the first"
     );
-    f.db.drop_db().await.unwrap();
+    f.db.cleanup().await;
 }
 
-#[tokio::test]
-async fn alerts_list_every_episode_with_its_id() {
-    let f = fixture().await;
+on_both_backends!(alerts_list_every_episode_with_its_id);
+async fn alerts_list_every_episode_with_its_id(backend: Backend) {
+    let f = fixture(backend).await;
     let mut want: Vec<(String, String)> = f
         .ledgers
         .values()
@@ -538,12 +554,12 @@ async fn alerts_list_every_episode_with_its_id() {
         (s, b["parameter"].as_str()),
         (StatusCode::BAD_REQUEST, Some("status"))
     );
-    f.db.drop_db().await.unwrap();
+    f.db.cleanup().await;
 }
 
-#[tokio::test]
-async fn tiers_and_policy() {
-    let f = fixture().await;
+on_both_backends!(tiers_and_policy);
+async fn tiers_and_policy(backend: Backend) {
+    let f = fixture(backend).await;
     for days_back in [0, 30, 100] {
         let as_of = Date(today().0 - days_back);
         let b = ok(&f.router, &format!("/v1/tiers?as_of={as_of}")).await;
@@ -561,15 +577,15 @@ async fn tiers_and_policy() {
     let b = ok(&f.router, "/v1/policy").await;
     assert_eq!(b["version"], Policy::default().version.as_str());
     assert_eq!(b["tier_window_days"], 90);
-    f.db.drop_db().await.unwrap();
+    f.db.cleanup().await;
 }
 
-#[tokio::test]
-async fn errors_auth_limits_and_operations() {
+on_both_backends!(errors_auth_limits_and_operations);
+async fn errors_auth_limits_and_operations(backend: Backend) {
     let mut config = ApiConfig::new(ApiKeys::from_keys([KEY]));
     config.max_page_size = 2;
     config.body_limit = 64;
-    let f = fixture_with(config).await;
+    let f = fixture_with(backend, config).await;
     // Bad parameters name themselves.
     for (uri, param) in [
         ("/v1/suppliers?colour=red", "colour"),
@@ -716,12 +732,12 @@ async fn errors_auth_limits_and_operations() {
         m.contains(r#"route="/v1/suppliers/{supplier_id}/scorecard""#),
         "{m}"
     );
-    f.db.drop_db().await.unwrap();
+    f.db.cleanup().await;
 }
 
-#[tokio::test]
-async fn openapi_lists_every_route_and_each_answers() {
-    let f = fixture().await;
+on_both_backends!(openapi_lists_every_route_and_each_answers);
+async fn openapi_lists_every_route_and_each_answers(backend: Backend) {
+    let f = fixture(backend).await;
     let (s, _, doc) = call(
         &f.router,
         Request::get("/openapi.json").body(Body::empty()).unwrap(),
@@ -752,12 +768,12 @@ async fn openapi_lists_every_route_and_each_answers() {
         assert_eq!(s, StatusCode::OK, "{p}");
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
-    f.db.drop_db().await.unwrap();
+    f.db.cleanup().await;
 }
 
-#[tokio::test]
-async fn without_keys_configured_disabled_auth_opens_v1() {
-    let f = fixture_with(ApiConfig::new(ApiKeys::disabled())).await;
+on_both_backends!(without_keys_configured_disabled_auth_opens_v1);
+async fn without_keys_configured_disabled_auth_opens_v1(backend: Backend) {
+    let f = fixture_with(backend, ApiConfig::new(ApiKeys::disabled())).await;
     let (s, _, b) = call(
         &f.router,
         Request::get("/v1/tiers").body(Body::empty()).unwrap(),
@@ -765,14 +781,14 @@ async fn without_keys_configured_disabled_auth_opens_v1() {
     .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(b["counts"].as_object().unwrap().len(), 5);
-    f.db.drop_db().await.unwrap();
+    f.db.cleanup().await;
 }
 
-#[tokio::test]
-async fn a_clock_ahead_of_the_projector_continues_the_tier_walk() {
+on_both_backends!(a_clock_ahead_of_the_projector_continues_the_tier_walk);
+async fn a_clock_ahead_of_the_projector_continues_the_tier_walk(backend: Backend) {
     // The projector last ran "today"; the API's clock says two days later (the projector
     // has not rolled over yet): every number is computed for the API's today.
-    let f = fixture().await;
+    let f = fixture(backend).await;
     let later = Date(today().0 + 2);
     let (router, _) = app(
         Reader::new(
@@ -799,12 +815,13 @@ async fn a_clock_ahead_of_the_projector_continues_the_tier_walk() {
         assert_eq!(s["tier"], l.tier_on(later).name());
         assert_eq!(num(&s["score"]), l.scorecard(later, 90).composite);
     }
-    f.db.drop_db().await.unwrap();
+    f.db.cleanup().await;
 }
 
-#[tokio::test]
+/// The cache follows the projector's NOTIFY: PostgreSQL only (SQLite reads are not cached).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cached_responses_follow_every_projection_commit() {
-    let f = fixture().await;
+    let f = fixture(Backend::Postgres).await;
     let uri = "/v1/suppliers/ACME-01/scorecard";
     let metrics = |router: Router| async move {
         let (_, _, m) = call(
@@ -881,58 +898,16 @@ async fn cached_responses_follow_every_projection_commit() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
-    f.db.drop_db().await.unwrap();
+    f.db.cleanup().await;
 }
 
-/// The same events in the embedded SQLite store with the in-memory projection.
-async fn memory_router(records: &[Record]) -> (Router, tierline_store::testing::SqliteTest) {
-    let db = tierline_store::testing::sqlite().await.unwrap();
-    append(&db.store, records).await.unwrap();
-    let projection = tierline_projector::MemoryProjection::new(Arc::new(Policy::default()));
-    let (_stop_tx, stop) = tokio::sync::watch::channel(false);
-    let store = tierline_store::Store::Sqlite(db.store.clone());
-    let (p, s) = (projection.clone(), store.clone());
-    tokio::spawn(async move {
-        // Keep the sender alive as long as the projection runs.
-        let _keep = _stop_tx;
-        p.run(
-            s,
-            Codec::default(),
-            Arc::new(noon(today())),
-            std::time::Duration::from_millis(50),
-            stop,
-        )
-        .await
-        .unwrap();
-    });
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !(projection.snapshot().caught_up
-        && projection.snapshot().events as usize == records.len())
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the memory projection did not catch up"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let (router, _) = app(
-        tierline_api::MemoryReader::new(projection, store, Codec::default()),
-        Arc::new(noon(today())),
-        &ApiConfig::new(ApiKeys::from_keys([KEY])),
-        Arc::new(HttpMetrics::default()),
-    );
-    (router, db)
-}
-
-/// Drops what legitimately differs between backends: publication times (the
-/// in-memory projection publishes nothing) and store bookkeeping.
+/// Drops what legitimately differs between two stores: store bookkeeping (when each
+/// recorded an event).
 fn normalise(mut v: Value) -> Value {
     fn walk(v: &mut Value) {
         match v {
             Value::Object(o) => {
-                for k in ["raised_at", "resolved_at", "recorded_at", "position"] {
-                    o.remove(k);
-                }
+                o.remove("recorded_at");
                 o.values_mut().for_each(walk);
             }
             Value::Array(a) => a.iter_mut().for_each(walk),
@@ -944,9 +919,10 @@ fn normalise(mut v: Value) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_in_memory_backend_answers_exactly_as_postgres() {
-    let f = fixture().await;
-    let (memory, sqlite) = memory_router(&f.records).await;
+async fn sqlite_answers_exactly_as_postgres() {
+    let f = fixture(Backend::Postgres).await;
+    let lite = fixture(Backend::Sqlite).await;
+    let memory = lite.router.clone();
     let mut uris: Vec<String> = vec![
         "/v1/tiers".into(),
         "/v1/tiers?as_of=2026-04-01".into(),
@@ -1001,16 +977,19 @@ async fn the_in_memory_backend_answers_exactly_as_postgres() {
             assert_eq!(normalise(pb), normalise(mb), "{next}");
         }
     }
-    sqlite.cleanup().await;
-    f.db.drop_db().await.unwrap();
+    lite.db.cleanup().await;
+    f.db.cleanup().await;
 }
 
-#[tokio::test]
+/// PostgreSQL only: an SQLite read in the same process can finish within the first
+/// timer tick, so nothing would time out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_over_the_time_limit_is_a_503_not_a_408() {
+    let backend = Backend::Postgres;
     let mut config = ApiConfig::new(ApiKeys::from_keys([KEY]));
     config.request_timeout = std::time::Duration::from_nanos(1);
     config.cache = false;
-    let f = fixture_with(config).await;
+    let f = fixture_with(backend, config).await;
     let req = Request::get("/v1/suppliers")
         .header(header::AUTHORIZATION, format!("Bearer {KEY}"))
         .body(Body::empty())
@@ -1019,5 +998,5 @@ async fn a_request_over_the_time_limit_is_a_503_not_a_408() {
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{b}");
     assert_eq!(h[header::CONTENT_TYPE], "application/problem+json");
     assert_eq!(b["status"], 503);
-    f.db.drop_db().await.unwrap();
+    f.db.cleanup().await;
 }

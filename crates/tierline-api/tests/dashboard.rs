@@ -117,7 +117,9 @@ fn text_after(dom: &str, marker: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_renders_real_data_in_chromium() {
-    let db = tierline_store::testing::pg().await.unwrap();
+    let db = tierline_store::testing::fresh(tierline_store::testing::Backend::Postgres)
+        .await
+        .unwrap();
     let records = population_records(today(), 120);
     append(&db.store, &records).await.unwrap();
     let policy = Arc::new(Policy::default());
@@ -217,5 +219,5 @@ async fn the_dashboard_renders_real_data_in_chromium() {
         dom.contains("InspectionCompleted"),
         "no events (lineage) table"
     );
-    db.drop_db().await.unwrap();
+    db.cleanup().await;
 }

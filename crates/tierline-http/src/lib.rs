@@ -34,11 +34,11 @@ use tower::ServiceExt;
 use tracing::{debug, warn};
 
 pub use registry::ConnStats;
+use registry::Registry;
 pub use service::{
-    MetricsText, READY_TIMEOUT, ReadyCheck, Readiness, ops_router, shutdown_signal, spawn_ops,
+    MetricsText, READY_TIMEOUT, Readiness, ReadyCheck, ops_router, shutdown_signal, spawn_ops,
     stop_on_signal,
 };
-use registry::Registry;
 
 /// The limits of one HTTP port.
 #[derive(Debug, Clone)]

@@ -37,7 +37,10 @@ impl Readiness {
     /// Ready when the database answered (`"database": "ok"` or `"unreachable"`).
     pub fn database(ok: bool) -> Readiness {
         let mut checks = serde_json::Map::new();
-        checks.insert("database".into(), (if ok { "ok" } else { "unreachable" }).into());
+        checks.insert(
+            "database".into(),
+            (if ok { "ok" } else { "unreachable" }).into(),
+        );
         Readiness { ready: ok, checks }
     }
 
@@ -88,7 +91,11 @@ pub fn ops_router(ready: ReadyCheck, metrics: MetricsText) -> Router {
 }
 
 /// Binds `addr` and serves `router` there in the background until the process ends.
-pub async fn spawn_ops(addr: SocketAddr, router: Router, limits: HttpLimits) -> std::io::Result<SocketAddr> {
+pub async fn spawn_ops(
+    addr: SocketAddr,
+    router: Router,
+    limits: HttpLimits,
+) -> std::io::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     tracing::info!(addr = %bound, "operator endpoints: /livez /readyz /metrics");
@@ -120,7 +127,10 @@ pub async fn shutdown_signal() {
 }
 
 /// A stop flag for service loops, set by [`shutdown_signal`] (or by the caller).
-pub fn stop_on_signal() -> (tokio::sync::watch::Sender<bool>, tokio::sync::watch::Receiver<bool>) {
+pub fn stop_on_signal() -> (
+    tokio::sync::watch::Sender<bool>,
+    tokio::sync::watch::Receiver<bool>,
+) {
     let (tx, rx) = tokio::sync::watch::channel(false);
     let signal_tx = tx.clone();
     tokio::spawn(async move {

@@ -32,7 +32,10 @@ pub(crate) fn router<S: EventStore + 'static>(
             let mut r = Readiness::database(database)
                 .with("broker", if broker { "ok" } else { "unreachable" })
                 .with("assigned_partitions", assigned)
-                .with("retention_gaps", serde_json::to_value(gaps).unwrap_or_default());
+                .with(
+                    "retention_gaps",
+                    serde_json::to_value(gaps).unwrap_or_default(),
+                );
             r.ready = database && broker && assigned > 0;
             r
         }) as _

@@ -97,7 +97,8 @@ const ALERT_WHERE: &str = "CASE $1
    AND ($3 IS NULL OR level = $3)
    AND (NOT $6 OR started_on < $4 OR (started_on = $4 AND alert_id > $5))";
 
-const EPISODE_COLUMNS: &str = "alert_id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start,
+const EPISODE_COLUMNS: &str =
+    "alert_id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start,
     ended_on, value_at_end, published_state, announced, raised_at, resolved_at, retracted_at";
 
 fn pg_episode(r: &PgRow) -> std::result::Result<EpisodeRow, sqlx::Error> {
@@ -160,7 +161,10 @@ pub(crate) async fn pg_episodes<'e>(
     .bind(supplier)
     .fetch_all(ex)
     .await?;
-    Ok(rows.iter().map(pg_episode).collect::<std::result::Result<_, _>>()?)
+    Ok(rows
+        .iter()
+        .map(pg_episode)
+        .collect::<std::result::Result<_, _>>()?)
 }
 
 pub(crate) async fn sqlite_episodes<'e>(
@@ -173,7 +177,10 @@ pub(crate) async fn sqlite_episodes<'e>(
     .bind(supplier)
     .fetch_all(ex)
     .await?;
-    Ok(rows.iter().map(sqlite_episode).collect::<std::result::Result<_, _>>()?)
+    Ok(rows
+        .iter()
+        .map(sqlite_episode)
+        .collect::<std::result::Result<_, _>>()?)
 }
 
 /// A bucket from (indicator, day, numerator, denominator, samples, numerator_parts,
@@ -357,7 +364,12 @@ impl Projections {
     }
 
     /// A supplier's stored tiers on `from..=to`, with the last one before `from`.
-    pub async fn tier_rows(&self, supplier: &str, from: Date, to: Date) -> Result<Vec<(Date, String)>> {
+    pub async fn tier_rows(
+        &self,
+        supplier: &str,
+        from: Date,
+        to: Date,
+    ) -> Result<Vec<(Date, String)>> {
         let sql = "SELECT day, tier FROM (SELECT day, tier FROM tier_history WHERE supplier_id = $1 AND day < $2 ORDER BY day DESC LIMIT 1) b
                    UNION ALL
                    SELECT day, tier FROM (SELECT day, tier FROM tier_history WHERE supplier_id = $1 AND day BETWEEN $2 AND $3 ORDER BY day) r";
@@ -389,7 +401,10 @@ impl Projections {
                    FROM scorecards WHERE supplier_id = $1 AND window_days = $2";
         Ok(match self {
             Projections::Postgres(p) => {
-                let sql = sql.replace("dimensions, indicators", "dimensions::text, indicators::text");
+                let sql = sql.replace(
+                    "dimensions, indicators",
+                    "dimensions::text, indicators::text",
+                );
                 let row = sqlx::query(&sql)
                     .bind(supplier)
                     .bind(window as i32)
@@ -456,7 +471,11 @@ impl Projections {
     pub async fn summaries(&self, q: &SummaryQuery<'_>) -> Result<Vec<SummaryRow>> {
         let pg = matches!(self, Projections::Postgres(_));
         // Byte order of ids on both: PostgreSQL's "C" collation, SQLite's BINARY.
-        let id = if pg { r#"s.supplier_id COLLATE "C""# } else { "s.supplier_id" };
+        let id = if pg {
+            r#"s.supplier_id COLLATE "C""#
+        } else {
+            "s.supplier_id"
+        };
         let score = if pg { "$5::float8" } else { "$5" };
         let (order, keyset) = match q.sort {
             ListSort::ScoreDesc => (
@@ -611,7 +630,9 @@ impl Projections {
     pub async fn tier_counts(&self, window: u32) -> Result<Vec<(String, i64)>> {
         let sql = "SELECT tier, count(*) FROM scorecards WHERE window_days = $1 GROUP BY tier";
         Ok(match self {
-            Projections::Postgres(p) => sqlx::query_as(sql).bind(window as i32).fetch_all(p).await?,
+            Projections::Postgres(p) => {
+                sqlx::query_as(sql).bind(window as i32).fetch_all(p).await?
+            }
             Projections::Sqlite(p) => {
                 sqlx::query_as(sql)
                     .bind(i64::from(window))
@@ -644,7 +665,9 @@ impl Projections {
                     .bind(limit)
                     .fetch_all(p)
                     .await?;
-                rows.iter().map(pg_episode).collect::<std::result::Result<_, _>>()?
+                rows.iter()
+                    .map(pg_episode)
+                    .collect::<std::result::Result<_, _>>()?
             }
             Projections::Sqlite(p) => {
                 let sql = format!(
@@ -660,7 +683,9 @@ impl Projections {
                     .bind(limit)
                     .fetch_all(p)
                     .await?;
-                rows.iter().map(sqlite_episode).collect::<std::result::Result<_, _>>()?
+                rows.iter()
+                    .map(sqlite_episode)
+                    .collect::<std::result::Result<_, _>>()?
             }
         })
     }

@@ -244,11 +244,13 @@ impl WriteTx {
                 .await?;
             }
             WriteTx::Sqlite(tx) => {
-                sqlx::query("DELETE FROM tier_history WHERE supplier_id = $1 AND ($2 IS NULL OR day > $2)")
-                    .bind(supplier)
-                    .bind(kept_until.map(|d| i64::from(d.0)))
-                    .execute(&mut **tx)
-                    .await?;
+                sqlx::query(
+                    "DELETE FROM tier_history WHERE supplier_id = $1 AND ($2 IS NULL OR day > $2)",
+                )
+                .bind(supplier)
+                .bind(kept_until.map(|d| i64::from(d.0)))
+                .execute(&mut **tx)
+                .await?;
                 for t in fresh {
                     sqlx::query("INSERT INTO tier_history (supplier_id, day, score, tier) VALUES ($1, $2, $3, $4)")
                         .bind(supplier)
@@ -411,7 +413,8 @@ impl WriteTx {
         state: &str,
         at: Option<Timestamp>,
     ) -> Result<()> {
-        let sql = "UPDATE alert_episodes SET published_state = $2, resolved_at = $3, retracted_at = $3,
+        let sql =
+            "UPDATE alert_episodes SET published_state = $2, resolved_at = $3, retracted_at = $3,
                        ended_on = started_on, value_at_end = NULL WHERE alert_id = $1";
         match self {
             WriteTx::Postgres(tx) => {
@@ -509,8 +512,18 @@ impl WriteTx {
     pub async fn message_taken(&mut self, id: Uuid) -> Result<bool> {
         let sql = "SELECT EXISTS (SELECT 1 FROM outbox WHERE message_id = $1)";
         Ok(match self {
-            WriteTx::Postgres(tx) => sqlx::query_scalar(sql).bind(id).fetch_one(&mut **tx).await?,
-            WriteTx::Sqlite(tx) => sqlx::query_scalar(sql).bind(id).fetch_one(&mut **tx).await?,
+            WriteTx::Postgres(tx) => {
+                sqlx::query_scalar(sql)
+                    .bind(id)
+                    .fetch_one(&mut **tx)
+                    .await?
+            }
+            WriteTx::Sqlite(tx) => {
+                sqlx::query_scalar(sql)
+                    .bind(id)
+                    .fetch_one(&mut **tx)
+                    .await?
+            }
         })
     }
 
@@ -604,7 +617,10 @@ impl WriteTx {
                 for sql in statements {
                     sqlx::query(sql).execute(&mut **tx).await?;
                 }
-                sqlx::query(drop_checkpoint).bind(name).execute(&mut **tx).await?;
+                sqlx::query(drop_checkpoint)
+                    .bind(name)
+                    .execute(&mut **tx)
+                    .await?;
                 sqlx::query(&format!("NOTIFY {PROJECTIONS_CHANNEL}"))
                     .execute(&mut **tx)
                     .await?;
@@ -613,7 +629,10 @@ impl WriteTx {
                 for sql in statements {
                     sqlx::query(sql).execute(&mut **tx).await?;
                 }
-                sqlx::query(drop_checkpoint).bind(name).execute(&mut **tx).await?;
+                sqlx::query(drop_checkpoint)
+                    .bind(name)
+                    .execute(&mut **tx)
+                    .await?;
             }
         }
         Ok(())

@@ -18,13 +18,13 @@ use rdkafka::message::Message;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
-use tierline_events::{Codec, Disposition, Framing, InspectionCompleted, Record, Timestamp};
 use tierline_clock::SystemClock;
+use tierline_events::{Codec, Disposition, Framing, InspectionCompleted, Record, Timestamp};
 use tierline_projections::Projections;
 use tierline_projector::Projector;
 use tierline_relay::Relay;
-use tierline_store::testing::{Backend, fresh};
 use tierline_scoring::Policy;
+use tierline_store::testing::{Backend, fresh};
 use tierline_store::{AppendBatch, EventStore, NewEvent};
 
 const ALERTS: &str = "srm.supplier-alerts.v1";

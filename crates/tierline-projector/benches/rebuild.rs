@@ -20,13 +20,13 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use tierline_clock::FixedClock;
 use tierline_events::{
     Codec, Disposition, Framing, InspectionCompleted, Record, Timestamp, sample,
 };
-use tierline_clock::FixedClock;
 use tierline_projector::Projector;
-use tierline_store::testing::{Backend, fresh};
 use tierline_scoring::Policy;
+use tierline_store::testing::{Backend, fresh};
 use tierline_store::{AppendBatch, Cursor, EventStore, NewEvent};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

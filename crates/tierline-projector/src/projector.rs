@@ -77,6 +77,8 @@ pub struct Projector {
     lease: Lease,
     /// Whether the ledgers reflect the checkpoint under a lease this projector holds.
     loaded: bool,
+    /// When the lease was last renewed (by taking it or by a fenced commit).
+    renewed: Option<std::time::Instant>,
     ledgers: HashMap<String, SupplierLedger>,
     /// Each supplier's rows in `tier_history` as of the last commit, so a step rewrites
     /// only the days from the first that changed (a live page touches most suppliers,
@@ -132,6 +134,7 @@ impl Projector {
             policy,
             lease: lease::new(name, ttl),
             loaded: false,
+            renewed: None,
             ledgers: HashMap::new(),
             written_tiers: HashMap::new(),
             cursor: Cursor::START,
@@ -314,6 +317,7 @@ impl Projector {
             Ok(written) => {
                 self.written_tiers.extend(written);
                 self.projected_day = Some(today);
+                self.renewed = Some(std::time::Instant::now());
                 Ok(())
             }
             Err(e) => {
@@ -392,7 +396,10 @@ impl Projector {
             let walk = writers::Walk::of(l, clock.today(&self.policy));
             self.write_days(tx, l, days).await?;
             self.write_tier_history(tx, l, &walk.history).await?;
-            written.push((supplier.clone(), self.project_supplier(tx, l, walk, clock).await?));
+            written.push((
+                supplier.clone(),
+                self.project_supplier(tx, l, walk, clock).await?,
+            ));
         }
         Ok(written)
     }
@@ -409,7 +416,8 @@ impl Projector {
         let mut rows = BulkRows::for_tx(tx);
         let mut written = Vec::with_capacity(touched.len());
         for supplier in touched.keys() {
-            let (Some(l), Some(walk)) = (self.ledgers.get(supplier), walked.remove(supplier.as_str()))
+            let (Some(l), Some(walk)) =
+                (self.ledgers.get(supplier), walked.remove(supplier.as_str()))
             else {
                 continue;
             };
@@ -421,7 +429,10 @@ impl Projector {
             for t in &walk.history {
                 rows.tier(supplier, t);
             }
-            written.push((supplier.clone(), self.project_supplier(tx, l, walk, clock).await?));
+            written.push((
+                supplier.clone(),
+                self.project_supplier(tx, l, walk, clock).await?,
+            ));
         }
         tx.write_bulk(rows).await?;
         Ok(written)

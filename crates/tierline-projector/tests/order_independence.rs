@@ -14,13 +14,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use common::{append, project};
 use proptest::prelude::*;
 use sqlx::{PgPool, Row};
+use tierline_clock::FixedClock;
 use tierline_events::{
     Codec, Date, Disposition, InspectionCompleted, Record, ResolutionReason, Timestamp,
 };
-use tierline_clock::FixedClock;
 use tierline_projector::Projector;
-use tierline_store::Store;
 use tierline_scoring::Policy;
+use tierline_store::Store;
 
 /// 2026-03-01: the streams' first day.
 const D0: i32 = 20_513;
@@ -149,9 +149,14 @@ async fn run_events(events: Vec<Record>, orders: Vec<(u64, usize)>) {
     // The truth: a rebuild of the complete store on a fresh database.
     let fresh = tierline_store::testing::pg().await.unwrap();
     append(&fresh.store, &events).await;
-    let mut rebuilt = Projector::open(Store::Postgres(fresh.store.clone()), Codec::default(), policy.clone(), "p")
-        .await
-        .unwrap();
+    let mut rebuilt = Projector::open(
+        Store::Postgres(fresh.store.clone()),
+        Codec::default(),
+        policy.clone(),
+        "p",
+    )
+    .await
+    .unwrap();
     let n = rebuilt.rebuild(&end).await.unwrap();
     project(&mut rebuilt, &end, 100_000, events.len() - n).await;
     let truth = episodes(fresh.store.pool()).await;
@@ -165,9 +170,14 @@ async fn run_events(events: Vec<Record>, orders: Vec<(u64, usize)>) {
 
     for (seed, batches) in orders {
         let db = tierline_store::testing::pg().await.unwrap();
-        let mut live = Projector::open(Store::Postgres(db.store.clone()), Codec::default(), policy.clone(), "p")
-            .await
-            .unwrap();
+        let mut live = Projector::open(
+            Store::Postgres(db.store.clone()),
+            Codec::default(),
+            policy.clone(),
+            "p",
+        )
+        .await
+        .unwrap();
         // Some events are delivered twice (a redelivery stores nothing new).
         let mut delivery = tierline_events::sample::shuffled(&events, seed);
         delivery.extend(delivery.iter().step_by(7).cloned().collect::<Vec<_>>());

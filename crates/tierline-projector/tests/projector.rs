@@ -15,14 +15,14 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::mocking::MockCluster;
 use rdkafka::{Offset, TopicPartitionList};
-use tierline_events::{Codec, Disposition, InspectionCompleted, Record, Timestamp, sample};
 use tierline_clock::FixedClock;
+use tierline_events::{Codec, Disposition, InspectionCompleted, Record, Timestamp, sample};
 use tierline_projections::Projections;
 use tierline_projector::{Projector, Role};
 use tierline_relay::Relay;
+use tierline_scoring::{Level, Policy, alert_id};
 use tierline_store::Store;
 use tierline_store::testing::{Backend, fresh};
-use tierline_scoring::{Level, Policy, alert_id};
 
 const ALERTS: &str = "srm.supplier-alerts.v1";
 
@@ -251,7 +251,12 @@ async fn snapshot(store: &Store) -> Vec<String> {
                 "SELECT row_to_json(t)::text FROM (SELECT supplier_id, day, score, tier FROM tier_history ORDER BY 1, 2) t",
                 "SELECT row_to_json(t)::text FROM (SELECT alert_id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start, ended_on, value_at_end, retracted_at IS NOT NULL AS retracted FROM alert_episodes ORDER BY 1) t",
             ] {
-                out.extend(sqlx::query_scalar::<_, String>(sql).fetch_all(pg.pool()).await.unwrap());
+                out.extend(
+                    sqlx::query_scalar::<_, String>(sql)
+                        .fetch_all(pg.pool())
+                        .await
+                        .unwrap(),
+                );
             }
         }
         Store::Sqlite(lite) => {
@@ -261,7 +266,12 @@ async fn snapshot(store: &Store) -> Vec<String> {
                 "SELECT json_array(supplier_id, day, score, tier) FROM tier_history ORDER BY supplier_id, day",
                 "SELECT json_array(hex(alert_id), supplier_id, rule, level, threshold, window_days, started_on, value_at_start, ended_on, value_at_end, retracted_at IS NOT NULL) FROM alert_episodes ORDER BY alert_id",
             ] {
-                out.extend(sqlx::query_scalar::<_, String>(sql).fetch_all(lite.pool()).await.unwrap());
+                out.extend(
+                    sqlx::query_scalar::<_, String>(sql)
+                        .fetch_all(lite.pool())
+                        .await
+                        .unwrap(),
+                );
             }
         }
     }
@@ -384,7 +394,8 @@ async fn a_second_projector_stands_by_and_takes_over_when_the_first_dies(backend
             .unwrap();
             let metrics = p.metrics();
             let task = tokio::spawn(async move {
-                p.run(clock.as_ref(), 1000, Duration::from_millis(20), stop).await
+                p.run(clock.as_ref(), 1000, Duration::from_millis(20), stop)
+                    .await
             });
             (metrics, task)
         }
@@ -396,18 +407,34 @@ async fn a_second_projector_stands_by_and_takes_over_when_the_first_dies(backend
     // Exactly one projects.
     let projections = Projections::of(&db.store);
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while projections.checkpoint("main").await.unwrap().map(|c| c.cursor.position) != Some(3) {
+    while projections
+        .checkpoint("main")
+        .await
+        .unwrap()
+        .map(|c| c.cursor.position)
+        != Some(3)
+    {
         assert!(std::time::Instant::now() < deadline, "nothing projected");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let roles = (a.active.get(), b.active.get());
-    assert!(roles == (1, 0) || roles == (0, 1), "one active, one standby: {roles:?}");
-    let (active_task, standby) = if roles.0 == 1 { (task_a, &b) } else { (task_b, &a) };
+    assert!(
+        roles == (1, 0) || roles == (0, 1),
+        "one active, one standby: {roles:?}"
+    );
+    let (active_task, standby) = if roles.0 == 1 {
+        (task_a, &b)
+    } else {
+        (task_b, &a)
+    };
     // The active one dies without releasing its lease (a crash).
     active_task.abort();
     let killed = std::time::Instant::now();
     while standby.active.get() != 1 {
-        assert!(killed.elapsed() < Duration::from_secs(20), "the standby never took over");
+        assert!(
+            killed.elapsed() < Duration::from_secs(20),
+            "the standby never took over"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     eprintln!(
@@ -417,11 +444,24 @@ async fn a_second_projector_stands_by_and_takes_over_when_the_first_dies(backend
     );
     // It continues from the checkpoint: later events are projected once.
     append(&db.store, &events[3..]).await;
-    while projections.checkpoint("main").await.unwrap().map(|c| c.cursor.position) != Some(6) {
-        assert!(killed.elapsed() < Duration::from_secs(30), "the new projector does not project");
+    while projections
+        .checkpoint("main")
+        .await
+        .unwrap()
+        .map(|c| c.cursor.position)
+        != Some(6)
+    {
+        assert!(
+            killed.elapsed() < Duration::from_secs(30),
+            "the new projector does not project"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(standby.events_projected.get(), 3, "only the events after the takeover");
+    assert_eq!(
+        standby.events_projected.get(),
+        3,
+        "only the events after the takeover"
+    );
     db.cleanup().await;
 }
 
@@ -431,7 +471,13 @@ async fn a_projector_that_lost_its_lease_cannot_commit() {
     let clock = FixedClock(Timestamp::parse_rfc3339("2026-06-15T12:00:00Z").unwrap());
     append(&db.store, &[inspection(1, "2026-06-01T09:00:00Z", 0)]).await;
     let open = |ttl| {
-        Projector::open_with_lease(db.store.clone(), Codec::default(), Arc::new(Policy::default()), "main", ttl)
+        Projector::open_with_lease(
+            db.store.clone(),
+            Codec::default(),
+            Arc::new(Policy::default()),
+            "main",
+            ttl,
+        )
     };
     let mut first = open(Duration::from_millis(50)).await.unwrap();
     assert_eq!(first.role(), Role::Active);
@@ -447,7 +493,10 @@ async fn a_projector_that_lost_its_lease_cannot_commit() {
     assert_eq!(second.role(), Role::Active);
     // The first wakes up: it may not write, and says why.
     let err = first.step(&clock, 10).await.unwrap_err();
-    assert!(matches!(err, tierline_projector::ProjectorError::Standby(_)), "{err}");
+    assert!(
+        matches!(err, tierline_projector::ProjectorError::Standby(_)),
+        "{err}"
+    );
     assert_eq!(first.role(), Role::Standby);
     db.cleanup().await;
 }

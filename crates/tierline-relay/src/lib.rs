@@ -126,7 +126,11 @@ impl Relay {
     ) -> tokio::task::JoinHandle<Result<(), rdkafka::error::KafkaError>> {
         let producer = self.producer.clone();
         let topic = self.topic.clone();
-        let (key, value, headers) = (m.supplier_id.clone(), m.value.clone(), headers(m.id, &m.headers));
+        let (key, value, headers) = (
+            m.supplier_id.clone(),
+            m.value.clone(),
+            headers(m.id, &m.headers),
+        );
         tokio::spawn(async move {
             let record = FutureRecord::to(&topic)
                 .key(&key)

@@ -16,8 +16,6 @@ use uuid::Uuid;
 use crate::types::*;
 use crate::{EventStore, StoreError};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-
 /// The SQLite event store.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -110,7 +108,10 @@ macro_rules! select_events {
 impl EventStore for SqliteStore {
     #[instrument(skip(self), err)]
     async fn migrate(&self) -> Result<(), StoreError> {
-        MIGRATOR.run(&self.pool).await?;
+        let mut migrator = sqlx::migrate!("./migrations/sqlite");
+        // The read model's migrations (tierline-projections) share the bookkeeping table.
+        migrator.set_ignore_missing(true);
+        migrator.run(&self.pool).await?;
         let mut tx = self.pool.begin().await?;
         for info in self.codec.catalog().schemas() {
             self.ensure_schema(&mut tx, info.fingerprint).await?;

@@ -24,8 +24,8 @@ pub(crate) struct StoreArgs {
 }
 
 impl StoreArgs {
-    /// Opens the store (creating an SQLite file's folder) and brings its schema up to
-    /// date.
+    /// Opens the store (creating an SQLite file's folder) and brings its schema and the
+    /// read model's up to date, once per process (the services then share it).
     pub(crate) async fn open(&self, codec: Codec) -> Result<Store> {
         let url = &self.store;
         if let Some(path) = url.strip_prefix("sqlite://")
@@ -43,6 +43,10 @@ impl StoreArgs {
             .migrate()
             .await
             .with_context(|| format!("migrating {shown}"))?;
+        tierline_projections::Projections::of(&store)
+            .migrate()
+            .await
+            .with_context(|| format!("creating the read model in {shown}"))?;
         Ok(store)
     }
 

@@ -19,8 +19,8 @@ use rdkafka::ClientConfig;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde::{Deserialize, Serialize};
-use tierline_events::{Codec, Date, Framing, Record};
 use tierline_clock::{Clock, PinnableClock, SystemClock};
+use tierline_events::{Codec, Date, Framing, Record};
 use tierline_sim::{SimConfig, Simulator};
 use tierline_store::{EventStore, Store};
 
@@ -253,7 +253,8 @@ async fn start_services(
         Arc::new(SystemClock),
     )
     .context("creating the relay")?;
-    let relay = tokio::spawn(async move { relay.run(500, Duration::from_millis(200), stop_rx).await });
+    let relay =
+        tokio::spawn(async move { relay.run(500, Duration::from_millis(200), stop_rx).await });
     Ok(Services {
         ingest,
         projector,

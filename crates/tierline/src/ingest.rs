@@ -4,19 +4,16 @@ use anyhow::{Context, Result};
 use tierline_events::Codec;
 use tokio::sync::watch;
 
-use crate::args::StoreArgs;
-
 /// Consumes until `stop` (or until the consumer stops on its own, an error).
 pub(crate) async fn ingest(
     codec: Codec,
-    store: &StoreArgs,
+    store: tierline_store::Store,
     mut config: tierline_ingest::IngestConfig,
     limits: tierline_http::HttpLimits,
     mut stop: watch::Receiver<bool>,
 ) -> Result<()> {
     config.http_limits = limits;
-    tracing::info!(store = %store.shown(), kafka = ?config.kafka, "starting ingest");
-    let store = store.open(codec.clone()).await?;
+    tracing::info!(kafka = ?config.kafka, "starting ingest");
     let mut service =
         tierline_ingest::Ingest::start(config, codec, std::sync::Arc::new(store)).await?;
     let finished = async {

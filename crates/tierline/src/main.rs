@@ -199,11 +199,13 @@ async fn main() -> Result<()> {
         Command::Migrate { store } => tools::migrate(codec, &store).await,
         Command::Ingest { store, config } => {
             let (_, stop) = tierline_http::stop_on_signal();
-            ingest::ingest(codec, &store, *config, limits, stop).await
+            let store = store.open(codec.clone()).await?;
+            ingest::ingest(codec, store, *config, limits, stop).await
         }
         Command::Project { args, service } => {
             let (_, stop) = tierline_http::stop_on_signal();
-            project::project(codec, args, service, limits, stop).await
+            let store = args.store.open(codec.clone()).await?;
+            project::project(codec, store, args, service, limits, stop).await
         }
         Command::Rebuild { args } => project::rebuild(codec, args).await,
         Command::Relay {
@@ -213,7 +215,8 @@ async fn main() -> Result<()> {
             relay,
         } => {
             let (_, stop) = tierline_http::stop_on_signal();
-            relay::relay(codec, &store, &clock, &kafka, &relay, limits, stop).await
+            let store = store.open(codec).await?;
+            relay::relay(&store, &clock, &kafka, &relay, limits, stop).await
         }
         Command::Serve {
             store,
@@ -222,7 +225,8 @@ async fn main() -> Result<()> {
             api,
         } => {
             let (_, stop) = tierline_http::stop_on_signal();
-            serve::serve(codec, &store, &policy, &clock, &api, limits, stop).await
+            let store = store.open(codec.clone()).await?;
+            serve::serve(codec, store, &policy, &clock, &api, limits, stop).await
         }
         Command::Run { args } => {
             let (stop_tx, _) = tierline_http::stop_on_signal();

@@ -26,7 +26,12 @@ pub(crate) struct ProjectionArgs {
 /// The projector's name (its checkpoint and lease); shards will each have one.
 const NAME: &str = "main";
 
-async fn open(codec: Codec, args: &ProjectionArgs, store: Store, lease: Duration) -> Result<Projector> {
+async fn open(
+    codec: Codec,
+    args: &ProjectionArgs,
+    store: Store,
+    lease: Duration,
+) -> Result<Projector> {
     let policy = args.policy.load()?;
     tracing::info!(version = %policy.version, "scoring policy");
     Projector::open_with_lease(store, codec, policy, NAME, lease)
@@ -37,12 +42,12 @@ async fn open(codec: Codec, args: &ProjectionArgs, store: Store, lease: Duration
 /// Runs the projector until `stop`: on standby while another holds the lease.
 pub(crate) async fn project(
     codec: Codec,
+    store: Store,
     args: ProjectionArgs,
     service: ProjectorArgs,
     limits: HttpLimits,
     stop: watch::Receiver<bool>,
 ) -> Result<()> {
-    let store = args.store.open(codec.clone()).await?;
     let clock = args.clock.clock()?;
     let mut p = open(codec, &args, store, service.lease()).await?;
     let (metrics, projections) = (p.metrics(), p.projections().clone());
@@ -50,7 +55,11 @@ pub(crate) async fn project(
     let ready = Arc::new(move || {
         let (projections, metrics) = (projections.clone(), ready_metrics.clone());
         Box::pin(async move {
-            let role = if metrics.active.get() == 1 { "active" } else { "standby" };
+            let role = if metrics.active.get() == 1 {
+                "active"
+            } else {
+                "standby"
+            };
             Readiness::database(projections.ping(READY_TIMEOUT).await).with("role", role)
         }) as _
     });

@@ -4,29 +4,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use tierline_events::Codec;
 use tierline_http::{HttpLimits, READY_TIMEOUT, Readiness, ops_router, spawn_ops};
 use tierline_projections::Projections;
 use tierline_relay::Relay;
 use tokio::sync::watch;
 
-use crate::args::{ClockArgs, RelayArgs, StoreArgs};
+use crate::args::{ClockArgs, RelayArgs};
 
 /// Publishes the outbox until `stop`.
 pub(crate) async fn relay(
-    codec: Codec,
-    store: &StoreArgs,
+    store: &tierline_store::Store,
     clock: &ClockArgs,
     kafka: &tierline_kafka::KafkaArgs,
     args: &RelayArgs,
     limits: HttpLimits,
     stop: watch::Receiver<bool>,
 ) -> Result<()> {
-    let projections = Projections::of(&store.open(codec).await?);
-    projections
-        .migrate()
-        .await
-        .context("creating the outbox")?;
+    let projections = Projections::of(store);
     let relay = Relay::new(
         projections.clone(),
         kafka.client_config()?,
@@ -35,9 +29,7 @@ pub(crate) async fn relay(
     )?;
     let ready = Arc::new(move || {
         let projections = projections.clone();
-        Box::pin(async move {
-            Readiness::database(projections.ping(READY_TIMEOUT).await)
-        }) as _
+        Box::pin(async move { Readiness::database(projections.ping(READY_TIMEOUT).await) }) as _
     });
     let metrics = relay.metrics();
     let text = Arc::new(move || metrics.encode());

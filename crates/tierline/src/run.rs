@@ -40,15 +40,21 @@ pub(crate) async fn run(
         api,
     } = args;
     let kafka = ingest.kafka.clone();
+    // One store (one pool, one migration) for every service of the process.
+    let store = projection.store.open(codec.clone()).await?;
     let tasks: Vec<(&str, tokio::task::JoinHandle<Result<()>>)> = vec![
         ("ingest", {
-            let (codec, store, limits, stop) = (codec.clone(), projection.store.clone(), limits.clone(), stop.clone());
-            tokio::spawn(async move { crate::ingest::ingest(codec, &store, *ingest, limits, stop).await })
+            let (codec, store, limits, stop) =
+                (codec.clone(), store.clone(), limits.clone(), stop.clone());
+            tokio::spawn(
+                async move { crate::ingest::ingest(codec, store, *ingest, limits, stop).await },
+            )
         }),
         (
             "projector",
             tokio::spawn(crate::project::project(
                 codec.clone(),
+                store.clone(),
                 projection.clone(),
                 projector,
                 limits.clone(),
@@ -56,16 +62,21 @@ pub(crate) async fn run(
             )),
         ),
         ("relay", {
-            let (codec, p, limits, stop) = (codec.clone(), projection.clone(), limits.clone(), stop.clone());
+            let (store, p, limits, stop) = (
+                store.clone(),
+                projection.clone(),
+                limits.clone(),
+                stop.clone(),
+            );
             tokio::spawn(async move {
-                crate::relay::relay(codec, &p.store, &p.clock, &kafka, &relay, limits, stop).await
+                crate::relay::relay(&store, &p.clock, &kafka, &relay, limits, stop).await
             })
         }),
         (
             "api",
             tokio::spawn(async move {
                 let p = projection;
-                crate::serve::serve(codec, &p.store, &p.policy, &p.clock, &api, limits, stop).await
+                crate::serve::serve(codec, store, &p.policy, &p.clock, &api, limits, stop).await
             }),
         ),
     ];

@@ -4,10 +4,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use tierline_events::Codec;
-use tierline_projections::Projections;
 use tokio::sync::watch;
 
-use crate::args::{ApiArgs, ClockArgs, PolicyArgs, StoreArgs};
+use crate::args::{ApiArgs, ClockArgs, PolicyArgs};
 
 /// The API keys from the flags (digests, a keys file, or none with `--no-auth`).
 pub(crate) fn api_keys(args: &ApiArgs) -> Result<tierline_api::ApiKeys> {
@@ -40,7 +39,7 @@ pub(crate) fn api_keys(args: &ApiArgs) -> Result<tierline_api::ApiKeys> {
 /// Serves the API until `stop`.
 pub(crate) async fn serve(
     codec: Codec,
-    store: &StoreArgs,
+    store: tierline_store::Store,
     policy: &PolicyArgs,
     clock: &ClockArgs,
     args: &ApiArgs,
@@ -48,11 +47,6 @@ pub(crate) async fn serve(
     mut stop: watch::Receiver<bool>,
 ) -> Result<()> {
     let keys = api_keys(args)?;
-    let store = store.open(codec.clone()).await?;
-    Projections::of(&store)
-        .migrate()
-        .await
-        .context("creating the projection tables")?;
     let mut config = tierline_api::ApiConfig::new(keys);
     config.request_timeout = std::time::Duration::from_millis(args.timeout_ms);
     config.max_page_size = args.max_page_size;

@@ -76,10 +76,6 @@ pub(crate) fn decode(codec: &Codec, files: &[PathBuf], no_validate: bool) -> Res
 pub(crate) async fn migrate(codec: Codec, store: &StoreArgs) -> Result<()> {
     let shown = store.shown();
     let opened = store.open(codec).await?;
-    tierline_projections::Projections::of(&opened)
-        .migrate()
-        .await
-        .with_context(|| format!("creating the read model in {shown}"))?;
     let events = opened.count().await?;
     let schemas = opened.stored_schemas().await?.len();
     tracing::info!(store = %shown, events, schemas, "event store is up to date");
@@ -113,7 +109,12 @@ pub(crate) fn hash_key() -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn encode(codec: &Codec, input: &PathBuf, out: &PathBuf, framing: FramingArg) -> Result<()> {
+pub(crate) fn encode(
+    codec: &Codec,
+    input: &PathBuf,
+    out: &PathBuf,
+    framing: FramingArg,
+) -> Result<()> {
     let framing = match framing {
         FramingArg::Confluent => Framing::Confluent,
         FramingArg::SingleObject => Framing::SingleObject,

@@ -1,5 +1,7 @@
-//! `tierline project` and `tierline relay` start on a fresh database in either order,
-//! serve their operator endpoints, and stop cleanly on SIGTERM.
+//! The services as processes, on both store backends: `tierline project` and `tierline
+//! relay` start on a fresh database in either order, serve their operator endpoints and
+//! stop cleanly on SIGTERM; a second projector stands by and takes over; `tierline run`
+//! carries an inbound event to a published alert.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -11,11 +13,38 @@ use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn relay_then_projector_on_a_fresh_database() {
-    let db = tierline_store::testing::pg()
-        .await
-        .expect("PostgreSQL is needed");
+use tierline_store::testing::{Backend, fresh};
+
+/// Runs an `async fn(Backend)` test once per store backend.
+macro_rules! on_both_backends {
+    ($test:ident) => {
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                super::$test(super::Backend::Postgres).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                super::$test(super::Backend::Sqlite).await;
+            }
+        }
+    };
+}
+
+/// Kills a process if the test fails before it stops it.
+struct Guard(u32);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &self.0.to_string()])
+            .status();
+    }
+}
+
+on_both_backends!(relay_then_projector_on_a_fresh_database);
+async fn relay_then_projector_on_a_fresh_database(backend: Backend) {
+    let db = fresh(backend).await.expect("a store");
     let bin = env!("CARGO_BIN_EXE_tierline");
     // The relay first: it creates the outbox itself. No broker is needed while the
     // outbox is empty.
@@ -30,7 +59,7 @@ async fn relay_then_projector_on_a_fresh_database() {
             "--log",
             "off",
         ])
-        .args(["--http", &format!("127.0.0.1:{relay_port}")])
+        .args(["--relay-http", &format!("127.0.0.1:{relay_port}")])
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -50,7 +79,7 @@ async fn relay_then_projector_on_a_fresh_database() {
             "--log",
             "off",
         ])
-        .args(["--http", &format!("127.0.0.1:{project_port}")])
+        .args(["--project-http", &format!("127.0.0.1:{project_port}")])
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -71,12 +100,69 @@ async fn relay_then_projector_on_a_fresh_database() {
         let status = child.wait().unwrap();
         assert!(status.success(), "{status:?}");
     }
-    db.drop_db().await.unwrap();
+    db.cleanup().await;
+}
+
+on_both_backends!(a_second_projector_reports_standby_and_takes_over_when_the_first_is_killed);
+async fn a_second_projector_reports_standby_and_takes_over_when_the_first_is_killed(
+    backend: Backend,
+) {
+    let db = fresh(backend).await.expect("a store");
+    let start = |port: u16| {
+        Command::new(env!("CARGO_BIN_EXE_tierline"))
+            .args(["project", "--store", &db.url, "--pin-date", "2026-06-01"])
+            .args(["--lease-ms", "1000", "--poll-ms", "50", "--log", "off"])
+            .args(["--project-http", &format!("127.0.0.1:{port}")])
+            .spawn()
+            .unwrap()
+    };
+    let ports = [free_port(), free_port()];
+    let mut first = start(ports[0]);
+    let _g1 = Guard(first.id());
+    let role = |port| {
+        let (status, body) = wait_get(port, "/readyz");
+        assert_eq!(status, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        v["role"].as_str().unwrap().to_owned()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while role(ports[0]) != "active" {
+        assert!(
+            Instant::now() < deadline,
+            "the first projector never became active"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut second = start(ports[1]);
+    let _g2 = Guard(second.id());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(role(ports[1]), "standby");
+    assert_eq!(role(ports[0]), "active");
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let killed = Instant::now();
+    while role(ports[1]) != "active" {
+        assert!(
+            killed.elapsed() < Duration::from_secs(30),
+            "the standby never took over"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    eprintln!(
+        "{backend:?}: the standby projector took over {} ms after the active one was killed (lease 1000 ms)",
+        killed.elapsed().as_millis()
+    );
+    Command::new("kill")
+        .args(["-TERM", &second.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(second.wait().unwrap().success());
+    db.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_requires_a_key_and_answers_with_one() {
-    let db = tierline_store::testing::pg()
+    let db = fresh(Backend::Postgres)
         .await
         .expect("PostgreSQL is needed");
     let bin = env!("CARGO_BIN_EXE_tierline");
@@ -137,20 +223,18 @@ async fn serve_requires_a_key_and_answers_with_one() {
         .status()
         .unwrap();
     assert!(serve.wait().unwrap().success());
-    db.drop_db().await.unwrap();
+    db.cleanup().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn run_hosts_every_service_from_inbound_event_to_published_alert() {
+on_both_backends!(run_hosts_every_service_from_inbound_event_to_published_alert);
+async fn run_hosts_every_service_from_inbound_event_to_published_alert(backend: Backend) {
     use rdkafka::ClientConfig;
     use rdkafka::consumer::{BaseConsumer, Consumer};
     use rdkafka::message::{Headers, Message};
     use rdkafka::producer::{FutureProducer, FutureRecord};
     use tierline_events::{Codec, Disposition, Framing, InspectionCompleted, Record, Timestamp};
 
-    let db = tierline_store::testing::pg()
-        .await
-        .expect("PostgreSQL is needed");
+    let db = fresh(backend).await.expect("a store");
     let cluster = rdkafka::mocking::MockCluster::new(1).unwrap();
     for t in [
         "srm.purchase-orders.v1",
@@ -181,15 +265,6 @@ async fn run_hosts_every_service_from_inbound_event_to_published_alert() {
         .args(["--api-http", &format!("127.0.0.1:{}", ports[3])])
         .spawn()
         .unwrap();
-    // Killed if the test fails before it stops it.
-    struct Guard(u32);
-    impl Drop for Guard {
-        fn drop(&mut self) {
-            let _ = Command::new("kill")
-                .args(["-KILL", &self.0.to_string()])
-                .status();
-        }
-    }
     let _guard = Guard(run.id());
     for p in &ports {
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -282,7 +357,7 @@ async fn run_hosts_every_service_from_inbound_event_to_published_alert() {
         run.wait().unwrap().success(),
         "tierline run did not stop cleanly"
     );
-    db.drop_db().await.unwrap();
+    db.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -358,7 +433,7 @@ fn rss_kib(pid: u32) -> u64 {
 /// held up by the half-sent requests.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_stays_healthy_under_idle_and_slow_connections() {
-    let db = tierline_store::testing::pg()
+    let db = fresh(Backend::Postgres)
         .await
         .expect("PostgreSQL is needed");
     let bin = env!("CARGO_BIN_EXE_tierline");
@@ -417,5 +492,5 @@ async fn serve_stays_healthy_under_idle_and_slow_connections() {
     );
     drop(held);
     let _ = trickle.join();
-    db.drop_db().await.unwrap();
+    db.cleanup().await;
 }

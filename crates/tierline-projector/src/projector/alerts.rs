@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
-use tierline_projections::{EpisodeRow, OutboxMessage, Publication, WriteTx};
 use tierline_events::{
     AlertLevel, Date, Framing, Record, SupplierAlertRaised, SupplierAlertResolved,
     SupplierTierChanged, Timestamp,
 };
+use tierline_projections::{EpisodeRow, OutboxMessage, Publication, WriteTx};
 use tierline_scoring::{
     Episode, ID_NAMESPACE, Indicator, Level, SupplierLedger, Tier, indicator_value, tier_change_id,
 };

@@ -61,6 +61,13 @@ impl Projector {
     /// Takes or renews the lease; on taking it, loads the ledgers from the checkpoint
     /// (another projector may have moved it).
     pub(super) async fn ensure_lease(&mut self) -> Result<(), ProjectorError> {
+        // Renewed recently enough (every commit renews it, fenced): no round trip.
+        let fresh = self
+            .renewed
+            .is_some_and(|t| t.elapsed() < self.lease.ttl / 3);
+        if self.loaded && fresh {
+            return Ok(());
+        }
         if !self.projections.acquire_lease(&self.lease).await? {
             if self.loaded {
                 warn!(name = %self.lease.name, "lost the lease to another projector: standing by");
@@ -69,6 +76,7 @@ impl Projector {
             self.metrics.active.set(0);
             return Err(ProjectorError::Standby(self.lease.name.clone()));
         }
+        self.renewed = Some(std::time::Instant::now());
         if !self.loaded {
             self.load().await?;
             self.loaded = true;
@@ -98,6 +106,7 @@ impl Projector {
             warn!(error = %e, "releasing the projector lease failed; it expires by itself");
         }
         self.loaded = false;
+        self.renewed = None;
         self.metrics.active.set(0);
     }
 }

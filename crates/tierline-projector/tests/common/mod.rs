@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use tierline_events::{Codec, Framing, Record};
 use tierline_clock::FixedClock;
+use tierline_events::{Codec, Framing, Record};
 use tierline_projector::Projector;
 use tierline_store::{AppendBatch, EventStore, NewEvent};
 

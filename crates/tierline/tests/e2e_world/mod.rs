@@ -329,11 +329,11 @@ pub(crate) async fn world_with(session_timeout_ms: u32) -> World {
     let ingest = ingest_proc("ingest", ports[0], &common, session_timeout_ms);
     let project = svc(
         "project",
-        vec!["--http".into(), format!("127.0.0.1:{}", ports[1])],
+        vec!["--project-http".into(), format!("127.0.0.1:{}", ports[1])],
     );
     let relay = svc(
         "relay",
-        vec!["--http".into(), format!("127.0.0.1:{}", ports[2])],
+        vec!["--relay-http".into(), format!("127.0.0.1:{}", ports[2])],
     );
     let serve = svc(
         "serve",
