@@ -169,6 +169,7 @@ pub(crate) async fn history(
         ("from" = Option<String>, Query, description = "Only events that occurred on or after this day (YYYY-MM-DD)"),
         ("to" = Option<String>, Query, description = "Only events that occurred on or before this day (YYYY-MM-DD)"),
         ("type" = Option<String>, Query, description = "Record name, e.g. GoodsReceived"),
+        ("order" = Option<String>, Query, description = "`asc` (oldest occurred_at first, the default) or `desc` (newest first)"),
         ("page_size" = Option<u32>, Query, description = "1..=500, default 50"),
         ("page_token" = Option<String>, Query, description = "next_page_token of the previous page"),
     ),
@@ -188,8 +189,18 @@ pub(crate) async fn events(
     let supplier = known_shape(supplier)?;
     let p = Params::parse(
         q.as_deref(),
-        &["from", "to", "type", "page_size", "page_token"],
+        &["from", "to", "type", "order", "page_size", "page_token"],
     )?;
+    let newest_first = match p.get("order") {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(o) => {
+            return Err(Problem::bad_parameter(
+                "order",
+                format!("order must be asc or desc, got {o:?}"),
+            ));
+        }
+    };
     let (from, to) = (p.date("from")?, p.date("to")?);
     if let (Some(f), Some(t)) = (from, to)
         && f > t
@@ -222,6 +233,7 @@ pub(crate) async fn events(
         from,
         to,
         kind,
+        newest_first,
         page_size: p.page_size(s.max_page_size)?,
         after: p.page_token()?,
     };

@@ -128,22 +128,33 @@ async function supplierPage(id) {
   $("#supplier-tier").replaceChildren(tierBadge(sc.tier));
   $("#supplier-meta").textContent = `as of ${sc.as_of} · ${sc.window}-day window · coverage ${fmt(sc.coverage * 100, 0)}% · policy ${sc.policy_version}`;
   $("#dimension-table tbody").replaceChildren(...DIMENSIONS.map((d) => el("tr", {}, el("td", { text: d }), el("td", { class: "num", text: fmt(sc.dimensions[d]) }))));
-  $("#indicator-table tbody").replaceChildren(...Object.entries(sc.indicators).map(([name, v]) => el("tr", { "data-indicator": name },
-    el("td", { text: name }), el("td", { class: "num value", text: fmtNum(v.value) }), el("td", { class: "num", text: fmt(v.subscore) }),
-    el("td", { class: "num", text: fmtNum(v.numerator) }), el("td", { class: "num", text: fmtNum(v.denominator) }),
-    el("td", { class: "num", text: String(v.samples) }), el("td", { class: "muted", text: v.status }))));
   const to = sc.as_of;
   const from = new Date(Date.parse(to) - 364 * 86400000).toISOString().slice(0, 10);
-  const [hist, alerts] = await Promise.all([
+  const [hist, episodes] = await Promise.all([
     api(`/v1/suppliers/${enc}/history?from=${from}&to=${to}&window=${sc.window}`),
-    api(`/v1/alerts?status=open&supplier_id=${enc}&page_size=100`),
+    api(`/v1/alerts?supplier_id=${enc}&page_size=500`),
   ]);
-  $("#supplier-alerts").replaceChildren(...(alerts.items.length ? alerts.items.map(alertItem) : [el("li", { class: "muted", text: "no open alerts" })]));
+  // Alerts open on the page's day (an episode is open from started_on up to the day
+  // before ended_on), the most severe first.
+  const open = episodes.items
+    .filter((a) => a.started_on <= to && (!a.ended_on || a.ended_on > to))
+    .sort((a, b) => (a.level === "CRITICAL" ? 0 : 1) - (b.level === "CRITICAL" ? 0 : 1));
+  const alertOn = (name) => open.find((a) => a.rule === name);
+  $("#indicator-table tbody").replaceChildren(...Object.entries(sc.indicators).map(([name, v]) => {
+    const a = alertOn(name);
+    return el("tr", { "data-indicator": name },
+      el("td", { text: name }), el("td", { class: "num value", text: fmtNum(v.value) }), el("td", { class: "num", text: fmt(v.subscore) }),
+      el("td", { class: "num", text: fmtNum(v.numerator) }), el("td", { class: "num", text: fmtNum(v.denominator) }),
+      el("td", { class: "num", text: String(v.samples) }),
+      el("td", { class: "muted", text: v.status === "insufficient" ? "too little data" : "enough data" }),
+      a ? el("td", { class: "level-" + a.level, "data-alert": a.alert_id, text: `${a.level} since ${a.started_on}` })
+        : el("td", { class: "muted", text: "none" }));
+  }));
+  $("#supplier-alerts").replaceChildren(...(open.length ? open.map(alertItem) : [el("li", { class: "muted", text: "no open alerts" })]));
   drawHistory(hist);
   state.eventsNext = null;
   await loadEvents(id, false);
 }
-
 function drawHistory(hist) {
   const xs = hist.points.map((p) => Date.parse(p.date) / 1000);
   const ys = hist.points.map((p) => p.score);
@@ -160,7 +171,8 @@ function drawHistory(hist) {
 }
 
 async function loadEvents(id, more) {
-  const p = new URLSearchParams({ page_size: "50" });
+  // Newest first: what happened last is what a buyer looks for.
+  const p = new URLSearchParams({ page_size: "50", order: "desc" });
   if (more && state.eventsNext) p.set("page_token", state.eventsNext);
   const page = await api(`/v1/suppliers/${encodeURIComponent(id)}/events?` + p);
   state.eventsNext = page.next_page_token;
@@ -168,7 +180,7 @@ async function loadEvents(id, more) {
   $("#more-events").onclick = () => loadEvents(id, true).catch(showError);
   const rows = page.items.map((e) => el("tr", {},
     el("td", { text: e.occurred_at.replace("T", " ").slice(0, 19) }), el("td", { text: e.type }),
-    el("td", { text: e.source }), el("td", { class: "muted", text: e.event_id.slice(0, 8) }),
+    el("td", { text: e.source }), el("td", { class: "muted event-id", text: e.event_id }),
     el("td", { class: "num", text: String(e.position) }), el("td", { class: "payload", text: JSON.stringify(e.payload) })));
   if (more) $("#event-table tbody").append(...rows); else $("#event-table tbody").replaceChildren(...rows);
 }

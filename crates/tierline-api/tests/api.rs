@@ -388,6 +388,23 @@ async fn events_show_the_lineage_decoded(backend: Backend) {
         .map(|e| e["occurred_at"].as_str().unwrap())
         .collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]));
+    // order=desc: the same events, newest first, across pages.
+    let (newest, _) = all_pages(
+        &f.router,
+        &format!("/v1/suppliers/{id}/events?page_size=100&order=desc"),
+    )
+    .await;
+    let mut reversed = all.clone();
+    reversed.reverse();
+    assert_eq!(
+        newest.iter().map(|e| &e["event_id"]).collect::<Vec<_>>(),
+        reversed.iter().map(|e| &e["event_id"]).collect::<Vec<_>>()
+    );
+    let (s, b) = get(&f.router, &format!("/v1/suppliers/{id}/events?order=up")).await;
+    assert_eq!(
+        (s, b["parameter"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("order"))
+    );
     let first = &all[0];
     let rec = mine
         .iter()
@@ -447,6 +464,7 @@ async fn events_show_the_lineage_decoded(backend: Backend) {
     for uri in [
         format!("/v1/suppliers/{id}/events?page_size=2&page_token={forged}"),
         format!("/v1/suppliers/{id}/events?page_size=2&type=GoodsReceived&page_token={token}"),
+        format!("/v1/suppliers/{id}/events?page_size=2&order=desc&page_token={token}"),
     ] {
         let (s, b) = get(&f.router, &uri).await;
         assert_eq!(

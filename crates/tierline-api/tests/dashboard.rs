@@ -87,6 +87,17 @@ fn tempdir() -> PathBuf {
     dir
 }
 
+/// How many whole UUIDs (8-4-4-4-12 hex digits) follow an `event-id` cell.
+fn whole_event_ids(dom: &str) -> usize {
+    dom.split(r#"class="muted event-id">"#)
+        .skip(1)
+        .filter(|rest| {
+            rest.get(..36)
+                .is_some_and(|s| uuid::Uuid::parse_str(s).is_ok())
+        })
+        .count()
+}
+
 /// The text inside the first element carrying `marker` (an attribute or id), tags stripped.
 fn text_after(dom: &str, marker: &str) -> String {
     let start = dom
@@ -198,13 +209,39 @@ async fn the_dashboard_renders_real_data_in_chromium() {
         score,
         format!("{:.1} {}", sc.composite.unwrap(), l.tier_on(today()).name())
     );
+    // Each indicator says whether it has enough data and which alert is open on it
+    // (the most severe), so "ok" never sits unexplained next to an open CRITICAL alert.
+    let open: Vec<_> = l
+        .alert_episodes(today())
+        .into_iter()
+        .filter(|e| e.ended_on.is_none())
+        .collect();
+    let mut alert_cells = 0;
     for (i, v) in &sc.indicators {
         let row = text_after(&dom, &format!(r#"data-indicator="{}""#, i.name()));
+        let data = if v.value.is_some() {
+            "enough data"
+        } else {
+            "too little data"
+        };
+        let on_it: Vec<_> = open.iter().filter(|e| e.rule == i.name()).collect();
+        let alert = match on_it
+            .iter()
+            .find(|e| e.level == tierline_scoring::Level::Critical)
+            .or(on_it.first())
+        {
+            Some(e) => {
+                alert_cells += 1;
+                format!("{} since {}", e.level.name(), e.started_on)
+            }
+            None => "none".to_owned(),
+        };
         assert!(
-            row.ends_with(&format!(" {} {}", v.samples, v.status())),
+            row.ends_with(&format!(" {} {data} {alert}", v.samples)),
             "{row:?}"
         );
     }
+    assert!(alert_cells > 0, "QUAL-01 has alerts open on its indicators");
     let defect = text_after(&dom, r#"data-indicator="defect_ppm""#);
     assert!(defect.starts_with("defect_ppm 80000 0.0"), "{defect:?}");
     let open_here = l
@@ -213,11 +250,30 @@ async fn the_dashboard_renders_real_data_in_chromium() {
         .filter(|e| e.ended_on.is_none())
         .count();
     assert!(open_here > 0);
-    assert_eq!(dom.matches("data-alert=").count(), open_here);
+    assert_eq!(dom.matches("data-alert=").count(), open_here + alert_cells);
     assert!(dom.contains("uplot"), "no history chart");
     assert!(
         dom.contains("InspectionCompleted"),
         "no events (lineage) table"
     );
+    // Newest first, with whole event ids.
+    let newest = records
+        .iter()
+        .filter_map(|r| r.envelope())
+        .filter(|e| e.supplier_id == id)
+        .map(|e| e.occurred_at)
+        .max()
+        .unwrap();
+    let table = &dom[dom.find(r#"id="event-table""#).unwrap()..];
+    let first_event = text_after(&table[table.find("<tbody").unwrap()..], "<tr");
+    let shown = newest.to_string().replace('T', " ");
+    assert!(
+        first_event.contains(&shown[..19]),
+        "the first event row is not the newest ({shown}): {first_event:?}"
+    );
+    let ids = dom.matches(r#"class="muted event-id">"#).count();
+    assert!(ids > 0);
+    let full = whole_event_ids(&dom);
+    assert!(full >= ids, "whole event ids: {full} uuids for {ids} rows");
     db.cleanup().await;
 }

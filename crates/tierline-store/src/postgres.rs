@@ -409,13 +409,28 @@ impl EventStore for PgStore {
         after: Option<SupplierCursor>,
         limit: usize,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let after = after.unwrap_or(SUPPLIER_START);
-        let sql = select_events!(
-            "WHERE supplier_id = $1 AND (occurred_at, position) > ($2, $3)
-               AND ($5::timestamptz IS NULL OR occurred_at >= $5) AND ($6::timestamptz IS NULL OR occurred_at < $6)
-               AND ($7::text IS NULL OR record_name = $7)
-             ORDER BY occurred_at, position LIMIT $4"
-        );
+        let (sql, start) = if filter.newest_first {
+            (
+                select_events!(
+                    "WHERE supplier_id = $1 AND (occurred_at, position) < ($2, $3)
+                       AND ($5::timestamptz IS NULL OR occurred_at >= $5) AND ($6::timestamptz IS NULL OR occurred_at < $6)
+                       AND ($7::text IS NULL OR record_name = $7)
+                     ORDER BY occurred_at DESC, position DESC LIMIT $4"
+                ),
+                SUPPLIER_END,
+            )
+        } else {
+            (
+                select_events!(
+                    "WHERE supplier_id = $1 AND (occurred_at, position) > ($2, $3)
+                       AND ($5::timestamptz IS NULL OR occurred_at >= $5) AND ($6::timestamptz IS NULL OR occurred_at < $6)
+                       AND ($7::text IS NULL OR record_name = $7)
+                     ORDER BY occurred_at, position LIMIT $4"
+                ),
+                SUPPLIER_START,
+            )
+        };
+        let after = after.unwrap_or(start);
         let rows = sqlx::query(sql)
             .bind(supplier_id)
             .bind(ts(after.occurred_at))

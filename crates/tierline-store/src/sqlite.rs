@@ -236,21 +236,36 @@ impl EventStore for SqliteStore {
         after: Option<SupplierCursor>,
         limit: usize,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let after = after.unwrap_or(SUPPLIER_START);
-        let rows = sqlx::query(select_events!(
-            "WHERE supplier_id = ?1 AND (occurred_at > ?2 OR (occurred_at = ?2 AND position > ?3))
-               AND (?5 IS NULL OR occurred_at >= ?5) AND (?6 IS NULL OR occurred_at < ?6) AND (?7 IS NULL OR record_name = ?7)
-             ORDER BY occurred_at, position LIMIT ?4"
-        ))
-        .bind(supplier_id)
-        .bind(after.occurred_at.0)
-        .bind(after.position)
-        .bind(limit as i64)
-        .bind(filter.occurred_from.map(|t| t.0))
-        .bind(filter.occurred_before.map(|t| t.0))
-        .bind(filter.record_name.as_deref())
-        .fetch_all(&self.pool)
-        .await?;
+        let (sql, start) = if filter.newest_first {
+            (
+                select_events!(
+                    "WHERE supplier_id = ?1 AND (occurred_at < ?2 OR (occurred_at = ?2 AND position < ?3))
+                       AND (?5 IS NULL OR occurred_at >= ?5) AND (?6 IS NULL OR occurred_at < ?6) AND (?7 IS NULL OR record_name = ?7)
+                     ORDER BY occurred_at DESC, position DESC LIMIT ?4"
+                ),
+                SUPPLIER_END,
+            )
+        } else {
+            (
+                select_events!(
+                    "WHERE supplier_id = ?1 AND (occurred_at > ?2 OR (occurred_at = ?2 AND position > ?3))
+                       AND (?5 IS NULL OR occurred_at >= ?5) AND (?6 IS NULL OR occurred_at < ?6) AND (?7 IS NULL OR record_name = ?7)
+                     ORDER BY occurred_at, position LIMIT ?4"
+                ),
+                SUPPLIER_START,
+            )
+        };
+        let after = after.unwrap_or(start);
+        let rows = sqlx::query(sql)
+            .bind(supplier_id)
+            .bind(after.occurred_at.0)
+            .bind(after.position)
+            .bind(limit as i64)
+            .bind(filter.occurred_from.map(|t| t.0))
+            .bind(filter.occurred_before.map(|t| t.0))
+            .bind(filter.record_name.as_deref())
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows
             .iter()
             .map(Self::stored_event)

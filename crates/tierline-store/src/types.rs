@@ -268,7 +268,16 @@ pub struct SupplierFilter {
     pub occurred_before: Option<Timestamp>,
     /// Only records of this full name (e.g. `io.tierline.v1.GoodsReceived`).
     pub record_name: Option<String>,
+    /// Newest first: by (`occurred_at`, position) descending, `after` being the last
+    /// event of the previous page.
+    pub newest_first: bool,
 }
+
+/// After the last event of any supplier (the start of a newest-first read).
+pub(crate) const SUPPLIER_END: SupplierCursor = SupplierCursor {
+    occurred_at: Timestamp(Timestamp::MAX.0 + 1),
+    position: i64::MAX,
+};
 
 /// Before the first event of any supplier (valid events start at 0001-01-01).
 pub(crate) const SUPPLIER_START: SupplierCursor = SupplierCursor {

@@ -23,6 +23,8 @@ pub(crate) struct EventQuery {
     pub(crate) from: Option<Date>,
     pub(crate) to: Option<Date>,
     pub(crate) kind: Option<RecordKind>,
+    /// `order=desc`.
+    pub(crate) newest_first: bool,
     pub(crate) page_size: usize,
     pub(crate) after: Option<EventKey>,
 }
@@ -34,10 +36,12 @@ impl EventQuery {
     pub(crate) fn digest(&self, supplier: &str) -> String {
         use sha2::Digest;
         let text = format!(
-            "events|{supplier}|{:?}|{:?}|{:?}",
+            "events|{supplier}|{:?}|{:?}|{:?}{}",
             self.from.map(|d| d.0),
             self.to.map(|d| d.0),
-            self.kind.map(RecordKind::name)
+            self.kind.map(RecordKind::name),
+            // Ascending tokens stay what they were.
+            if self.newest_first { "|desc" } else { "" }
         );
         let hash = sha2::Sha256::digest(text.as_bytes());
         hash.iter().take(8).map(|b| format!("{b:02x}")).collect()
@@ -67,6 +71,7 @@ pub(crate) async fn events_page<S: EventStore>(
         occurred_from: q.from.map(|d| Timestamp(i64::from(d.0) * day_ms)),
         occurred_before: q.to.map(|d| Timestamp((i64::from(d.0) + 1) * day_ms)),
         record_name: q.kind.map(|k| k.full_name().to_owned()),
+        newest_first: q.newest_first,
     };
     let after = q.after.as_ref().map(|k| SupplierCursor {
         occurred_at: Timestamp(k.t),
