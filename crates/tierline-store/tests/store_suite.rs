@@ -315,6 +315,7 @@ async fn reads_one_supplier_oldest_first<S: EventStore>(s: &S) {
         occurred_from: Some(from),
         occurred_before: Some(before),
         record_name: Some(name.clone()),
+        newest_first: false,
     };
     let filtered = s
         .read_supplier(&supplier, &filter, None, 1000)
@@ -330,6 +331,24 @@ async fn reads_one_supplier_oldest_first<S: EventStore>(s: &S) {
         filtered.iter().map(|e| e.position).collect::<Vec<_>>(),
         want
     );
+    // Newest first, in pages of 3 continuing after the last one read: the reverse.
+    let newest = SupplierFilter {
+        newest_first: true,
+        ..filter
+    };
+    let (mut pages, mut after) = (Vec::new(), None);
+    loop {
+        let page = s.read_supplier(&supplier, &newest, after, 3).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(tierline_store::SupplierCursor {
+            occurred_at: last.occurred_at,
+            position: last.position,
+        });
+        pages.extend(page.iter().map(|e| e.position));
+    }
+    let mut reversed = want.clone();
+    reversed.reverse();
+    assert_eq!(pages, reversed);
 }
 
 async fn schemas_are_kept_so_replay_needs_no_registry<S: EventStore>(s: &S) {
