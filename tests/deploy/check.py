@@ -103,7 +103,7 @@ check(set(asyncapi["components"]["messages"]) - {"DeadLetter"} == records, "asyn
 # Prometheus rules: parse, and name exported metrics.
 rules = load_yaml("deploy/prometheus/alerts.yaml")
 exported = set()
-for crate, prefix in [("tierline-ingest", "tierline_ingest"), ("tierline-projector", "tierline"), ("tierline-api", "tierline_api")]:
+for crate, prefix in [("tierline-ingest", "tierline_ingest"), ("tierline-projector", "tierline"), ("tierline-relay", "tierline"), ("tierline-api", "tierline_api")]:
     src = "".join(read(os.path.join("crates", crate, "src", f)) for f in os.listdir(os.path.join(ROOT, "crates", crate, "src")) if f.endswith(".rs"))
     for m in re.findall(r'register\(\s*"(\w+)"', src):
         exported.add(f"{prefix}_{m}")
@@ -115,7 +115,7 @@ for g in rules["groups"]:
 
 # Grafana: JSON, and the tables it queries exist.
 dash = json.loads(read("deploy/grafana/tierline.json"))
-migrations = "".join(read(os.path.join(d, f)) for d in ["crates/tierline-store/migrations/postgres", "crates/tierline-projector/migrations"]
+migrations = "".join(read(os.path.join(d, f)) for d in ["crates/tierline-store/migrations/postgres", "crates/tierline-projections/migrations/postgres"]
                      for f in os.listdir(os.path.join(ROOT, d)))
 tables = set(re.findall(r"CREATE TABLE (\w+)", migrations))
 for p in dash["panels"]:
