@@ -66,23 +66,13 @@ impl Projections {
 
     /// Gives the lease up (on a clean stop), so a standby takes over at once.
     pub async fn release_lease(&self, lease: &Lease) -> Result<()> {
-        let sql = "DELETE FROM projector_lease WHERE name = $1 AND holder = $2";
-        match self {
-            Projections::Postgres(p) => {
-                sqlx::query(sql)
-                    .bind(&lease.name)
-                    .bind(&lease.holder)
-                    .execute(p)
-                    .await?;
-            }
-            Projections::Sqlite(p) => {
-                sqlx::query(sql)
-                    .bind(&lease.name)
-                    .bind(&lease.holder)
-                    .execute(p)
-                    .await?;
-            }
-        }
+        on_pool!(self, p => {
+            sqlx::query("DELETE FROM projector_lease WHERE name = $1 AND holder = $2")
+                .bind(&lease.name)
+                .bind(&lease.holder)
+                .execute(p)
+                .await?;
+        });
         Ok(())
     }
 }

@@ -12,7 +12,18 @@
 //! [`Projections`]. Each operation is written once per dialect where they differ; the
 //! logic that decides *what* to write or how to finish a number lives with its caller.
 
-mod convert;
+/// Runs `$body` with `$p` bound to the pool, whichever the backend (the body is
+/// compiled once per backend).
+macro_rules! on_pool {
+    ($self:expr, $p:ident => $body:expr) => {
+        match $self {
+            Projections::Postgres($p) => $body,
+            Projections::Sqlite($p) => $body,
+        }
+    };
+}
+
+mod column;
 mod lease;
 mod outbox;
 mod read;
@@ -72,19 +83,13 @@ impl Projections {
     /// Creates or upgrades the tables (the projector, relay and API all call it, so
     /// any may start first).
     pub async fn migrate(&self) -> Result<(), ProjectionsError> {
-        match self {
-            Projections::Postgres(pool) => {
-                let mut m = sqlx::migrate!("./migrations/postgres");
-                // The store's own migrations share the bookkeeping table.
-                m.set_ignore_missing(true);
-                m.run(pool).await?;
-            }
-            Projections::Sqlite(pool) => {
-                let mut m = sqlx::migrate!("./migrations/sqlite");
-                m.set_ignore_missing(true);
-                m.run(pool).await?;
-            }
-        }
+        let mut m = match self {
+            Projections::Postgres(_) => sqlx::migrate!("./migrations/postgres"),
+            Projections::Sqlite(_) => sqlx::migrate!("./migrations/sqlite"),
+        };
+        // The store's own migrations share the bookkeeping table.
+        m.set_ignore_missing(true);
+        on_pool!(self, p => m.run(p).await?);
         Ok(())
     }
 
@@ -100,12 +105,8 @@ impl Projections {
 
     /// Whether the database answers within `limit`.
     pub async fn ping(&self, limit: std::time::Duration) -> bool {
-        let ping = async {
-            match self {
-                Projections::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.map(|_| ()),
-                Projections::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await.map(|_| ()),
-            }
-        };
+        let ping =
+            async { on_pool!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ())) };
         matches!(tokio::time::timeout(limit, ping).await, Ok(Ok(())))
     }
 

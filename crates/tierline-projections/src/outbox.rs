@@ -3,7 +3,7 @@
 use sqlx::Row;
 use tierline_events::Timestamp;
 
-use crate::convert::pg_ts;
+use crate::column::{Instant, JsonText, pg_ts};
 use crate::rows::PendingMessage;
 use crate::{Projections, ProjectionsError};
 
@@ -14,31 +14,19 @@ impl Projections {
     pub async fn pending_messages(&self, limit: usize) -> Result<Vec<PendingMessage>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let sql = "SELECT id, supplier_id, value, headers FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1";
-        let mut out = Vec::new();
-        match self {
-            Projections::Postgres(p) => {
-                let sql = sql.replace("headers FROM", "headers::text FROM");
-                for r in sqlx::query(&sql).bind(limit).fetch_all(p).await? {
-                    out.push(PendingMessage {
-                        id: r.try_get(0)?,
-                        supplier_id: r.try_get(1)?,
-                        value: r.try_get(2)?,
-                        headers: r.try_get(3)?,
-                    });
-                }
+        on_pool!(self, p => {
+            let rows = sqlx::query(sql).bind(limit).fetch_all(p).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.push(PendingMessage {
+                    id: r.try_get("id")?,
+                    supplier_id: r.try_get("supplier_id")?,
+                    value: r.try_get("value")?,
+                    headers: r.try_get::<JsonText, _>("headers")?.0,
+                });
             }
-            Projections::Sqlite(p) => {
-                for r in sqlx::query(sql).bind(limit).fetch_all(p).await? {
-                    out.push(PendingMessage {
-                        id: r.try_get(0)?,
-                        supplier_id: r.try_get(1)?,
-                        value: r.try_get(2)?,
-                        headers: r.try_get(3)?,
-                    });
-                }
-            }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     /// Marks messages published at `at`.
@@ -47,6 +35,7 @@ impl Projections {
             return Ok(());
         }
         match self {
+            // One statement for the batch on PostgreSQL; SQLite is in-process.
             Projections::Postgres(p) => {
                 sqlx::query("UPDATE outbox SET published_at = $2 WHERE id = ANY($1)")
                     .bind(ids)
@@ -59,7 +48,7 @@ impl Projections {
                 for id in ids {
                     sqlx::query("UPDATE outbox SET published_at = $2 WHERE id = $1")
                         .bind(id)
-                        .bind(at.0)
+                        .bind(Instant(at))
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -72,9 +61,6 @@ impl Projections {
     /// Messages not yet published.
     pub async fn pending_count(&self) -> Result<i64> {
         let sql = "SELECT count(*) FROM outbox WHERE published_at IS NULL";
-        Ok(match self {
-            Projections::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await?,
-            Projections::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await?,
-        })
+        Ok(on_pool!(self, p => sqlx::query_scalar(sql).fetch_one(p).await?))
     }
 }

@@ -1,15 +1,14 @@
-//! Reading the read model: what the API and the projector ask of it, once per dialect.
+//! Reading the read model: what the API, the relay and the projector ask of it. Each
+//! query is written once where the dialects agree (the `column` types carry the
+//! differences).
 
-use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::postgres::PgRow;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Postgres, Row, Sqlite};
+use sqlx::Row;
 use tierline_events::{Date, Timestamp};
 use tierline_scoring::{Agg, ExactSum, Indicator};
 use tierline_store::Cursor;
 use uuid::Uuid;
 
-use crate::convert::{blob_parts, date, day, pg_date, ts};
+use crate::column::{Day, Instant, JsonText, Parts};
 use crate::rows::{Checkpoint, DayBucket, EpisodeRow, Publication, ScorecardRow, SummaryRow};
 use crate::{Projections, ProjectionsError};
 
@@ -87,212 +86,100 @@ pub struct AlertQuery<'a> {
     pub limit: usize,
 }
 
-const ALERT_WHERE: &str = "CASE $1
-         WHEN 'open' THEN ended_on IS NULL AND retracted_at IS NULL
-         WHEN 'resolved' THEN ended_on IS NOT NULL AND retracted_at IS NULL
-         WHEN 'retracted' THEN retracted_at IS NOT NULL
-         WHEN 'all' THEN TRUE
-         ELSE retracted_at IS NULL END
-   AND ($2 IS NULL OR supplier_id = $2)
-   AND ($3 IS NULL OR level = $3)
-   AND (NOT $6 OR started_on < $4 OR (started_on = $4 AND alert_id > $5))";
-
-const EPISODE_COLUMNS: &str =
+pub(crate) const EPISODE_COLUMNS: &str =
     "alert_id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start,
     ended_on, value_at_end, published_state, announced, raised_at, resolved_at, retracted_at";
 
-fn pg_episode(r: &PgRow) -> std::result::Result<EpisodeRow, sqlx::Error> {
-    let t = |i: usize| -> std::result::Result<Option<Timestamp>, sqlx::Error> {
-        Ok(r.try_get::<Option<DateTime<Utc>>, _>(i)?.map(ts))
-    };
-    Ok(EpisodeRow {
-        alert_id: r.try_get(0)?,
-        supplier_id: r.try_get(1)?,
-        rule: r.try_get(2)?,
-        level: r.try_get(3)?,
-        threshold: r.try_get(4)?,
-        window_days: r.try_get(5)?,
-        started_on: date(r.try_get(6)?),
-        value_at_start: r.try_get(7)?,
-        ended_on: r.try_get::<Option<NaiveDate>, _>(8)?.map(date),
-        value_at_end: r.try_get(9)?,
-        publication: Publication {
-            state: r.try_get(10)?,
-            announced: r.try_get(11)?,
-            raised_at: t(12)?,
-            resolved_at: t(13)?,
-            retracted_at: t(14)?,
-        },
-    })
-}
-
-fn sqlite_episode(r: &SqliteRow) -> std::result::Result<EpisodeRow, sqlx::Error> {
-    let t = |i: usize| -> std::result::Result<Option<Timestamp>, sqlx::Error> {
-        Ok(r.try_get::<Option<i64>, _>(i)?.map(Timestamp))
-    };
-    Ok(EpisodeRow {
-        alert_id: r.try_get(0)?,
-        supplier_id: r.try_get(1)?,
-        rule: r.try_get(2)?,
-        level: r.try_get(3)?,
-        threshold: r.try_get(4)?,
-        window_days: r.try_get(5)?,
-        started_on: day(r.try_get(6)?),
-        value_at_start: r.try_get(7)?,
-        ended_on: r.try_get::<Option<i64>, _>(8)?.map(day),
-        value_at_end: r.try_get(9)?,
-        publication: Publication {
-            state: r.try_get(10)?,
-            announced: r.try_get(11)?,
-            raised_at: t(12)?,
-            resolved_at: t(13)?,
-            retracted_at: t(14)?,
-        },
-    })
-}
-
-pub(crate) async fn pg_episodes<'e>(
-    ex: impl sqlx::Executor<'e, Database = Postgres>,
-    supplier: &str,
-) -> Result<Vec<EpisodeRow>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {EPISODE_COLUMNS} FROM alert_episodes WHERE supplier_id = $1"
-    ))
-    .bind(supplier)
-    .fetch_all(ex)
-    .await?;
-    Ok(rows
-        .iter()
-        .map(pg_episode)
-        .collect::<std::result::Result<_, _>>()?)
-}
-
-pub(crate) async fn sqlite_episodes<'e>(
-    ex: impl sqlx::Executor<'e, Database = Sqlite>,
-    supplier: &str,
-) -> Result<Vec<EpisodeRow>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {EPISODE_COLUMNS} FROM alert_episodes WHERE supplier_id = $1"
-    ))
-    .bind(supplier)
-    .fetch_all(ex)
-    .await?;
-    Ok(rows
-        .iter()
-        .map(sqlite_episode)
-        .collect::<std::result::Result<_, _>>()?)
-}
-
-/// A bucket from (indicator, day, numerator, denominator, samples, numerator_parts,
-/// denominator_parts) at `at`; `None` for an indicator this build does not know. A row
-/// without partials (written before exact sums) is read as one term.
-fn pg_bucket(r: &PgRow, at: usize) -> std::result::Result<Option<DayBucket>, sqlx::Error> {
-    let Some(indicator) = Indicator::from_name(r.try_get(at)?) else {
-        return Ok(None);
-    };
-    let exact = |rounded: usize, parts: usize| -> std::result::Result<ExactSum, sqlx::Error> {
-        Ok(match r.try_get::<Option<Vec<f64>>, _>(parts)? {
-            Some(p) => ExactSum::from_parts(&p),
-            None => ExactSum::of(r.try_get(rounded)?),
-        })
-    };
-    Ok(Some(DayBucket {
-        indicator,
-        day: date(r.try_get(at + 1)?),
-        total: Agg {
-            num: exact(at + 2, at + 5)?,
-            den: exact(at + 3, at + 6)?,
-            samples: r.try_get::<i64, _>(at + 4)?.max(0) as u64,
-        },
-    }))
-}
-
-fn sqlite_bucket(r: &SqliteRow, at: usize) -> Result<Option<DayBucket>> {
-    let Some(indicator) = Indicator::from_name(r.try_get(at)?) else {
-        return Ok(None);
-    };
-    let exact = |rounded: usize, parts: usize| -> Result<ExactSum> {
-        Ok(match r.try_get::<Option<Vec<u8>>, _>(parts)? {
-            Some(p) => blob_parts(&p).ok_or_else(|| {
-                ProjectionsError::Corrupt("a bucket's partials are not float64s".into())
-            })?,
-            None => ExactSum::of(r.try_get(rounded)?),
-        })
-    };
-    Ok(Some(DayBucket {
-        indicator,
-        day: day(r.try_get(at + 1)?),
-        total: Agg {
-            num: exact(at + 2, at + 5)?,
-            den: exact(at + 3, at + 6)?,
-            samples: r.try_get::<i64, _>(at + 4)?.max(0) as u64,
-        },
-    }))
-}
-
 const BUCKET_COLUMNS: &str =
     "indicator, day, numerator, denominator, samples, numerator_parts, denominator_parts";
+
+/// An episode from a row of [`EPISODE_COLUMNS`] (a macro: rows of either backend).
+macro_rules! episode {
+    ($r:expr) => {{
+        let r = $r;
+        EpisodeRow {
+            alert_id: r.try_get("alert_id")?,
+            supplier_id: r.try_get("supplier_id")?,
+            rule: r.try_get("rule")?,
+            level: r.try_get("level")?,
+            threshold: r.try_get("threshold")?,
+            window_days: r.try_get("window_days")?,
+            started_on: r.try_get::<Day, _>("started_on")?.0,
+            value_at_start: r.try_get("value_at_start")?,
+            ended_on: r.try_get::<Option<Day>, _>("ended_on")?.map(|d| d.0),
+            value_at_end: r.try_get("value_at_end")?,
+            publication: Publication {
+                state: r.try_get("published_state")?,
+                announced: r.try_get("announced")?,
+                raised_at: r.try_get::<Option<Instant>, _>("raised_at")?.map(|t| t.0),
+                resolved_at: r.try_get::<Option<Instant>, _>("resolved_at")?.map(|t| t.0),
+                retracted_at: r
+                    .try_get::<Option<Instant>, _>("retracted_at")?
+                    .map(|t| t.0),
+            },
+        }
+    }};
+}
+pub(crate) use episode;
+
+/// A bucket from a row of [`BUCKET_COLUMNS`]; `None` for an indicator this build does
+/// not know. A row without partials (written before exact sums) is one term.
+macro_rules! bucket {
+    ($r:expr) => {{
+        let r = $r;
+        let exact = |rounded: &str, parts: &str| -> std::result::Result<ExactSum, sqlx::Error> {
+            Ok(match r.try_get::<Option<Parts>, _>(parts)? {
+                Some(p) => p.sum(),
+                None => ExactSum::of(r.try_get(rounded)?),
+            })
+        };
+        match Indicator::from_name(r.try_get("indicator")?) {
+            None => None,
+            Some(indicator) => Some(DayBucket {
+                indicator,
+                day: r.try_get::<Day, _>("day")?.0,
+                total: Agg {
+                    num: exact("numerator", "numerator_parts")?,
+                    den: exact("denominator", "denominator_parts")?,
+                    samples: r.try_get::<i64, _>("samples")?.max(0) as u64,
+                },
+            }),
+        }
+    }};
+}
 
 impl Projections {
     /// A projector's checkpoint.
     pub async fn checkpoint(&self, name: &str) -> Result<Option<Checkpoint>> {
         let sql = "SELECT txid, position, projected_day, policy_version, policy_digest FROM projection_checkpoint WHERE name = $1";
-        Ok(match self {
-            Projections::Postgres(p) => {
-                let row = sqlx::query(sql).bind(name).fetch_optional(p).await?;
-                row.map(|r| -> std::result::Result<_, sqlx::Error> {
-                    Ok(Checkpoint {
-                        cursor: Cursor {
-                            txid: r.try_get::<i64, _>(0)? as u64,
-                            position: r.try_get(1)?,
-                        },
-                        projected_day: r.try_get::<Option<NaiveDate>, _>(2)?.map(date),
-                        policy_version: r.try_get(3)?,
-                        policy_digest: r.try_get(4)?,
-                    })
-                })
-                .transpose()?
-            }
-            Projections::Sqlite(p) => {
-                let row = sqlx::query(sql).bind(name).fetch_optional(p).await?;
-                row.map(|r| -> std::result::Result<_, sqlx::Error> {
-                    Ok(Checkpoint {
-                        cursor: Cursor {
-                            txid: r.try_get::<i64, _>(0)? as u64,
-                            position: r.try_get(1)?,
-                        },
-                        projected_day: r.try_get::<Option<i64>, _>(2)?.map(day),
-                        policy_version: r.try_get(3)?,
-                        policy_digest: r.try_get(4)?,
-                    })
-                })
-                .transpose()?
+        on_pool!(self, p => {
+            match sqlx::query(sql).bind(name).fetch_optional(p).await? {
+                None => Ok(None),
+                Some(r) => Ok(Some(Checkpoint {
+                    cursor: Cursor {
+                        txid: r.try_get::<i64, _>("txid")? as u64,
+                        position: r.try_get("position")?,
+                    },
+                    projected_day: r.try_get::<Option<Day>, _>("projected_day")?.map(|d| d.0),
+                    policy_version: r.try_get("policy_version")?,
+                    policy_digest: r.try_get("policy_digest")?,
+                })),
             }
         })
     }
 
     /// The greatest position in the event store.
     pub async fn head_position(&self) -> Result<Option<i64>> {
-        let sql = "SELECT max(position) FROM events";
-        Ok(match self {
-            Projections::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await?,
-            Projections::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await?,
-        })
+        Ok(
+            on_pool!(self, p => sqlx::query_scalar("SELECT max(position) FROM events").fetch_one(p).await?),
+        )
     }
 
     /// The day every projector last brought every supplier up to.
     pub async fn projected_day(&self) -> Result<Option<Date>> {
         let sql = "SELECT min(projected_day) FROM projection_checkpoint";
-        Ok(match self {
-            Projections::Postgres(p) => sqlx::query_scalar::<_, Option<NaiveDate>>(sql)
-                .fetch_one(p)
-                .await?
-                .map(date),
-            Projections::Sqlite(p) => sqlx::query_scalar::<_, Option<i64>>(sql)
-                .fetch_one(p)
-                .await?
-                .map(day),
-        })
+        let day: Option<Day> = on_pool!(self, p => sqlx::query_scalar(sql).fetch_one(p).await?);
+        Ok(day.map(|d| d.0))
     }
 
     /// One supplier's daily buckets on `from..=to`.
@@ -300,32 +187,14 @@ impl Projections {
         let sql = format!(
             "SELECT {BUCKET_COLUMNS} FROM indicator_daily WHERE supplier_id = $1 AND day BETWEEN $2 AND $3"
         );
-        let mut out = Vec::new();
-        match self {
-            Projections::Postgres(p) => {
-                for r in &sqlx::query(&sql)
-                    .bind(supplier)
-                    .bind(pg_date(from))
-                    .bind(pg_date(to))
-                    .fetch_all(p)
-                    .await?
-                {
-                    out.extend(pg_bucket(r, 0)?);
-                }
+        on_pool!(self, p => {
+            let rows = sqlx::query(&sql).bind(supplier).bind(Day(from)).bind(Day(to)).fetch_all(p).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.extend(bucket!(r));
             }
-            Projections::Sqlite(p) => {
-                for r in &sqlx::query(&sql)
-                    .bind(supplier)
-                    .bind(i64::from(from.0))
-                    .bind(i64::from(to.0))
-                    .fetch_all(p)
-                    .await?
-                {
-                    out.extend(sqlite_bucket(r, 0)?);
-                }
-            }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     /// Every supplier's daily buckets on `from..=to`.
@@ -333,34 +202,16 @@ impl Projections {
         let sql = format!(
             "SELECT supplier_id, {BUCKET_COLUMNS} FROM indicator_daily WHERE day BETWEEN $1 AND $2"
         );
-        let mut out = Vec::new();
-        match self {
-            Projections::Postgres(p) => {
-                for r in &sqlx::query(&sql)
-                    .bind(pg_date(from))
-                    .bind(pg_date(to))
-                    .fetch_all(p)
-                    .await?
-                {
-                    if let Some(b) = pg_bucket(r, 1)? {
-                        out.push((r.try_get(0)?, b));
-                    }
+        on_pool!(self, p => {
+            let rows = sqlx::query(&sql).bind(Day(from)).bind(Day(to)).fetch_all(p).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                if let Some(b) = bucket!(r) {
+                    out.push((r.try_get("supplier_id")?, b));
                 }
             }
-            Projections::Sqlite(p) => {
-                for r in &sqlx::query(&sql)
-                    .bind(i64::from(from.0))
-                    .bind(i64::from(to.0))
-                    .fetch_all(p)
-                    .await?
-                {
-                    if let Some(b) = sqlite_bucket(r, 1)? {
-                        out.push((r.try_get(0)?, b));
-                    }
-                }
-            }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     /// A supplier's stored tiers on `from..=to`, with the last one before `from`.
@@ -373,78 +224,30 @@ impl Projections {
         let sql = "SELECT day, tier FROM (SELECT day, tier FROM tier_history WHERE supplier_id = $1 AND day < $2 ORDER BY day DESC LIMIT 1) b
                    UNION ALL
                    SELECT day, tier FROM (SELECT day, tier FROM tier_history WHERE supplier_id = $1 AND day BETWEEN $2 AND $3 ORDER BY day) r";
-        Ok(match self {
-            Projections::Postgres(p) => sqlx::query_as::<_, (NaiveDate, String)>(sql)
-                .bind(supplier)
-                .bind(pg_date(from))
-                .bind(pg_date(to))
-                .fetch_all(p)
-                .await?
-                .into_iter()
-                .map(|(d, t)| (date(d), t))
-                .collect(),
-            Projections::Sqlite(p) => sqlx::query_as::<_, (i64, String)>(sql)
-                .bind(supplier)
-                .bind(i64::from(from.0))
-                .bind(i64::from(to.0))
-                .fetch_all(p)
-                .await?
-                .into_iter()
-                .map(|(d, t)| (day(d), t))
-                .collect(),
-        })
+        let rows: Vec<(Day, String)> = on_pool!(self, p => {
+            sqlx::query_as(sql).bind(supplier).bind(Day(from)).bind(Day(to)).fetch_all(p).await?
+        });
+        Ok(rows.into_iter().map(|(d, t)| (d.0, t)).collect())
     }
 
     /// A supplier's current scorecard on a window.
     pub async fn scorecard(&self, supplier: &str, window: u32) -> Result<Option<ScorecardRow>> {
         let sql = "SELECT as_of, composite, coverage, tier, dimensions, indicators, policy_version, first_day
                    FROM scorecards WHERE supplier_id = $1 AND window_days = $2";
-        Ok(match self {
-            Projections::Postgres(p) => {
-                let sql = sql.replace(
-                    "dimensions, indicators",
-                    "dimensions::text, indicators::text",
-                );
-                let row = sqlx::query(&sql)
-                    .bind(supplier)
-                    .bind(window as i32)
-                    .fetch_optional(p)
-                    .await?;
-                row.map(|r| -> std::result::Result<_, sqlx::Error> {
-                    Ok(ScorecardRow {
-                        window_days: window,
-                        as_of: date(r.try_get(0)?),
-                        composite: r.try_get(1)?,
-                        coverage: r.try_get(2)?,
-                        tier: r.try_get(3)?,
-                        dimensions: r.try_get(4)?,
-                        indicators: r.try_get(5)?,
-                        policy_version: r.try_get(6)?,
-                        first_day: r.try_get::<Option<NaiveDate>, _>(7)?.map(date),
-                    })
-                })
-                .transpose()?
-            }
-            Projections::Sqlite(p) => {
-                let row = sqlx::query(sql)
-                    .bind(supplier)
-                    .bind(i64::from(window))
-                    .fetch_optional(p)
-                    .await?;
-                row.map(|r| -> std::result::Result<_, sqlx::Error> {
-                    Ok(ScorecardRow {
-                        window_days: window,
-                        as_of: day(r.try_get(0)?),
-                        composite: r.try_get(1)?,
-                        coverage: r.try_get(2)?,
-                        tier: r.try_get(3)?,
-                        dimensions: r.try_get(4)?,
-                        indicators: r.try_get(5)?,
-                        policy_version: r.try_get(6)?,
-                        first_day: r.try_get::<Option<i64>, _>(7)?.map(day),
-                    })
-                })
-                .transpose()?
+        on_pool!(self, p => {
+            match sqlx::query(sql).bind(supplier).bind(window as i32).fetch_optional(p).await? {
+                None => Ok(None),
+                Some(r) => Ok(Some(ScorecardRow {
+                    window_days: window,
+                    as_of: r.try_get::<Day, _>("as_of")?.0,
+                    composite: r.try_get("composite")?,
+                    coverage: r.try_get("coverage")?,
+                    tier: r.try_get("tier")?,
+                    dimensions: r.try_get::<JsonText, _>("dimensions")?.0,
+                    indicators: r.try_get::<JsonText, _>("indicators")?.0,
+                    policy_version: r.try_get("policy_version")?,
+                    first_day: r.try_get::<Option<Day>, _>("first_day")?.map(|d| d.0),
+                })),
             }
         })
     }
@@ -453,110 +256,69 @@ impl Projections {
     pub async fn known(&self, supplier: &str) -> Result<bool> {
         let sql = "SELECT 1 FROM scorecards WHERE supplier_id = $1
                    UNION ALL SELECT 1 FROM events WHERE supplier_id = $1 LIMIT 1";
-        Ok(match self {
-            Projections::Postgres(p) => sqlx::query_scalar::<_, i32>(sql)
-                .bind(supplier)
-                .fetch_optional(p)
-                .await?
-                .is_some(),
-            Projections::Sqlite(p) => sqlx::query_scalar::<_, i32>(sql)
-                .bind(supplier)
-                .fetch_optional(p)
-                .await?
-                .is_some(),
-        })
+        let found: Option<i32> =
+            on_pool!(self, p => sqlx::query_scalar(sql).bind(supplier).fetch_optional(p).await?);
+        Ok(found.is_some())
     }
 
     /// A page of the current supplier list, in `q.sort` order.
     pub async fn summaries(&self, q: &SummaryQuery<'_>) -> Result<Vec<SummaryRow>> {
-        let pg = matches!(self, Projections::Postgres(_));
         // Byte order of ids on both: PostgreSQL's "C" collation, SQLite's BINARY.
-        let id = if pg {
-            r#"s.supplier_id COLLATE "C""#
-        } else {
-            "s.supplier_id"
+        let id = match self {
+            Projections::Postgres(_) => r#"s.supplier_id COLLATE "C""#,
+            Projections::Sqlite(_) => "s.supplier_id",
         };
-        let score = if pg { "$5::float8" } else { "$5" };
         let (order, keyset) = match q.sort {
             ListSort::ScoreDesc => (
                 format!("s.composite DESC NULLS LAST, {id}"),
-                format!("(CASE WHEN {score} IS NULL THEN s.composite IS NULL AND {id} > $6
+                format!("(CASE WHEN $5 IS NULL THEN s.composite IS NULL AND {id} > $6
                     ELSE s.composite < $5 OR (s.composite = $5 AND {id} > $6) OR s.composite IS NULL END)"),
             ),
             ListSort::ScoreAsc => (
                 format!("s.composite ASC NULLS LAST, {id}"),
-                format!("(CASE WHEN {score} IS NULL THEN s.composite IS NULL AND {id} > $6
+                format!("(CASE WHEN $5 IS NULL THEN s.composite IS NULL AND {id} > $6
                     ELSE s.composite > $5 OR (s.composite = $5 AND {id} > $6) OR s.composite IS NULL END)"),
             ),
             ListSort::SupplierId => (id.to_owned(), format!("{id} > $6")),
         };
-        let (dimensions, tier) = if pg {
-            ("s.dimensions::text", "$3::text")
-        } else {
-            ("s.dimensions", "$3")
-        };
         // The page first, then the per-supplier lookups for its rows only.
         let sql = format!(
-            "SELECT s.supplier_id, s.composite, s.tier, {dimensions},
+            "SELECT s.supplier_id, s.composite, s.tier, s.dimensions,
                     (SELECT count(*) FROM alert_episodes a WHERE a.supplier_id = s.supplier_id
-                        AND a.retracted_at IS NULL AND a.started_on <= $2 AND (a.ended_on IS NULL OR a.ended_on > $2)),
-                    (SELECT max(occurred_at) FROM events e WHERE e.supplier_id = s.supplier_id)
+                        AND a.retracted_at IS NULL AND a.started_on <= $2 AND (a.ended_on IS NULL OR a.ended_on > $2)) AS open_alerts,
+                    (SELECT max(occurred_at) FROM events e WHERE e.supplier_id = s.supplier_id) AS last_event_at
              FROM (SELECT s.supplier_id, s.composite, s.tier, s.dimensions FROM scorecards s
-                   WHERE s.window_days = $1 AND ({tier} IS NULL OR s.tier = $3) AND (NOT $7 OR {keyset})
+                   WHERE s.window_days = $1 AND ($3 IS NULL OR s.tier = $3) AND (NOT $7 OR {keyset})
                    ORDER BY {order} LIMIT $4) s
              ORDER BY {order}"
         );
         let after_score = q.after.and_then(|(s, _)| s);
         let after_id = q.after.map_or("", |(_, id)| id);
         let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
-        let mut out = Vec::new();
-        match self {
-            Projections::Postgres(p) => {
-                let rows = sqlx::query(&sql)
-                    .bind(q.window as i32)
-                    .bind(pg_date(q.as_of))
-                    .bind(q.tier)
-                    .bind(limit)
-                    .bind(after_score)
-                    .bind(after_id)
-                    .bind(q.after.is_some())
-                    .fetch_all(p)
-                    .await?;
-                for r in &rows {
-                    out.push(SummaryRow {
-                        supplier_id: r.try_get(0)?,
-                        composite: r.try_get(1)?,
-                        tier: r.try_get(2)?,
-                        dimensions: r.try_get(3)?,
-                        open_alerts: r.try_get(4)?,
-                        last_event_at: r.try_get::<Option<DateTime<Utc>>, _>(5)?.map(ts),
-                    });
-                }
+        on_pool!(self, p => {
+            let rows = sqlx::query(&sql)
+                .bind(q.window as i32)
+                .bind(Day(q.as_of))
+                .bind(q.tier)
+                .bind(limit)
+                .bind(after_score)
+                .bind(after_id)
+                .bind(q.after.is_some())
+                .fetch_all(p)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.push(SummaryRow {
+                    supplier_id: r.try_get("supplier_id")?,
+                    composite: r.try_get("composite")?,
+                    tier: r.try_get("tier")?,
+                    dimensions: r.try_get::<JsonText, _>("dimensions")?.0,
+                    open_alerts: r.try_get("open_alerts")?,
+                    last_event_at: r.try_get::<Option<Instant>, _>("last_event_at")?.map(|t| t.0),
+                });
             }
-            Projections::Sqlite(p) => {
-                let rows = sqlx::query(&sql)
-                    .bind(i64::from(q.window))
-                    .bind(i64::from(q.as_of.0))
-                    .bind(q.tier)
-                    .bind(limit)
-                    .bind(after_score)
-                    .bind(after_id)
-                    .bind(q.after.is_some())
-                    .fetch_all(p)
-                    .await?;
-                for r in &rows {
-                    out.push(SummaryRow {
-                        supplier_id: r.try_get(0)?,
-                        composite: r.try_get(1)?,
-                        tier: r.try_get(2)?,
-                        dimensions: r.try_get(3)?,
-                        open_alerts: r.try_get(4)?,
-                        last_event_at: r.try_get::<Option<i64>, _>(5)?.map(Timestamp),
-                    });
-                }
-            }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     /// Every supplier with a scorecard on `window`, with its stored tier on `on` (none
@@ -565,22 +327,9 @@ impl Projections {
         let sql = "SELECT s.supplier_id, t.tier FROM scorecards s
                    LEFT JOIN tier_history t ON t.supplier_id = s.supplier_id AND t.day = $2
                    WHERE s.window_days = $1";
-        Ok(match self {
-            Projections::Postgres(p) => {
-                sqlx::query_as(sql)
-                    .bind(window as i32)
-                    .bind(pg_date(on))
-                    .fetch_all(p)
-                    .await?
-            }
-            Projections::Sqlite(p) => {
-                sqlx::query_as(sql)
-                    .bind(i64::from(window))
-                    .bind(i64::from(on.0))
-                    .fetch_all(p)
-                    .await?
-            }
-        })
+        Ok(
+            on_pool!(self, p => sqlx::query_as(sql).bind(window as i32).bind(Day(on)).fetch_all(p).await?),
+        )
     }
 
     /// Alerts open on `on`, per supplier.
@@ -588,105 +337,74 @@ impl Projections {
         let sql = "SELECT supplier_id, count(*) FROM alert_episodes
                    WHERE retracted_at IS NULL AND started_on <= $1 AND (ended_on IS NULL OR ended_on > $1)
                    GROUP BY supplier_id";
-        Ok(match self {
-            Projections::Postgres(p) => sqlx::query_as(sql).bind(pg_date(on)).fetch_all(p).await?,
-            Projections::Sqlite(p) => {
-                sqlx::query_as(sql)
-                    .bind(i64::from(on.0))
-                    .fetch_all(p)
-                    .await?
-            }
-        })
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(Day(on)).fetch_all(p).await?))
     }
 
     /// The latest `occurred_at` of each of `suppliers` with events.
     pub async fn last_event_at(&self, suppliers: &[String]) -> Result<Vec<(String, Timestamp)>> {
-        Ok(match self {
-            Projections::Postgres(p) => sqlx::query_as::<_, (String, DateTime<Utc>)>(
+        let rows: Vec<(String, Instant)> = match self {
+            // One statement for the page on PostgreSQL; SQLite is in-process.
+            Projections::Postgres(p) => sqlx::query_as(
                 "SELECT supplier_id, max(occurred_at) FROM events WHERE supplier_id = ANY($1) GROUP BY supplier_id",
             )
             .bind(suppliers)
             .fetch_all(p)
-            .await?
-            .into_iter()
-            .map(|(s, t)| (s, ts(t)))
-            .collect(),
+            .await?,
             Projections::Sqlite(p) => {
                 let mut out = Vec::with_capacity(suppliers.len());
                 for s in suppliers {
-                    let last: Option<i64> =
+                    let last: Option<Instant> =
                         sqlx::query_scalar("SELECT max(occurred_at) FROM events WHERE supplier_id = $1")
                             .bind(s)
                             .fetch_one(p)
                             .await?;
-                    out.extend(last.map(|t| (s.clone(), Timestamp(t))));
+                    out.extend(last.map(|t| (s.clone(), t)));
                 }
                 out
             }
-        })
+        };
+        Ok(rows.into_iter().map(|(s, t)| (s, t.0)).collect())
     }
 
     /// Suppliers per current tier on `window`.
     pub async fn tier_counts(&self, window: u32) -> Result<Vec<(String, i64)>> {
         let sql = "SELECT tier, count(*) FROM scorecards WHERE window_days = $1 GROUP BY tier";
-        Ok(match self {
-            Projections::Postgres(p) => {
-                sqlx::query_as(sql).bind(window as i32).fetch_all(p).await?
-            }
-            Projections::Sqlite(p) => {
-                sqlx::query_as(sql)
-                    .bind(i64::from(window))
-                    .fetch_all(p)
-                    .await?
-            }
-        })
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(window as i32).fetch_all(p).await?))
     }
 
     /// A page of alert episodes, newest start first.
     pub async fn alerts(&self, q: &AlertQuery<'_>) -> Result<Vec<EpisodeRow>> {
         let (after_day, after_id) = q.after.unwrap_or((Date(0), Uuid::nil()));
         let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
-        Ok(match self {
-            Projections::Postgres(p) => {
-                let filter = ALERT_WHERE
-                    .replacen("CASE $1", "CASE $1::text", 1)
-                    .replace("$2 IS NULL", "$2::text IS NULL")
-                    .replace("$3 IS NULL", "$3::text IS NULL");
-                let sql = format!(
-                    "SELECT {EPISODE_COLUMNS} FROM alert_episodes WHERE {filter} ORDER BY started_on DESC, alert_id LIMIT $7"
-                );
-                let rows = sqlx::query(&sql)
-                    .bind(q.status.name())
-                    .bind(q.supplier_id)
-                    .bind(q.level)
-                    .bind(pg_date(after_day))
-                    .bind(after_id)
-                    .bind(q.after.is_some())
-                    .bind(limit)
-                    .fetch_all(p)
-                    .await?;
-                rows.iter()
-                    .map(pg_episode)
-                    .collect::<std::result::Result<_, _>>()?
+        let sql = format!(
+            "SELECT {EPISODE_COLUMNS} FROM alert_episodes
+             WHERE CASE $1
+                     WHEN 'open' THEN ended_on IS NULL AND retracted_at IS NULL
+                     WHEN 'resolved' THEN ended_on IS NOT NULL AND retracted_at IS NULL
+                     WHEN 'retracted' THEN retracted_at IS NOT NULL
+                     WHEN 'all' THEN TRUE
+                     ELSE retracted_at IS NULL END
+               AND ($2 IS NULL OR supplier_id = $2)
+               AND ($3 IS NULL OR level = $3)
+               AND (NOT $6 OR started_on < $4 OR (started_on = $4 AND alert_id > $5))
+             ORDER BY started_on DESC, alert_id LIMIT $7"
+        );
+        on_pool!(self, p => {
+            let rows = sqlx::query(&sql)
+                .bind(q.status.name())
+                .bind(q.supplier_id)
+                .bind(q.level)
+                .bind(Day(after_day))
+                .bind(after_id)
+                .bind(q.after.is_some())
+                .bind(limit)
+                .fetch_all(p)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.push(episode!(r));
             }
-            Projections::Sqlite(p) => {
-                let sql = format!(
-                    "SELECT {EPISODE_COLUMNS} FROM alert_episodes WHERE {ALERT_WHERE} ORDER BY started_on DESC, alert_id LIMIT $7"
-                );
-                let rows = sqlx::query(&sql)
-                    .bind(q.status.name())
-                    .bind(q.supplier_id)
-                    .bind(q.level)
-                    .bind(i64::from(after_day.0))
-                    .bind(after_id)
-                    .bind(q.after.is_some())
-                    .bind(limit)
-                    .fetch_all(p)
-                    .await?;
-                rows.iter()
-                    .map(sqlite_episode)
-                    .collect::<std::result::Result<_, _>>()?
-            }
+            Ok(out)
         })
     }
 }

@@ -1,6 +1,7 @@
-//! The projector's writes, in one transaction per step: each table's operation once
-//! per dialect. PostgreSQL takes arrays (`UNNEST`) and binary COPY; SQLite, in the same
-//! process, takes one prepared statement per row.
+//! The projector's writes, in one transaction per step. Each statement is written once
+//! where the dialects agree (the `column` types carry the differences); PostgreSQL
+//! takes a supplier's rows as arrays (`UNNEST`) and a rebuild's by binary COPY, SQLite,
+//! in the same process, one prepared statement per row.
 
 use sqlx::{Postgres, Sqlite, Transaction};
 use tierline_events::{Date, Timestamp};
@@ -8,7 +9,8 @@ use tierline_scoring::{Agg, Indicator, TierDay};
 use tierline_store::CopyBuf;
 use uuid::Uuid;
 
-use crate::convert::{float8_array_literal, parts_blob, pg_date, pg_ts};
+use crate::column::{Day, Instant, JsonText, Parts, float8_array_literal, pg_date, pg_ts};
+use crate::read::{EPISODE_COLUMNS, episode};
 use crate::rows::{Checkpoint, DayBucket, EpisodeRow, OutboxMessage, Publication, ScorecardRow};
 use crate::{PROJECTIONS_CHANNEL, ProjectionsError};
 
@@ -22,6 +24,38 @@ pub enum WriteTx {
     /// On SQLite.
     Sqlite(Transaction<'static, Sqlite>),
 }
+
+/// Runs `$body` with `$c` bound to the transaction's connection, whichever the backend
+/// (the body is compiled once per backend).
+macro_rules! on_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            WriteTx::Postgres(tx) => {
+                let $c = &mut **tx;
+                $body
+            }
+            WriteTx::Sqlite(tx) => {
+                let $c = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+
+const UPSERT_DAY: &str = "INSERT INTO indicator_daily (supplier_id, indicator, day, numerator, denominator, samples,
+                                              numerator_parts, denominator_parts)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (supplier_id, indicator, day) DO UPDATE
+     SET numerator = excluded.numerator, denominator = excluded.denominator, samples = excluded.samples,
+         numerator_parts = excluded.numerator_parts, denominator_parts = excluded.denominator_parts";
+
+const UPSERT_EPISODE: &str = "INSERT INTO alert_episodes (alert_id, supplier_id, rule, level, threshold, window_days, started_on,
+         value_at_start, ended_on, value_at_end, published_state, announced, raised_at, resolved_at, retracted_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL)
+     ON CONFLICT (alert_id) DO UPDATE SET ended_on = excluded.ended_on, value_at_end = excluded.value_at_end,
+         value_at_start = excluded.value_at_start, threshold = excluded.threshold,
+         published_state = excluded.published_state, announced = excluded.announced,
+         raised_at = excluded.raised_at, resolved_at = excluded.resolved_at, retracted_at = NULL";
 
 /// Rows a rebuild writes in one go into emptied tables (binary COPY on PostgreSQL).
 #[derive(Debug)]
@@ -91,59 +125,32 @@ impl BulkRows {
 impl WriteTx {
     /// Writes a rebuild's rows.
     pub async fn write_bulk(&mut self, rows: BulkRows) -> Result<()> {
-        match self {
-            WriteTx::Postgres(tx) => {
-                for (table, buf) in [
-                    (
-                        "indicator_daily (supplier_id, indicator, day, numerator, denominator, samples, numerator_parts, denominator_parts)",
-                        rows.daily,
-                    ),
-                    ("tier_history (supplier_id, day, score, tier)", rows.tiers),
-                ] {
-                    let mut copy = tx
-                        .copy_in_raw(&format!("COPY {table} FROM STDIN (FORMAT binary)"))
-                        .await?;
-                    copy.send(buf.finish()).await?;
-                    copy.finish().await?;
-                }
+        if let WriteTx::Postgres(tx) = self {
+            for (table, buf) in [
+                (
+                    "indicator_daily (supplier_id, indicator, day, numerator, denominator, samples, numerator_parts, denominator_parts)",
+                    rows.daily,
+                ),
+                ("tier_history (supplier_id, day, score, tier)", rows.tiers),
+            ] {
+                let mut copy = tx
+                    .copy_in_raw(&format!("COPY {table} FROM STDIN (FORMAT binary)"))
+                    .await?;
+                copy.send(buf.finish()).await?;
+                copy.finish().await?;
             }
-            WriteTx::Sqlite(_) => {
-                for (supplier, b) in &rows.days {
-                    self.upsert_day(supplier, b).await?;
-                }
-                let mut by_supplier: std::collections::BTreeMap<&str, Vec<TierDay>> =
-                    Default::default();
-                for (s, t) in &rows.tier_days {
-                    by_supplier.entry(s).or_default().push(*t);
-                }
-                for (s, days) in by_supplier {
-                    self.replace_tiers(s, None, &days).await?;
-                }
-            }
+            return Ok(());
         }
-        Ok(())
-    }
-
-    async fn upsert_day(&mut self, supplier: &str, b: &DayBucket) -> Result<()> {
-        if let WriteTx::Sqlite(tx) = self {
-            sqlx::query(
-                "INSERT INTO indicator_daily (supplier_id, indicator, day, numerator, denominator, samples,
-                                              numerator_parts, denominator_parts)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                 ON CONFLICT (supplier_id, indicator, day) DO UPDATE
-                 SET numerator = excluded.numerator, denominator = excluded.denominator, samples = excluded.samples,
-                     numerator_parts = excluded.numerator_parts, denominator_parts = excluded.denominator_parts",
-            )
-            .bind(supplier)
-            .bind(b.indicator.name())
-            .bind(i64::from(b.day.0))
-            .bind(b.total.numerator())
-            .bind(b.total.denominator())
-            .bind(b.total.samples as i64)
-            .bind(parts_blob(&b.total.num.canonical_parts()))
-            .bind(parts_blob(&b.total.den.canonical_parts()))
-            .execute(&mut **tx)
-            .await?;
+        for (supplier, b) in &rows.days {
+            self.write_days(supplier, std::slice::from_ref(b), &[])
+                .await?;
+        }
+        let mut by_supplier: std::collections::BTreeMap<&str, Vec<TierDay>> = Default::default();
+        for (s, t) in &rows.tier_days {
+            by_supplier.entry(s).or_default().push(*t);
+        }
+        for (s, days) in by_supplier {
+            self.replace_tiers(s, None, &days).await?;
         }
         Ok(())
     }
@@ -155,62 +162,32 @@ impl WriteTx {
         upserts: &[DayBucket],
         emptied: &[(Indicator, Date)],
     ) -> Result<()> {
-        match self {
-            WriteTx::Postgres(tx) => {
-                if !emptied.is_empty() {
-                    sqlx::query(
-                        "DELETE FROM indicator_daily d USING UNNEST($2::text[], $3::date[]) AS k (indicator, day)
-                         WHERE d.supplier_id = $1 AND d.indicator = k.indicator AND d.day = k.day",
-                    )
-                    .bind(supplier)
-                    .bind(emptied.iter().map(|(i, _)| i.name()).collect::<Vec<_>>())
-                    .bind(emptied.iter().map(|(_, d)| pg_date(*d)).collect::<Vec<_>>())
-                    .execute(&mut **tx)
-                    .await?;
-                }
-                if !upserts.is_empty() {
-                    // Partials as text array literals: UNNEST cannot take an array of
-                    // arrays of varying length.
-                    let parts = |f: fn(&Agg) -> String| -> Vec<String> {
-                        upserts.iter().map(|b| f(&b.total)).collect()
-                    };
-                    sqlx::query(
-                        "INSERT INTO indicator_daily (supplier_id, indicator, day, numerator, denominator, samples,
-                                                      numerator_parts, denominator_parts)
-                         SELECT $1, i, d, n, den, s, np::float8[], dp::float8[]
-                         FROM UNNEST($2::text[], $3::date[], $4::float8[], $5::float8[], $6::int8[], $7::text[], $8::text[])
-                              AS u (i, d, n, den, s, np, dp)
-                         ON CONFLICT (supplier_id, indicator, day) DO UPDATE
-                         SET numerator = EXCLUDED.numerator, denominator = EXCLUDED.denominator, samples = EXCLUDED.samples,
-                             numerator_parts = EXCLUDED.numerator_parts, denominator_parts = EXCLUDED.denominator_parts",
-                    )
-                    .bind(supplier)
-                    .bind(upserts.iter().map(|b| b.indicator.name()).collect::<Vec<_>>())
-                    .bind(upserts.iter().map(|b| pg_date(b.day)).collect::<Vec<_>>())
-                    .bind(upserts.iter().map(|b| b.total.numerator()).collect::<Vec<_>>())
-                    .bind(upserts.iter().map(|b| b.total.denominator()).collect::<Vec<_>>())
-                    .bind(upserts.iter().map(|b| b.total.samples as i64).collect::<Vec<_>>())
-                    .bind(parts(|a| float8_array_literal(&a.num.canonical_parts())))
-                    .bind(parts(|a| float8_array_literal(&a.den.canonical_parts())))
-                    .execute(&mut **tx)
-                    .await?;
-                }
-            }
-            WriteTx::Sqlite(tx) => {
-                for (i, d) in emptied {
-                    sqlx::query(
-                        "DELETE FROM indicator_daily WHERE supplier_id = $1 AND indicator = $2 AND day = $3",
-                    )
-                    .bind(supplier)
-                    .bind(i.name())
-                    .bind(i64::from(d.0))
-                    .execute(&mut **tx)
-                    .await?;
-                }
-                for b in upserts {
-                    self.upsert_day(supplier, b).await?;
-                }
-            }
+        let tx = match self {
+            WriteTx::Postgres(tx) => return pg_write_days(tx, supplier, upserts, emptied).await,
+            WriteTx::Sqlite(tx) => tx,
+        };
+        for (i, d) in emptied {
+            sqlx::query(
+                "DELETE FROM indicator_daily WHERE supplier_id = $1 AND indicator = $2 AND day = $3",
+            )
+            .bind(supplier)
+            .bind(i.name())
+            .bind(Day(*d))
+            .execute(&mut **tx)
+            .await?;
+        }
+        for b in upserts {
+            sqlx::query(UPSERT_DAY)
+                .bind(supplier)
+                .bind(b.indicator.name())
+                .bind(Day(b.day))
+                .bind(b.total.numerator())
+                .bind(b.total.denominator())
+                .bind(b.total.samples as i64)
+                .bind(Parts::of(&b.total.num))
+                .bind(Parts::of(&b.total.den))
+                .execute(&mut **tx)
+                .await?;
         }
         Ok(())
     }
@@ -223,15 +200,15 @@ impl WriteTx {
         kept_until: Option<Date>,
         fresh: &[TierDay],
     ) -> Result<()> {
+        on_tx!(self, c => {
+            sqlx::query("DELETE FROM tier_history WHERE supplier_id = $1 AND ($2 IS NULL OR day > $2)")
+                .bind(supplier)
+                .bind(kept_until.map(Day))
+                .execute(&mut *c)
+                .await?;
+        });
         match self {
             WriteTx::Postgres(tx) => {
-                sqlx::query(
-                    "DELETE FROM tier_history WHERE supplier_id = $1 AND ($2::date IS NULL OR day > $2)",
-                )
-                .bind(supplier)
-                .bind(kept_until.map(pg_date))
-                .execute(&mut **tx)
-                .await?;
                 sqlx::query(
                     "INSERT INTO tier_history (supplier_id, day, score, tier)
                      SELECT $1, * FROM UNNEST($2::date[], $3::float8[], $4::text[])",
@@ -244,17 +221,10 @@ impl WriteTx {
                 .await?;
             }
             WriteTx::Sqlite(tx) => {
-                sqlx::query(
-                    "DELETE FROM tier_history WHERE supplier_id = $1 AND ($2 IS NULL OR day > $2)",
-                )
-                .bind(supplier)
-                .bind(kept_until.map(|d| i64::from(d.0)))
-                .execute(&mut **tx)
-                .await?;
                 for t in fresh {
                     sqlx::query("INSERT INTO tier_history (supplier_id, day, score, tier) VALUES ($1, $2, $3, $4)")
                         .bind(supplier)
-                        .bind(i64::from(t.date.0))
+                        .bind(Day(t.date))
                         .bind(t.score)
                         .bind(t.tier.name())
                         .execute(&mut **tx)
@@ -268,60 +238,43 @@ impl WriteTx {
     /// A supplier's current scorecards (one per window).
     pub async fn upsert_scorecards(&mut self, supplier: &str, rows: &[ScorecardRow]) -> Result<()> {
         for sc in rows {
-            match self {
-                WriteTx::Postgres(tx) => {
-                    sqlx::query(
-                        "INSERT INTO scorecards (supplier_id, window_days, as_of, policy_version, composite, coverage, tier, dimensions, indicators, first_day)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10)
-                         ON CONFLICT (supplier_id, window_days) DO UPDATE SET as_of = EXCLUDED.as_of, policy_version = EXCLUDED.policy_version,
-                             composite = EXCLUDED.composite, coverage = EXCLUDED.coverage, tier = EXCLUDED.tier,
-                             dimensions = EXCLUDED.dimensions, indicators = EXCLUDED.indicators, first_day = EXCLUDED.first_day",
-                    )
-                    .bind(supplier)
-                    .bind(sc.window_days as i32)
-                    .bind(pg_date(sc.as_of))
-                    .bind(&sc.policy_version)
-                    .bind(sc.composite)
-                    .bind(sc.coverage)
-                    .bind(&sc.tier)
-                    .bind(&sc.dimensions)
-                    .bind(&sc.indicators)
-                    .bind(sc.first_day.map(pg_date))
-                    .execute(&mut **tx)
-                    .await?;
-                }
-                WriteTx::Sqlite(tx) => {
-                    sqlx::query(
-                        "INSERT INTO scorecards (supplier_id, window_days, as_of, policy_version, composite, coverage, tier, dimensions, indicators, first_day)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                         ON CONFLICT (supplier_id, window_days) DO UPDATE SET as_of = excluded.as_of, policy_version = excluded.policy_version,
-                             composite = excluded.composite, coverage = excluded.coverage, tier = excluded.tier,
-                             dimensions = excluded.dimensions, indicators = excluded.indicators, first_day = excluded.first_day",
-                    )
-                    .bind(supplier)
-                    .bind(i64::from(sc.window_days))
-                    .bind(i64::from(sc.as_of.0))
-                    .bind(&sc.policy_version)
-                    .bind(sc.composite)
-                    .bind(sc.coverage)
-                    .bind(&sc.tier)
-                    .bind(&sc.dimensions)
-                    .bind(&sc.indicators)
-                    .bind(sc.first_day.map(|d| i64::from(d.0)))
-                    .execute(&mut **tx)
-                    .await?;
-                }
-            }
+            on_tx!(self, c => {
+                sqlx::query(
+                    "INSERT INTO scorecards (supplier_id, window_days, as_of, policy_version, composite, coverage, tier, dimensions, indicators, first_day)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                     ON CONFLICT (supplier_id, window_days) DO UPDATE SET as_of = excluded.as_of, policy_version = excluded.policy_version,
+                         composite = excluded.composite, coverage = excluded.coverage, tier = excluded.tier,
+                         dimensions = excluded.dimensions, indicators = excluded.indicators, first_day = excluded.first_day",
+                )
+                .bind(supplier)
+                .bind(sc.window_days as i32)
+                .bind(Day(sc.as_of))
+                .bind(&sc.policy_version)
+                .bind(sc.composite)
+                .bind(sc.coverage)
+                .bind(&sc.tier)
+                .bind(JsonText(sc.dimensions.clone()))
+                .bind(JsonText(sc.indicators.clone()))
+                .bind(sc.first_day.map(Day))
+                .execute(c)
+                .await?;
+            });
         }
         Ok(())
     }
 
     /// A supplier's stored episodes.
     pub async fn episodes(&mut self, supplier: &str) -> Result<Vec<EpisodeRow>> {
-        match self {
-            WriteTx::Postgres(tx) => crate::read::pg_episodes(&mut **tx, supplier).await,
-            WriteTx::Sqlite(tx) => crate::read::sqlite_episodes(&mut **tx, supplier).await,
-        }
+        use sqlx::Row;
+        let sql = format!("SELECT {EPISODE_COLUMNS} FROM alert_episodes WHERE supplier_id = $1");
+        on_tx!(self, c => {
+            let rows = sqlx::query(&sql).bind(supplier).fetch_all(c).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.push(episode!(r));
+            }
+            Ok(out)
+        })
     }
 
     /// Writes episodes with their publication state (a retraction cleared).
@@ -329,78 +282,29 @@ impl WriteTx {
         if rows.is_empty() {
             return Ok(());
         }
-        match self {
-            WriteTx::Postgres(tx) => {
-                let col = |f: &dyn Fn(&EpisodeRow) -> Option<Timestamp>| -> Vec<_> {
-                    rows.iter().map(|r| f(r).map(pg_ts)).collect()
-                };
-                sqlx::query(
-                    "INSERT INTO alert_episodes (alert_id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start,
-                                                 ended_on, value_at_end, published_state, announced, raised_at, resolved_at, retracted_at)
-                     SELECT id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start, ended_on, value_at_end,
-                            published_state, announced, raised_at, resolved_at, NULL
-                     FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::int4[], $7::date[], $8::float8[],
-                                 $9::date[], $10::float8[], $11::text[], $12::int4[], $13::timestamptz[], $14::timestamptz[])
-                          AS e (id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start, ended_on,
-                                value_at_end, published_state, announced, raised_at, resolved_at)
-                     ON CONFLICT (alert_id) DO UPDATE SET ended_on = EXCLUDED.ended_on, value_at_end = EXCLUDED.value_at_end,
-                         value_at_start = EXCLUDED.value_at_start, threshold = EXCLUDED.threshold,
-                         published_state = EXCLUDED.published_state, announced = EXCLUDED.announced,
-                         raised_at = EXCLUDED.raised_at, resolved_at = EXCLUDED.resolved_at, retracted_at = NULL",
-                )
-                .bind(rows.iter().map(|r| r.alert_id).collect::<Vec<_>>())
-                .bind(rows.iter().map(|r| r.supplier_id.as_str()).collect::<Vec<_>>())
-                .bind(rows.iter().map(|r| r.rule.as_str()).collect::<Vec<_>>())
-                .bind(rows.iter().map(|r| r.level.as_str()).collect::<Vec<_>>())
-                .bind(rows.iter().map(|r| r.threshold).collect::<Vec<_>>())
-                .bind(rows.iter().map(|r| r.window_days).collect::<Vec<_>>())
-                .bind(rows.iter().map(|r| pg_date(r.started_on)).collect::<Vec<_>>())
-                .bind(rows.iter().map(|r| r.value_at_start).collect::<Vec<_>>())
-                .bind(rows.iter().map(|r| r.ended_on.map(pg_date)).collect::<Vec<_>>())
-                .bind(rows.iter().map(|r| r.value_at_end).collect::<Vec<_>>())
-                .bind(rows.iter().map(|r| r.publication.state.as_deref()).collect::<Vec<_>>())
-                .bind(rows.iter().map(|r| r.publication.announced).collect::<Vec<_>>())
-                .bind(col(&|r| r.publication.raised_at))
-                .bind(col(&|r| r.publication.resolved_at))
+        let tx = match self {
+            WriteTx::Postgres(tx) => return pg_upsert_episodes(tx, rows).await,
+            WriteTx::Sqlite(tx) => tx,
+        };
+        for r in rows {
+            let p = &r.publication;
+            sqlx::query(UPSERT_EPISODE)
+                .bind(r.alert_id)
+                .bind(&r.supplier_id)
+                .bind(&r.rule)
+                .bind(&r.level)
+                .bind(r.threshold)
+                .bind(r.window_days)
+                .bind(Day(r.started_on))
+                .bind(r.value_at_start)
+                .bind(r.ended_on.map(Day))
+                .bind(r.value_at_end)
+                .bind(p.state.as_deref())
+                .bind(p.announced)
+                .bind(p.raised_at.map(Instant))
+                .bind(p.resolved_at.map(Instant))
                 .execute(&mut **tx)
                 .await?;
-            }
-            WriteTx::Sqlite(tx) => {
-                for r in rows {
-                    let Publication {
-                        state,
-                        announced,
-                        raised_at,
-                        resolved_at,
-                        ..
-                    } = &r.publication;
-                    sqlx::query(
-                        "INSERT INTO alert_episodes (alert_id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start,
-                                                     ended_on, value_at_end, published_state, announced, raised_at, resolved_at, retracted_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL)
-                         ON CONFLICT (alert_id) DO UPDATE SET ended_on = excluded.ended_on, value_at_end = excluded.value_at_end,
-                             value_at_start = excluded.value_at_start, threshold = excluded.threshold,
-                             published_state = excluded.published_state, announced = excluded.announced,
-                             raised_at = excluded.raised_at, resolved_at = excluded.resolved_at, retracted_at = NULL",
-                    )
-                    .bind(r.alert_id)
-                    .bind(&r.supplier_id)
-                    .bind(&r.rule)
-                    .bind(&r.level)
-                    .bind(r.threshold)
-                    .bind(r.window_days)
-                    .bind(i64::from(r.started_on.0))
-                    .bind(r.value_at_start)
-                    .bind(r.ended_on.map(|d| i64::from(d.0)))
-                    .bind(r.value_at_end)
-                    .bind(state.as_deref())
-                    .bind(announced)
-                    .bind(raised_at.map(|t| t.0))
-                    .bind(resolved_at.map(|t| t.0))
-                    .execute(&mut **tx)
-                    .await?;
-                }
-            }
         }
         Ok(())
     }
@@ -413,69 +317,42 @@ impl WriteTx {
         state: &str,
         at: Option<Timestamp>,
     ) -> Result<()> {
-        let sql =
-            "UPDATE alert_episodes SET published_state = $2, resolved_at = $3, retracted_at = $3,
-                       ended_on = started_on, value_at_end = NULL WHERE alert_id = $1";
-        match self {
-            WriteTx::Postgres(tx) => {
-                sqlx::query(sql)
-                    .bind(alert_id)
-                    .bind(state)
-                    .bind(at.map(pg_ts))
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            WriteTx::Sqlite(tx) => {
-                sqlx::query(sql)
-                    .bind(alert_id)
-                    .bind(state)
-                    .bind(at.map(|t| t.0))
-                    .execute(&mut **tx)
-                    .await?;
-            }
-        }
+        on_tx!(self, c => {
+            sqlx::query(
+                "UPDATE alert_episodes SET published_state = $2, resolved_at = $3, retracted_at = $3,
+                     ended_on = started_on, value_at_end = NULL WHERE alert_id = $1",
+            )
+            .bind(alert_id)
+            .bind(state)
+            .bind(at.map(Instant))
+            .execute(c)
+            .await?;
+        });
         Ok(())
     }
 
-    /// Deletes episodes that were never announced and no longer exist.
+    /// Deletes episodes that were never announced and no longer exist (rare: one
+    /// statement each).
     pub async fn forget_episodes(&mut self, ids: &[Uuid]) -> Result<()> {
-        match self {
-            WriteTx::Postgres(tx) if !ids.is_empty() => {
-                sqlx::query("DELETE FROM alert_episodes WHERE alert_id = ANY($1)")
-                    .bind(ids)
-                    .execute(&mut **tx)
+        for id in ids {
+            on_tx!(self, c => {
+                sqlx::query("DELETE FROM alert_episodes WHERE alert_id = $1")
+                    .bind(id)
+                    .execute(c)
                     .await?;
-            }
-            WriteTx::Postgres(_) => {}
-            WriteTx::Sqlite(tx) => {
-                for id in ids {
-                    sqlx::query("DELETE FROM alert_episodes WHERE alert_id = $1")
-                        .bind(id)
-                        .execute(&mut **tx)
-                        .await?;
-                }
-            }
+            });
         }
         Ok(())
     }
 
     /// The tier last published for a supplier.
     pub async fn published_tier(&mut self, supplier: &str) -> Result<Option<String>> {
-        let sql = "SELECT tier FROM published_tiers WHERE supplier_id = $1";
-        Ok(match self {
-            WriteTx::Postgres(tx) => {
-                sqlx::query_scalar(sql)
-                    .bind(supplier)
-                    .fetch_optional(&mut **tx)
-                    .await?
-            }
-            WriteTx::Sqlite(tx) => {
-                sqlx::query_scalar(sql)
-                    .bind(supplier)
-                    .fetch_optional(&mut **tx)
-                    .await?
-            }
-        })
+        Ok(on_tx!(self, c => {
+            sqlx::query_scalar("SELECT tier FROM published_tiers WHERE supplier_id = $1")
+                .bind(supplier)
+                .fetch_optional(c)
+                .await?
+        }))
     }
 
     /// Records the tier published for a supplier.
@@ -485,155 +362,107 @@ impl WriteTx {
         tier: &str,
         effective: Date,
     ) -> Result<()> {
-        let sql = "INSERT INTO published_tiers (supplier_id, tier, effective_date) VALUES ($1, $2, $3)
-                   ON CONFLICT (supplier_id) DO UPDATE SET tier = excluded.tier, effective_date = excluded.effective_date";
-        match self {
-            WriteTx::Postgres(tx) => {
-                sqlx::query(sql)
-                    .bind(supplier)
-                    .bind(tier)
-                    .bind(pg_date(effective))
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            WriteTx::Sqlite(tx) => {
-                sqlx::query(sql)
-                    .bind(supplier)
-                    .bind(tier)
-                    .bind(i64::from(effective.0))
-                    .execute(&mut **tx)
-                    .await?;
-            }
-        }
+        on_tx!(self, c => {
+            sqlx::query(
+                "INSERT INTO published_tiers (supplier_id, tier, effective_date) VALUES ($1, $2, $3)
+                 ON CONFLICT (supplier_id) DO UPDATE SET tier = excluded.tier, effective_date = excluded.effective_date",
+            )
+            .bind(supplier)
+            .bind(tier)
+            .bind(Day(effective))
+            .execute(c)
+            .await?;
+        });
         Ok(())
     }
 
     /// Whether the outbox already holds a message with this id.
     pub async fn message_taken(&mut self, id: Uuid) -> Result<bool> {
-        let sql = "SELECT EXISTS (SELECT 1 FROM outbox WHERE message_id = $1)";
-        Ok(match self {
-            WriteTx::Postgres(tx) => {
-                sqlx::query_scalar(sql)
-                    .bind(id)
-                    .fetch_one(&mut **tx)
-                    .await?
-            }
-            WriteTx::Sqlite(tx) => {
-                sqlx::query_scalar(sql)
-                    .bind(id)
-                    .fetch_one(&mut **tx)
-                    .await?
-            }
-        })
+        Ok(on_tx!(self, c => {
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM outbox WHERE message_id = $1)")
+                .bind(id)
+                .fetch_one(c)
+                .await?
+        }))
     }
 
     /// Adds a message to the outbox.
     pub async fn enqueue(&mut self, m: &OutboxMessage) -> Result<()> {
-        match self {
-            WriteTx::Postgres(tx) => {
-                sqlx::query("INSERT INTO outbox (message_id, supplier_id, record_name, value, headers, created_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)")
-                    .bind(m.message_id)
-                    .bind(&m.supplier_id)
-                    .bind(&m.record_name)
-                    .bind(&m.value)
-                    .bind(&m.headers)
-                    .bind(pg_ts(m.created_at))
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            WriteTx::Sqlite(tx) => {
-                sqlx::query("INSERT INTO outbox (message_id, supplier_id, record_name, value, headers, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                    .bind(m.message_id)
-                    .bind(&m.supplier_id)
-                    .bind(&m.record_name)
-                    .bind(&m.value)
-                    .bind(&m.headers)
-                    .bind(m.created_at.0)
-                    .execute(&mut **tx)
-                    .await?;
-            }
-        }
+        on_tx!(self, c => {
+            sqlx::query(
+                "INSERT INTO outbox (message_id, supplier_id, record_name, value, headers, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(m.message_id)
+            .bind(&m.supplier_id)
+            .bind(&m.record_name)
+            .bind(&m.value)
+            .bind(JsonText(m.headers.clone()))
+            .bind(Instant(m.created_at))
+            .execute(c)
+            .await?;
+        });
         Ok(())
     }
 
-    /// Saves a projector's checkpoint.
-    pub async fn save_checkpoint(&mut self, name: &str, c: &Checkpoint) -> Result<()> {
-        match self {
-            WriteTx::Postgres(tx) => {
-                sqlx::query(
-                    "INSERT INTO projection_checkpoint (name, txid, position, projected_day, policy_version, policy_digest)
-                     VALUES ($1, $2, $3, $4, $5, $6)
-                     ON CONFLICT (name) DO UPDATE SET txid = EXCLUDED.txid, position = EXCLUDED.position,
-                         projected_day = EXCLUDED.projected_day, policy_version = EXCLUDED.policy_version,
-                         policy_digest = EXCLUDED.policy_digest, updated_at = now()",
-                )
-                .bind(name)
-                .bind(c.cursor.txid as i64)
-                .bind(c.cursor.position)
-                .bind(c.projected_day.map(pg_date))
-                .bind(&c.policy_version)
-                .bind(&c.policy_digest)
-                .execute(&mut **tx)
-                .await?;
-                // Readers caching projections drop their caches when this commits.
-                sqlx::query(&format!("NOTIFY {PROJECTIONS_CHANNEL}"))
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            WriteTx::Sqlite(tx) => {
-                sqlx::query(
-                    "INSERT INTO projection_checkpoint (name, txid, position, projected_day, policy_version, policy_digest, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)
-                     ON CONFLICT (name) DO UPDATE SET txid = excluded.txid, position = excluded.position,
-                         projected_day = excluded.projected_day, policy_version = excluded.policy_version,
-                         policy_digest = excluded.policy_digest, updated_at = excluded.updated_at",
-                )
-                .bind(name)
-                .bind(c.cursor.txid as i64)
-                .bind(c.cursor.position)
-                .bind(c.projected_day.map(|d| i64::from(d.0)))
-                .bind(&c.policy_version)
-                .bind(&c.policy_digest)
-                .bind(chrono::Utc::now().timestamp_millis())
-                .execute(&mut **tx)
-                .await?;
-            }
-        }
-        Ok(())
+    /// Saves a projector's checkpoint (at `now`). On PostgreSQL, readers caching
+    /// projections drop their caches when this transaction commits.
+    pub async fn save_checkpoint(
+        &mut self,
+        name: &str,
+        c: &Checkpoint,
+        now: Timestamp,
+    ) -> Result<()> {
+        on_tx!(self, conn => {
+            sqlx::query(
+                "INSERT INTO projection_checkpoint (name, txid, position, projected_day, policy_version, policy_digest, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (name) DO UPDATE SET txid = excluded.txid, position = excluded.position,
+                     projected_day = excluded.projected_day, policy_version = excluded.policy_version,
+                     policy_digest = excluded.policy_digest, updated_at = excluded.updated_at",
+            )
+            .bind(name)
+            .bind(c.cursor.txid as i64)
+            .bind(c.cursor.position)
+            .bind(c.projected_day.map(Day))
+            .bind(&c.policy_version)
+            .bind(&c.policy_digest)
+            .bind(Instant(now))
+            .execute(conn)
+            .await?;
+        });
+        self.notify().await
     }
 
     /// Empties the projections (publication state stays, so history is never
     /// re-announced) and drops `name`'s checkpoint.
     pub async fn reset(&mut self, name: &str) -> Result<()> {
-        let statements = [
+        for sql in [
             "DELETE FROM indicator_daily",
             "DELETE FROM scorecards",
             "DELETE FROM tier_history",
             "DELETE FROM alert_episodes WHERE published_state IS NULL",
-        ];
-        let drop_checkpoint = "DELETE FROM projection_checkpoint WHERE name = $1";
-        match self {
-            WriteTx::Postgres(tx) => {
-                for sql in statements {
-                    sqlx::query(sql).execute(&mut **tx).await?;
-                }
-                sqlx::query(drop_checkpoint)
-                    .bind(name)
-                    .execute(&mut **tx)
-                    .await?;
-                sqlx::query(&format!("NOTIFY {PROJECTIONS_CHANNEL}"))
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            WriteTx::Sqlite(tx) => {
-                for sql in statements {
-                    sqlx::query(sql).execute(&mut **tx).await?;
-                }
-                sqlx::query(drop_checkpoint)
-                    .bind(name)
-                    .execute(&mut **tx)
-                    .await?;
-            }
+        ] {
+            on_tx!(self, c => {
+                sqlx::query(sql).execute(c).await?;
+            });
+        }
+        on_tx!(self, c => {
+            sqlx::query("DELETE FROM projection_checkpoint WHERE name = $1")
+                .bind(name)
+                .execute(c)
+                .await?;
+        });
+        self.notify().await
+    }
+
+    /// PostgreSQL: `NOTIFY` the projections channel on commit (SQLite readers cache
+    /// nothing).
+    async fn notify(&mut self) -> Result<()> {
+        if let WriteTx::Postgres(tx) = self {
+            sqlx::query(&format!("NOTIFY {PROJECTIONS_CHANNEL}"))
+                .execute(&mut **tx)
+                .await?;
         }
         Ok(())
     }
@@ -646,4 +475,93 @@ impl WriteTx {
         }
         Ok(())
     }
+}
+
+/// PostgreSQL: a supplier's changed buckets as two statements of arrays.
+async fn pg_write_days(
+    tx: &mut Transaction<'static, Postgres>,
+    supplier: &str,
+    upserts: &[DayBucket],
+    emptied: &[(Indicator, Date)],
+) -> Result<()> {
+    if !emptied.is_empty() {
+        sqlx::query(
+            "DELETE FROM indicator_daily d USING UNNEST($2::text[], $3::date[]) AS k (indicator, day)
+             WHERE d.supplier_id = $1 AND d.indicator = k.indicator AND d.day = k.day",
+        )
+        .bind(supplier)
+        .bind(emptied.iter().map(|(i, _)| i.name()).collect::<Vec<_>>())
+        .bind(emptied.iter().map(|(_, d)| pg_date(*d)).collect::<Vec<_>>())
+        .execute(&mut **tx)
+        .await?;
+    }
+    if upserts.is_empty() {
+        return Ok(());
+    }
+    // Partials as text array literals: UNNEST cannot take an array of arrays of varying
+    // length.
+    let parts =
+        |f: fn(&Agg) -> String| -> Vec<String> { upserts.iter().map(|b| f(&b.total)).collect() };
+    sqlx::query(
+        "INSERT INTO indicator_daily (supplier_id, indicator, day, numerator, denominator, samples,
+                                      numerator_parts, denominator_parts)
+         SELECT $1, i, d, n, den, s, np::float8[], dp::float8[]
+         FROM UNNEST($2::text[], $3::date[], $4::float8[], $5::float8[], $6::int8[], $7::text[], $8::text[])
+              AS u (i, d, n, den, s, np, dp)
+         ON CONFLICT (supplier_id, indicator, day) DO UPDATE
+         SET numerator = EXCLUDED.numerator, denominator = EXCLUDED.denominator, samples = EXCLUDED.samples,
+             numerator_parts = EXCLUDED.numerator_parts, denominator_parts = EXCLUDED.denominator_parts",
+    )
+    .bind(supplier)
+    .bind(upserts.iter().map(|b| b.indicator.name()).collect::<Vec<_>>())
+    .bind(upserts.iter().map(|b| pg_date(b.day)).collect::<Vec<_>>())
+    .bind(upserts.iter().map(|b| b.total.numerator()).collect::<Vec<_>>())
+    .bind(upserts.iter().map(|b| b.total.denominator()).collect::<Vec<_>>())
+    .bind(upserts.iter().map(|b| b.total.samples as i64).collect::<Vec<_>>())
+    .bind(parts(|a| float8_array_literal(&a.num.canonical_parts())))
+    .bind(parts(|a| float8_array_literal(&a.den.canonical_parts())))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// PostgreSQL: a supplier's episodes as one statement of arrays.
+async fn pg_upsert_episodes(
+    tx: &mut Transaction<'static, Postgres>,
+    rows: &[EpisodeRow],
+) -> Result<()> {
+    let at = |f: &dyn Fn(&EpisodeRow) -> Option<Timestamp>| -> Vec<_> {
+        rows.iter().map(|r| f(r).map(pg_ts)).collect()
+    };
+    sqlx::query(
+        "INSERT INTO alert_episodes (alert_id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start,
+                                     ended_on, value_at_end, published_state, announced, raised_at, resolved_at, retracted_at)
+         SELECT id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start, ended_on, value_at_end,
+                published_state, announced, raised_at, resolved_at, NULL
+         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::int4[], $7::date[], $8::float8[],
+                     $9::date[], $10::float8[], $11::text[], $12::int4[], $13::timestamptz[], $14::timestamptz[])
+              AS e (id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start, ended_on,
+                    value_at_end, published_state, announced, raised_at, resolved_at)
+         ON CONFLICT (alert_id) DO UPDATE SET ended_on = EXCLUDED.ended_on, value_at_end = EXCLUDED.value_at_end,
+             value_at_start = EXCLUDED.value_at_start, threshold = EXCLUDED.threshold,
+             published_state = EXCLUDED.published_state, announced = EXCLUDED.announced,
+             raised_at = EXCLUDED.raised_at, resolved_at = EXCLUDED.resolved_at, retracted_at = NULL",
+    )
+    .bind(rows.iter().map(|r| r.alert_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.supplier_id.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.rule.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.level.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.threshold).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.window_days).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| pg_date(r.started_on)).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.value_at_start).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.ended_on.map(pg_date)).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.value_at_end).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.publication.state.as_deref()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.publication.announced).collect::<Vec<_>>())
+    .bind(at(&|r| r.publication.raised_at))
+    .bind(at(&|r| r.publication.resolved_at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -275,7 +275,7 @@ impl Projector {
         }
         let mut tx = self.projections.begin().await?;
         let result = match self.write_live(&mut tx, touched, clock).await {
-            Ok(written) => self.finish(tx, today).await.map(|()| written),
+            Ok(written) => self.finish(tx, clock).await.map(|()| written),
             Err(e) => Err(e),
         };
         self.committed(result, today)?;
@@ -289,7 +289,8 @@ impl Projector {
     }
 
     /// Saves the checkpoint and commits `tx`, fenced by the lease.
-    async fn finish(&self, mut tx: WriteTx, today: Date) -> Result<(), ProjectorError> {
+    async fn finish(&self, mut tx: WriteTx, clock: &dyn Clock) -> Result<(), ProjectorError> {
+        let today = clock.today(&self.policy);
         tx.save_checkpoint(
             &self.lease.name,
             &Checkpoint {
@@ -298,6 +299,7 @@ impl Projector {
                 policy_version: self.policy.version.clone(),
                 policy_digest: Some(policy_digest(&self.policy)),
             },
+            clock.now(),
         )
         .await?;
         if !tx.fence(&self.lease).await? {
@@ -366,7 +368,7 @@ impl Projector {
         let today = clock.today(&self.policy);
         let mut tx = self.projections.begin().await?;
         let result = match self.write_rebuild(&mut tx, touched, clock).await {
-            Ok(written) => self.finish(tx, today).await.map(|()| written),
+            Ok(written) => self.finish(tx, clock).await.map(|()| written),
             Err(e) => Err(e),
         };
         self.committed(result, today)?;
