@@ -31,21 +31,7 @@ struct Fixture {
     ledgers: BTreeMap<String, SupplierLedger>,
 }
 
-/// Runs an `async fn(Backend)` test once per store backend.
-macro_rules! on_both_backends {
-    ($test:ident) => {
-        mod $test {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_postgres() {
-                super::$test(super::Backend::Postgres).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_sqlite() {
-                super::$test(super::Backend::Sqlite).await;
-            }
-        }
-    };
-}
+use tierline_store::on_both_backends;
 
 async fn fixture_with(backend: Backend, config: ApiConfig) -> Fixture {
     let db = fresh(backend).await.unwrap();

@@ -84,21 +84,7 @@ fn read_topic(brokers: &str) -> Vec<Published> {
     out
 }
 
-/// Runs an `async fn(Backend)` test once per store backend.
-macro_rules! on_both_backends {
-    ($test:ident) => {
-        mod $test {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_postgres() {
-                super::$test(tierline_store::testing::Backend::Postgres).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_sqlite() {
-                super::$test(tierline_store::testing::Backend::Sqlite).await;
-            }
-        }
-    };
-}
+use tierline_store::on_both_backends;
 
 on_both_backends!(an_alert_crossing_reaches_the_topic_exactly_once_with_its_deterministic_id);
 async fn an_alert_crossing_reaches_the_topic_exactly_once_with_its_deterministic_id(

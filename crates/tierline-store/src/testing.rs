@@ -176,3 +176,22 @@ impl TestStore {
         }
     }
 }
+
+/// Runs an `async fn(Backend)` test once per store backend: `on_both_backends!(name);`
+/// next to `async fn name(backend: Backend)` makes `name::on_postgres` and
+/// `name::on_sqlite` (multi-threaded Tokio tests).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($test:ident) => {
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                super::$test($crate::testing::Backend::Postgres).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                super::$test($crate::testing::Backend::Sqlite).await;
+            }
+        }
+    };
+}

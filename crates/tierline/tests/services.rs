@@ -15,21 +15,7 @@ use std::time::{Duration, Instant};
 
 use tierline_store::testing::{Backend, fresh};
 
-/// Runs an `async fn(Backend)` test once per store backend.
-macro_rules! on_both_backends {
-    ($test:ident) => {
-        mod $test {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_postgres() {
-                super::$test(super::Backend::Postgres).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_sqlite() {
-                super::$test(super::Backend::Sqlite).await;
-            }
-        }
-    };
-}
+use tierline_store::on_both_backends;
 
 /// Kills a process if the test fails before it stops it.
 struct Guard(u32);
