@@ -113,15 +113,7 @@ async fn livez() -> &'static str {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, description = "ready"), (status = 503, description = "database unreachable")))]
 async fn readyz(State(s): State<AppState>) -> Response {
-    let ok = s.reader.ping().await;
-    let body =
-        serde_json::json!({ "ready": ok, "database": if ok { "ok" } else { "unreachable" } });
-    let status = if ok {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (status, axum::Json(body)).into_response()
+    tierline_http::Readiness::database(s.reader.ping().await).into_response()
 }
 
 async fn timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {

@@ -151,6 +151,22 @@ pub(crate) fn token<T: Serialize>(key: &T) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(key).unwrap_or_default())
 }
 
+/// One page of `rows` read with a limit of `page_size + 1`: the extra row, if any, is
+/// cut off and says there is a next page, whose token is `key` of the page's last row.
+/// Every list pages this way.
+pub(crate) fn page<T, K: Serialize>(
+    mut rows: Vec<T>,
+    page_size: usize,
+    key: impl FnOnce(&T) -> K,
+) -> (Vec<T>, Option<String>) {
+    if rows.len() <= page_size {
+        return (rows, None);
+    }
+    rows.truncate(page_size);
+    let next = rows.last().map(|r| token(&key(r)));
+    (rows, next)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -232,25 +232,20 @@ impl Reader {
         page_size: usize,
         after: Option<ListKey>,
     ) -> Result<SupplierPage, Problem> {
-        let mut rows = if self.projected_day().await? == Some(as_of) {
+        let rows = if self.projected_day().await? == Some(as_of) {
             self.suppliers_projected(as_of, window, tier, sort, page_size, after.as_ref())
                 .await?
         } else {
             self.suppliers_computed(as_of, window, tier, sort, page_size, after.as_ref())
                 .await?
         };
-        let next = (rows.len() > page_size).then(|| {
-            rows.truncate(page_size);
-            rows.last().map(|r| {
-                crate::params::token(&ListKey {
-                    s: r.score.map(f64::to_bits),
-                    id: r.supplier_id.clone(),
-                })
-            })
+        let (items, next_page_token) = crate::params::page(rows, page_size, |r| ListKey {
+            s: r.score.map(f64::to_bits),
+            id: r.supplier_id.clone(),
         });
         Ok(SupplierPage {
-            items: rows,
-            next_page_token: next.flatten(),
+            items,
+            next_page_token,
         })
     }
 
@@ -412,8 +407,6 @@ impl Reader {
 
     /// Whether the database answers.
     pub(crate) async fn ping(&self) -> bool {
-        self.projections
-            .ping(std::time::Duration::from_secs(2))
-            .await
+        self.projections.ping(tierline_http::READY_TIMEOUT).await
     }
 }

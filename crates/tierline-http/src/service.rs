@@ -44,6 +44,20 @@ impl Readiness {
         Readiness { ready: ok, checks }
     }
 
+    /// The response: 200 or 503, with `{"ready": …, …checks}`.
+    pub fn into_response(self) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        let mut body = serde_json::Map::new();
+        body.insert("ready".into(), self.ready.into());
+        body.extend(self.checks);
+        let status = if self.ready {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        };
+        (status, axum::Json(serde_json::Value::Object(body))).into_response()
+    }
+
     /// Adds a reported value that does not decide readiness.
     pub fn with(mut self, key: &str, value: impl Into<serde_json::Value>) -> Readiness {
         self.checks.insert(key.to_owned(), value.into());
@@ -59,18 +73,7 @@ pub fn ops_router(ready: ReadyCheck, metrics: MetricsText) -> Router {
             "/readyz",
             get(move || {
                 let check = ready();
-                async move {
-                    let r = check.await;
-                    let mut body = serde_json::Map::new();
-                    body.insert("ready".into(), r.ready.into());
-                    body.extend(r.checks);
-                    let status = if r.ready {
-                        StatusCode::OK
-                    } else {
-                        StatusCode::SERVICE_UNAVAILABLE
-                    };
-                    (status, axum::Json(serde_json::Value::Object(body)))
-                }
+                async move { check.await.into_response() }
             }),
         )
         .route(

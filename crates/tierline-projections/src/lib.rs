@@ -56,7 +56,19 @@ impl ProjectionsError {
     /// Whether retrying later may succeed.
     pub fn is_transient(&self) -> bool {
         match self {
-            ProjectionsError::Database(e) => tierline_store::is_transient_sqlx(e),
+            ProjectionsError::Database(e) => tierline_store::is_transient_sqlx(e) || self.is_busy(),
+            _ => false,
+        }
+    }
+
+    /// SQLite's "database is busy/locked": another writer held it past the busy timeout.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            ProjectionsError::Database(e) => e
+                .as_database_error()
+                .and_then(|d| d.code())
+                // Primary code 5 (BUSY) or 6 (LOCKED), also inside an extended code.
+                .is_some_and(|c| c.parse::<u32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))),
             _ => false,
         }
     }

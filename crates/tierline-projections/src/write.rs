@@ -141,16 +141,38 @@ impl WriteTx {
             }
             return Ok(());
         }
-        for (supplier, b) in &rows.days {
-            self.write_days(supplier, std::slice::from_ref(b), &[])
-                .await?;
+        // SQLite: multi-row INSERTs into the emptied tables (well under SQLite's limit
+        // of bound values per statement).
+        let WriteTx::Sqlite(tx) = self else {
+            return Ok(());
+        };
+        for chunk in rows.days.chunks(500) {
+            let mut q = sqlx::QueryBuilder::<Sqlite>::new(
+                "INSERT INTO indicator_daily (supplier_id, indicator, day, numerator, denominator, samples, numerator_parts, denominator_parts) ",
+            );
+            q.push_values(chunk, |mut r, (supplier, b)| {
+                r.push_bind(supplier)
+                    .push_bind(b.indicator.name())
+                    .push_bind(Day(b.day))
+                    .push_bind(b.total.numerator())
+                    .push_bind(b.total.denominator())
+                    .push_bind(b.total.samples as i64)
+                    .push_bind(Parts::of(&b.total.num))
+                    .push_bind(Parts::of(&b.total.den));
+            });
+            q.build().execute(&mut **tx).await?;
         }
-        let mut by_supplier: std::collections::BTreeMap<&str, Vec<TierDay>> = Default::default();
-        for (s, t) in &rows.tier_days {
-            by_supplier.entry(s).or_default().push(*t);
-        }
-        for (s, days) in by_supplier {
-            self.replace_tiers(s, None, &days).await?;
+        for chunk in rows.tier_days.chunks(1000) {
+            let mut q = sqlx::QueryBuilder::<Sqlite>::new(
+                "INSERT INTO tier_history (supplier_id, day, score, tier) ",
+            );
+            q.push_values(chunk, |mut r, (supplier, t)| {
+                r.push_bind(supplier)
+                    .push_bind(Day(t.date))
+                    .push_bind(t.score)
+                    .push_bind(t.tier.name());
+            });
+            q.build().execute(&mut **tx).await?;
         }
         Ok(())
     }

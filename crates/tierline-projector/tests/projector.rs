@@ -264,6 +264,73 @@ async fn snapshot(store: &Store) -> Vec<String> {
     out
 }
 
+on_both_backends!(projector_and_relay_run_as_services_until_stopped);
+async fn projector_and_relay_run_as_services_until_stopped(backend: Backend) {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic(ALERTS, 1, 1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let db = fresh(backend).await.unwrap();
+    let clock: Arc<FixedClock> = Arc::new(FixedClock(
+        Timestamp::parse_rfc3339("2026-06-15T12:00:00Z").unwrap(),
+    ));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut projector = Projector::open(
+        db.store.clone(),
+        Codec::default(),
+        Arc::new(Policy::default()),
+        "main",
+    )
+    .await
+    .unwrap();
+    let relay = Relay::new(
+        Projections::of(&db.store),
+        ClientConfig::new()
+            .set("bootstrap.servers", &brokers)
+            .clone(),
+        ALERTS,
+        clock.clone(),
+    )
+    .unwrap();
+    let relay_metrics = relay.metrics();
+    let projecting = {
+        let (clock, stopped) = (clock.clone(), stopped.clone());
+        tokio::spawn(async move {
+            projector
+                .run(clock.as_ref(), 1000, Duration::from_millis(10), stopped)
+                .await
+        })
+    };
+    let relaying =
+        tokio::spawn(async move { relay.run(100, Duration::from_millis(10), stopped).await });
+    // Three critical defects today: a WARNING and a CRITICAL alert, published by the
+    // services on their own.
+    append(&db.store, &[inspection(1, "2026-06-15T10:00:00Z", 3)]).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while relay_metrics.messages_published.get() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing was published"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.send(true).unwrap();
+    projecting.await.unwrap().unwrap();
+    relaying.await.unwrap();
+    let messages = read_topic(&brokers);
+    assert_eq!(messages.len(), 2);
+    // A clean stop released the lease: a new projector takes over at once.
+    let next = Projector::open(
+        db.store.clone(),
+        Codec::default(),
+        Arc::new(Policy::default()),
+        "main",
+    )
+    .await
+    .unwrap();
+    assert_eq!(next.role(), Role::Active);
+    db.cleanup().await;
+}
+
 on_both_backends!(rebuild_equals_the_live_projections);
 async fn rebuild_equals_the_live_projections(backend: Backend) {
     let db = fresh(backend).await.unwrap();

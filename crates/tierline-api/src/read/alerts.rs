@@ -54,14 +54,13 @@ impl Reader {
                 limit: page_size + 1,
             })
             .await?;
+        let (rows, next_page_token) = crate::params::page(rows, page_size, |r| AlertKey {
+            d: r.started_on.0,
+            id: r.alert_id,
+        });
         let mut items = Vec::with_capacity(rows.len());
-        let mut keys = Vec::with_capacity(rows.len());
         for r in rows {
             let (ended, retracted) = (r.ended_on.is_some(), r.publication.retracted_at.is_some());
-            keys.push(AlertKey {
-                d: r.started_on.0,
-                id: r.alert_id,
-            });
             items.push(AlertJson {
                 alert_id: r.alert_id.to_string(),
                 supplier_id: r.supplier_id,
@@ -79,13 +78,9 @@ impl Reader {
                 retracted_at: r.publication.retracted_at.map(|t| t.to_string()),
             });
         }
-        let next = (items.len() > page_size).then(|| {
-            items.truncate(page_size);
-            crate::params::token(&keys[page_size - 1])
-        });
         Ok(AlertPage {
             items,
-            next_page_token: next,
+            next_page_token,
         })
     }
 }

@@ -77,11 +77,15 @@ pub(crate) async fn events_page<S: EventStore>(
         occurred_at: Timestamp(k.t),
         position: k.p,
     });
-    let mut page = store
+    let rows = store
         .read_supplier(supplier, &filter, after, q.page_size + 1)
         .await?;
-    let more = page.len() > q.page_size;
-    page.truncate(q.page_size);
+    let digest = q.digest(supplier);
+    let (page, next_page_token) = crate::params::page(rows, q.page_size, |e| EventKey {
+        t: e.occurred_at.0,
+        p: e.position,
+        q: digest,
+    });
     let mut items = Vec::with_capacity(page.len());
     for e in &page {
         let record = e.decode(codec).map_err(|err| {
@@ -105,16 +109,8 @@ pub(crate) async fn events_page<S: EventStore>(
             payload,
         });
     }
-    let digest = q.digest(supplier);
-    let next = more.then(|| page.last()).flatten().map(|e| {
-        crate::params::token(&EventKey {
-            t: e.occurred_at.0,
-            p: e.position,
-            q: digest,
-        })
-    });
     Ok(EventPage {
         items,
-        next_page_token: next,
+        next_page_token,
     })
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use tierline_projections::Lease;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::{Projector, ProjectorError};
 
@@ -86,14 +86,20 @@ impl Projector {
         Ok(())
     }
 
-    /// Keeps the lease alive while a long step or rebuild works.
+    /// Keeps the lease alive while a long step or rebuild works. On SQLite a renewal
+    /// waits while this projector's own transaction writes (one writer at a time; no
+    /// other projector can take the lease then either, and the commit renews it).
     pub(super) fn keep_lease(&self) -> Renewal {
         let (projections, lease) = (self.projections.clone(), self.lease.clone());
         let task = tokio::spawn(async move {
             loop {
                 tokio::time::sleep(lease.ttl / 3).await;
-                if let Err(e) = projections.acquire_lease(&lease).await {
-                    warn!(error = %e, "renewing the projector lease failed");
+                match projections.acquire_lease(&lease).await {
+                    Err(e) if e.is_busy() => {
+                        debug!(error = %e, "lease renewal waited for a writer; the commit renews it")
+                    }
+                    Err(e) => warn!(error = %e, "renewing the projector lease failed"),
+                    Ok(_) => {}
                 }
             }
         });
