@@ -22,6 +22,16 @@ pub trait Clock: Send + Sync {
     }
 }
 
+/// A shared clock that configuration structs can carry (`Debug`, `Clone`).
+#[derive(Clone)]
+pub struct SharedClock(pub std::sync::Arc<dyn Clock>);
+
+impl std::fmt::Debug for SharedClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SharedClock({})", self.0.now())
+    }
+}
+
 /// The system clock.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;

@@ -62,6 +62,10 @@ pub struct IngestConfig {
     /// Limits of that port (set by the binary from the shared `--http-*` flags).
     #[arg(skip)]
     pub http_limits: tierline_http::HttpLimits,
+    /// When set (services on a test clock), the store records each batch at this
+    /// clock's "now" instead of its own.
+    #[arg(skip)]
+    pub recording_clock: Option<tierline_clock::SharedClock>,
 }
 
 impl IngestConfig {
@@ -79,6 +83,7 @@ impl IngestConfig {
             batch_linger_ms: 200,
             http: SocketAddr::from(([127, 0, 0, 1], 0)),
             http_limits: tierline_http::HttpLimits::default(),
+            recording_clock: None,
         }
     }
 

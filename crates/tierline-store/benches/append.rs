@@ -92,6 +92,7 @@ async fn main() {
                 next_offset: ((i + 1) * BATCH) as i64,
             }],
             quarantine: vec![],
+            recorded_at: None,
         };
         let start = Instant::now();
         let out = store.append(&batch).await.unwrap();

@@ -28,6 +28,22 @@ fn ts(t: Timestamp) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(t.0).unwrap_or_default()
 }
 
+/// A batch's own `recorded_at`, for this transaction: the column defaults of `events`
+/// and `quarantine` read it (`tierline.recorded_at`, migration 0002), so the COPY path
+/// needs no extra column.
+async fn recorded_at(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    batch: &AppendBatch,
+) -> Result<(), StoreError> {
+    if let Some(t) = batch.recorded_at {
+        sqlx::query("SELECT set_config('tierline.recorded_at', $1, true)")
+            .bind(t.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 fn from_ts(t: DateTime<Utc>) -> Timestamp {
     Timestamp(t.timestamp_millis())
 }
@@ -118,6 +134,7 @@ impl PgStore {
         results: &mut [Appended],
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        recorded_at(&mut tx, batch).await?;
         self.ensure_schemas(&mut tx, &batch.events).await?;
         let mut conflicts = twin_conflicts(&batch.events, results);
         let fresh = self
@@ -151,6 +168,7 @@ impl PgStore {
         results: &mut [Appended],
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        recorded_at(&mut tx, batch).await?;
         self.ensure_schemas(&mut tx, &batch.events).await?;
         let ev = |i: &usize| &batch.events[*i];
         let rows = sqlx::query(

@@ -134,7 +134,7 @@ impl EventStore for SqliteStore {
         for fp in fps {
             self.ensure_schema(&mut tx, fp).await?;
         }
-        let recorded_at = now_ms();
+        let recorded_at = batch.recorded_at.map_or_else(now_ms, |t| t.0);
         let mut conflicts = Vec::new();
         for &i in &unique {
             let e = &batch.events[i];

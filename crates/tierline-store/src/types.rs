@@ -161,6 +161,10 @@ pub struct AppendBatch {
     pub offsets: Vec<OffsetUpdate>,
     /// Rejected messages of this batch.
     pub quarantine: Vec<Quarantined>,
+    /// When the store records the batch (`recorded_at` of its events and the time of its
+    /// quarantine rows); `None`: the database's clock (PostgreSQL's `now()`), the system
+    /// clock on SQLite. Set by services that run on a test clock.
+    pub recorded_at: Option<Timestamp>,
 }
 
 /// What happened to one event of a batch.

@@ -162,6 +162,7 @@ async fn offsets_commit_with_events_and_only_move_forward<S: EventStore>(s: &S) 
         events: events(10, 7),
         offsets: vec![off(0, 10), off(1, 4)],
         quarantine: vec![],
+        recorded_at: None,
     };
     s.append(&b).await.unwrap();
     assert_eq!(
@@ -233,6 +234,7 @@ async fn a_failed_batch_writes_nothing<S: EventStore>(s: &S) {
             next_offset: 20,
         }],
         quarantine: vec![],
+        recorded_at: None,
     };
     let err = s.append(&b).await.unwrap_err();
     assert!(
@@ -351,6 +353,27 @@ async fn reads_one_supplier_oldest_first<S: EventStore>(s: &S) {
     assert_eq!(pages, reversed);
 }
 
+async fn a_batch_may_say_when_it_is_recorded<S: EventStore>(s: &S) {
+    // A service on a test clock records at its "now"; without it, the store's clock.
+    let at = tierline_events::Timestamp::parse_rfc3339("2031-02-03T04:05:06.789Z").unwrap();
+    let mut b = batch(events(3, 31));
+    b.recorded_at = Some(at);
+    s.append(&b).await.unwrap();
+    s.append(&batch(events(2, 32))).await.unwrap();
+    let all = read_all(s).await;
+    assert_eq!(all.len(), 5);
+    assert!(
+        all[..3].iter().all(|e| e.recorded_at == at),
+        "{:?}",
+        all[0].recorded_at
+    );
+    assert!(
+        all[3..]
+            .iter()
+            .all(|e| e.recorded_at != at && e.recorded_at.0 > 0)
+    );
+}
+
 async fn schemas_are_kept_so_replay_needs_no_registry<S: EventStore>(s: &S) {
     s.append(&batch(events(40, 10))).await.unwrap();
     let schemas = s.stored_schemas().await.unwrap();
@@ -409,4 +432,5 @@ suite!(
     global_cursor_reads_everything_once_in_order,
     reads_one_supplier_oldest_first,
     schemas_are_kept_so_replay_needs_no_registry,
+    a_batch_may_say_when_it_is_recorded,
 );

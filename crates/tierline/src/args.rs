@@ -92,6 +92,14 @@ pub(crate) struct ClockArgs {
 }
 
 impl ClockArgs {
+    /// The clock the store records appended events by: the test clock only (a pinned
+    /// date evaluates as of a day; it does not change when events are recorded).
+    pub(crate) fn recording_clock(&self) -> Option<tierline_clock::SharedClock> {
+        self.clock_file
+            .as_ref()
+            .map(|path| tierline_clock::SharedClock(Arc::new(FileClock::new(path))))
+    }
+
     pub(crate) fn clock(&self) -> Result<Arc<dyn Clock>> {
         if let Some(path) = &self.clock_file {
             tracing::warn!(path = %path.display(), "test clock: now is read from a file");

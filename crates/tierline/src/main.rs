@@ -82,6 +82,8 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
         #[command(flatten)]
+        clock: ClockArgs,
+        #[command(flatten)]
         config: Box<tierline_ingest::IngestConfig>,
     },
     /// Run the projector: the event store into scorecards, tiers, alerts and the outbox.
@@ -197,9 +199,14 @@ async fn main() -> Result<()> {
         }
         Command::HashKey => tools::hash_key(),
         Command::Migrate { store } => tools::migrate(codec, &store).await,
-        Command::Ingest { store, config } => {
+        Command::Ingest {
+            store,
+            clock,
+            mut config,
+        } => {
             let (_, stop) = tierline_http::stop_on_signal();
             let store = store.open(codec.clone()).await?;
+            config.recording_clock = clock.recording_clock();
             ingest::ingest(codec, store, *config, limits, stop).await
         }
         Command::Project { args, service } => {

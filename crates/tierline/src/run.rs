@@ -34,11 +34,12 @@ pub(crate) async fn run(
     let stop = stop_tx.subscribe();
     let RunArgs {
         projection,
-        ingest,
+        mut ingest,
         projector,
         relay,
         api,
     } = args;
+    ingest.recording_clock = projection.clock.recording_clock();
     let kafka = ingest.kafka.clone();
     // One store (one pool, one migration) for every service of the process.
     let store = projection.store.open(codec.clone()).await?;

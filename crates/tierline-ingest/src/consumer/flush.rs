@@ -52,6 +52,7 @@ impl<S: EventStore + 'static> Context<S> {
                 })
                 .collect(),
             quarantine: std::mem::take(&mut p.rejected),
+            recorded_at: self.cfg.recording_clock.as_ref().map(|c| c.0.now()),
         };
         let outcome = loop {
             match self.rt.block_on(self.store.append(&batch)) {
