@@ -14,6 +14,7 @@ mod project;
 mod relay;
 mod run;
 mod serve;
+mod simulate;
 mod tools;
 
 use std::path::PathBuf;
@@ -140,7 +141,7 @@ enum Command {
     /// topics of a Kafka cluster.
     Simulate {
         #[command(flatten)]
-        args: Box<demo::SimulateArgs>,
+        args: Box<simulate::SimulateArgs>,
     },
     /// Import history from CSV files (one per record type, named after it, e.g.
     /// `GoodsReceived.csv`; columns named as the Avro fields) into the event store, or
@@ -240,7 +241,7 @@ async fn main() -> Result<()> {
             run::run(codec, *args, limits, stop_tx).await
         }
         Command::Demo { args } => demo::run(codec, *args, limits).await,
-        Command::Simulate { args } => demo::simulate(codec, *args).await,
+        Command::Simulate { args } => simulate::simulate(codec, *args).await,
         Command::Import { args } => import::import(codec, *args).await,
     }
 }

@@ -90,7 +90,7 @@ fn the_demo_serves_live_data_loses_nothing_and_resumes() {
             .spawn()
             .unwrap()
     };
-    let mut child = run("30");
+    let mut child = run("45");
     // The mock cluster's address, from the demo's banner.
     let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
     let stdout = child.stdout.take().unwrap();
@@ -144,7 +144,20 @@ fn the_demo_serves_live_data_loses_nothing_and_resumes() {
     assert!(seen, "the demo never served rated suppliers with alerts");
     // Its own alerts, from the mock cluster: each raise carries its alert id as ce_id,
     // ids are unique, and every raised alert is the API's.
-    let published = consume_alerts(&brokers);
+    // The relay publishes what the projector committed a moment later: read until the
+    // topic holds raises and tier changes.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let published = loop {
+        let got = consume_alerts(&brokers);
+        let has = |f: fn(&Record) -> bool| got.iter().any(|(r, _)| f(r));
+        if (has(|r| matches!(r, Record::SupplierAlertRaised(_)))
+            && has(|r| matches!(r, Record::SupplierTierChanged(_))))
+            || Instant::now() > deadline
+        {
+            break got;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
     let (status, listed) = get(port, "/v1/alerts?status=all&page_size=500").unwrap();
     assert_eq!(status, 200);
     let listed: std::collections::HashSet<&str> = listed["items"]
