@@ -5,14 +5,19 @@
 
 use sqlx::{Postgres, Sqlite, Transaction};
 use tierline_events::{Date, Timestamp};
-use tierline_scoring::{Agg, Indicator, TierDay};
-use tierline_store::CopyBuf;
+use tierline_scoring::{Indicator, TierDay};
 use uuid::Uuid;
 
-use crate::column::{Day, Instant, JsonText, Parts, float8_array_literal, pg_date, pg_ts};
+use crate::column::{Day, Instant, JsonText, Parts, pg_date};
 use crate::read::{EPISODE_COLUMNS, episode};
 use crate::rows::{Checkpoint, DayBucket, EpisodeRow, OutboxMessage, Publication, ScorecardRow};
 use crate::{PROJECTIONS_CHANNEL, ProjectionsError};
+
+mod arrays;
+mod bulk;
+
+use arrays::{pg_upsert_episodes, pg_write_days};
+pub use bulk::BulkRows;
 
 type Result<T> = std::result::Result<T, ProjectionsError>;
 
@@ -57,126 +62,7 @@ const UPSERT_EPISODE: &str = "INSERT INTO alert_episodes (alert_id, supplier_id,
          published_state = excluded.published_state, announced = excluded.announced,
          raised_at = excluded.raised_at, resolved_at = excluded.resolved_at, retracted_at = NULL";
 
-/// Rows a rebuild writes in one go into emptied tables (binary COPY on PostgreSQL).
-#[derive(Debug)]
-pub struct BulkRows {
-    daily: CopyBuf,
-    tiers: CopyBuf,
-    days: Vec<(String, DayBucket)>,
-    tier_days: Vec<(String, TierDay)>,
-    postgres: bool,
-}
-
-impl BulkRows {
-    /// Empty rows for `tx`'s backend.
-    pub fn for_tx(tx: &WriteTx) -> BulkRows {
-        BulkRows {
-            daily: CopyBuf::new(0),
-            tiers: CopyBuf::new(0),
-            days: Vec::new(),
-            tier_days: Vec::new(),
-            postgres: matches!(tx, WriteTx::Postgres(_)),
-        }
-    }
-
-    /// A non-empty daily bucket.
-    pub fn day(&mut self, supplier: &str, indicator: Indicator, day: Date, total: &Agg) {
-        if !self.postgres {
-            self.days.push((
-                supplier.to_owned(),
-                DayBucket {
-                    indicator,
-                    day,
-                    total: total.clone(),
-                },
-            ));
-            return;
-        }
-        let r = &mut self.daily;
-        r.fields(8);
-        r.bytes(supplier.as_bytes());
-        r.bytes(indicator.name().as_bytes());
-        r.date(day.0);
-        r.f64(total.numerator());
-        r.f64(total.denominator());
-        r.i64(total.samples as i64);
-        r.f64_array(&total.num.canonical_parts());
-        r.f64_array(&total.den.canonical_parts());
-    }
-
-    /// A tier-history day.
-    pub fn tier(&mut self, supplier: &str, t: &TierDay) {
-        if !self.postgres {
-            self.tier_days.push((supplier.to_owned(), *t));
-            return;
-        }
-        let r = &mut self.tiers;
-        r.fields(4);
-        r.bytes(supplier.as_bytes());
-        r.date(t.date.0);
-        match t.score {
-            Some(v) => r.f64(v),
-            None => r.null(),
-        }
-        r.bytes(t.tier.name().as_bytes());
-    }
-}
-
 impl WriteTx {
-    /// Writes a rebuild's rows.
-    pub async fn write_bulk(&mut self, rows: BulkRows) -> Result<()> {
-        if let WriteTx::Postgres(tx) = self {
-            for (table, buf) in [
-                (
-                    "indicator_daily (supplier_id, indicator, day, numerator, denominator, samples, numerator_parts, denominator_parts)",
-                    rows.daily,
-                ),
-                ("tier_history (supplier_id, day, score, tier)", rows.tiers),
-            ] {
-                let mut copy = tx
-                    .copy_in_raw(&format!("COPY {table} FROM STDIN (FORMAT binary)"))
-                    .await?;
-                copy.send(buf.finish()).await?;
-                copy.finish().await?;
-            }
-            return Ok(());
-        }
-        // SQLite: multi-row INSERTs into the emptied tables (well under SQLite's limit
-        // of bound values per statement).
-        let WriteTx::Sqlite(tx) = self else {
-            return Ok(());
-        };
-        for chunk in rows.days.chunks(500) {
-            let mut q = sqlx::QueryBuilder::<Sqlite>::new(
-                "INSERT INTO indicator_daily (supplier_id, indicator, day, numerator, denominator, samples, numerator_parts, denominator_parts) ",
-            );
-            q.push_values(chunk, |mut r, (supplier, b)| {
-                r.push_bind(supplier)
-                    .push_bind(b.indicator.name())
-                    .push_bind(Day(b.day))
-                    .push_bind(b.total.numerator())
-                    .push_bind(b.total.denominator())
-                    .push_bind(b.total.samples as i64)
-                    .push_bind(Parts::of(&b.total.num))
-                    .push_bind(Parts::of(&b.total.den));
-            });
-            q.build().execute(&mut **tx).await?;
-        }
-        for chunk in rows.tier_days.chunks(1000) {
-            let mut q = sqlx::QueryBuilder::<Sqlite>::new(
-                "INSERT INTO tier_history (supplier_id, day, score, tier) ",
-            );
-            q.push_values(chunk, |mut r, (supplier, t)| {
-                r.push_bind(supplier)
-                    .push_bind(Day(t.date))
-                    .push_bind(t.score)
-                    .push_bind(t.tier.name());
-            });
-            q.build().execute(&mut **tx).await?;
-        }
-        Ok(())
-    }
-
     /// One supplier's changed daily buckets: `upserts` written, `emptied` deleted.
     pub async fn write_days(
         &mut self,
@@ -497,93 +383,4 @@ impl WriteTx {
         }
         Ok(())
     }
-}
-
-/// PostgreSQL: a supplier's changed buckets as two statements of arrays.
-async fn pg_write_days(
-    tx: &mut Transaction<'static, Postgres>,
-    supplier: &str,
-    upserts: &[DayBucket],
-    emptied: &[(Indicator, Date)],
-) -> Result<()> {
-    if !emptied.is_empty() {
-        sqlx::query(
-            "DELETE FROM indicator_daily d USING UNNEST($2::text[], $3::date[]) AS k (indicator, day)
-             WHERE d.supplier_id = $1 AND d.indicator = k.indicator AND d.day = k.day",
-        )
-        .bind(supplier)
-        .bind(emptied.iter().map(|(i, _)| i.name()).collect::<Vec<_>>())
-        .bind(emptied.iter().map(|(_, d)| pg_date(*d)).collect::<Vec<_>>())
-        .execute(&mut **tx)
-        .await?;
-    }
-    if upserts.is_empty() {
-        return Ok(());
-    }
-    // Partials as text array literals: UNNEST cannot take an array of arrays of varying
-    // length.
-    let parts =
-        |f: fn(&Agg) -> String| -> Vec<String> { upserts.iter().map(|b| f(&b.total)).collect() };
-    sqlx::query(
-        "INSERT INTO indicator_daily (supplier_id, indicator, day, numerator, denominator, samples,
-                                      numerator_parts, denominator_parts)
-         SELECT $1, i, d, n, den, s, np::float8[], dp::float8[]
-         FROM UNNEST($2::text[], $3::date[], $4::float8[], $5::float8[], $6::int8[], $7::text[], $8::text[])
-              AS u (i, d, n, den, s, np, dp)
-         ON CONFLICT (supplier_id, indicator, day) DO UPDATE
-         SET numerator = EXCLUDED.numerator, denominator = EXCLUDED.denominator, samples = EXCLUDED.samples,
-             numerator_parts = EXCLUDED.numerator_parts, denominator_parts = EXCLUDED.denominator_parts",
-    )
-    .bind(supplier)
-    .bind(upserts.iter().map(|b| b.indicator.name()).collect::<Vec<_>>())
-    .bind(upserts.iter().map(|b| pg_date(b.day)).collect::<Vec<_>>())
-    .bind(upserts.iter().map(|b| b.total.numerator()).collect::<Vec<_>>())
-    .bind(upserts.iter().map(|b| b.total.denominator()).collect::<Vec<_>>())
-    .bind(upserts.iter().map(|b| b.total.samples as i64).collect::<Vec<_>>())
-    .bind(parts(|a| float8_array_literal(&a.num.canonical_parts())))
-    .bind(parts(|a| float8_array_literal(&a.den.canonical_parts())))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// PostgreSQL: a supplier's episodes as one statement of arrays.
-async fn pg_upsert_episodes(
-    tx: &mut Transaction<'static, Postgres>,
-    rows: &[EpisodeRow],
-) -> Result<()> {
-    let at = |f: &dyn Fn(&EpisodeRow) -> Option<Timestamp>| -> Vec<_> {
-        rows.iter().map(|r| f(r).map(pg_ts)).collect()
-    };
-    sqlx::query(
-        "INSERT INTO alert_episodes (alert_id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start,
-                                     ended_on, value_at_end, published_state, announced, raised_at, resolved_at, retracted_at)
-         SELECT id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start, ended_on, value_at_end,
-                published_state, announced, raised_at, resolved_at, NULL
-         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::int4[], $7::date[], $8::float8[],
-                     $9::date[], $10::float8[], $11::text[], $12::int4[], $13::timestamptz[], $14::timestamptz[])
-              AS e (id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start, ended_on,
-                    value_at_end, published_state, announced, raised_at, resolved_at)
-         ON CONFLICT (alert_id) DO UPDATE SET ended_on = EXCLUDED.ended_on, value_at_end = EXCLUDED.value_at_end,
-             value_at_start = EXCLUDED.value_at_start, threshold = EXCLUDED.threshold,
-             published_state = EXCLUDED.published_state, announced = EXCLUDED.announced,
-             raised_at = EXCLUDED.raised_at, resolved_at = EXCLUDED.resolved_at, retracted_at = NULL",
-    )
-    .bind(rows.iter().map(|r| r.alert_id).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.supplier_id.as_str()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.rule.as_str()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.level.as_str()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.threshold).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.window_days).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| pg_date(r.started_on)).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.value_at_start).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.ended_on.map(pg_date)).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.value_at_end).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.publication.state.as_deref()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.publication.announced).collect::<Vec<_>>())
-    .bind(at(&|r| r.publication.raised_at))
-    .bind(at(&|r| r.publication.resolved_at))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
