@@ -144,54 +144,23 @@ impl Relay {
         })
     }
 
-    /// Publishes until `stop` turns true: at once while there is work, else when the
-    /// projector commits (PostgreSQL `NOTIFY`) or every `idle` (failures are logged and
-    /// retried).
+    /// Publishes until `stop` turns true: at once while there is work, else every
+    /// `idle` (failures are logged and retried).
     pub async fn run(
         &self,
         batch: usize,
         idle: Duration,
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) {
-        let mut commits = self.commits().await;
         while !*stop.borrow() {
             match self.publish_pending(batch).await {
                 Ok(n) if n > 0 => continue,
                 Ok(_) => {}
                 Err(e) => warn!(error = %e, "publishing failed; retrying"),
             }
-            let woken = async {
-                match commits.as_mut() {
-                    Some(l) => {
-                        if let Err(e) = l.recv().await {
-                            warn!(error = %e, "listening for projection commits failed; polling");
-                            std::future::pending::<()>().await;
-                        }
-                    }
-                    None => std::future::pending::<()>().await,
-                }
-            };
             tokio::select! {
-                _ = tokio::time::timeout(idle, woken) => {}
+                _ = tokio::time::sleep(idle) => {}
                 _ = stop.changed() => {}
-            }
-        }
-    }
-
-    /// PostgreSQL: a listener of the projector's commits (SQLite: none, polling).
-    async fn commits(&self) -> Option<sqlx::postgres::PgListener> {
-        let pool = self.projections.pg_pool()?;
-        let listener = async {
-            let mut l = sqlx::postgres::PgListener::connect_with(pool).await?;
-            l.listen(tierline_projections::PROJECTIONS_CHANNEL).await?;
-            Ok::<_, sqlx::Error>(l)
-        }
-        .await;
-        match listener {
-            Ok(l) => Some(l),
-            Err(e) => {
-                warn!(error = %e, "cannot listen for projection commits; polling");
-                None
             }
         }
     }

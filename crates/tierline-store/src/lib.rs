@@ -4,7 +4,6 @@
 //! quarantine. Two backends behind one interface, chosen by URL scheme:
 //! `postgres://…` for production, `sqlite://path` as the embedded default.
 
-mod changes;
 mod copy;
 mod postgres;
 mod replay;
@@ -15,7 +14,6 @@ mod types;
 
 use std::future::Future;
 
-pub use changes::{Changes, EVENTS_CHANNEL};
 pub use copy::CopyBuf;
 pub use postgres::PgStore;
 pub use replay::{ReplayEvent, Replayed};

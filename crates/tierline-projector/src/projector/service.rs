@@ -1,6 +1,5 @@
-//! The projector as a service: step while there is work, wake when events are appended
-//! (polling as the fallback), stand by while another holds the lease, stop cleanly
-//! (releasing it).
+//! The projector as a service: step while there is work, stand by while another holds
+//! the lease, stop cleanly (releasing it).
 
 use std::time::Duration;
 
@@ -21,8 +20,6 @@ impl Projector {
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) -> Result<(), ProjectorError> {
         let mut standing_by = false;
-        // Woken by appended events; `idle` is the fallback poll (and the day's rollover).
-        let mut changes = self.store.changes().await;
         while !*stop.borrow() {
             let n = match self.step(clock, batch).await {
                 Ok(n) => {
@@ -49,7 +46,7 @@ impl Projector {
                 continue;
             }
             tokio::select! {
-                _ = changes.wait(idle) => {}
+                _ = tokio::time::sleep(idle) => {}
                 _ = stop.changed() => {}
             }
         }
