@@ -28,7 +28,8 @@ pub struct SharedClock(pub std::sync::Arc<dyn Clock>);
 
 impl std::fmt::Debug for SharedClock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SharedClock({})", self.0.now())
+        // Not `now()`: a file clock would read its file to be printed.
+        f.write_str("SharedClock(..)")
     }
 }
 

@@ -519,7 +519,7 @@ async fn a_second_projector_stands_by_and_takes_over_when_the_first_dies(backend
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_projector_that_lost_its_lease_cannot_commit() {
+async fn a_projector_whose_lease_was_taken_over_stands_by_and_cannot_step() {
     let db = fresh(Backend::Sqlite).await.unwrap();
     let clock = FixedClock(Timestamp::parse_rfc3339("2026-06-15T12:00:00Z").unwrap());
     append(&db.store, &[inspection(1, "2026-06-01T09:00:00Z", 0)]).await;

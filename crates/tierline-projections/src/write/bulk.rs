@@ -10,96 +10,100 @@ use super::{Result, WriteTx};
 use crate::column::{Day, Parts};
 use crate::rows::DayBucket;
 
-/// Rows a rebuild writes in one go into emptied tables (binary COPY on PostgreSQL).
+/// Rows a rebuild writes in one go into emptied tables, in the form its backend takes.
 #[derive(Debug)]
-pub struct BulkRows {
-    daily: CopyBuf,
-    tiers: CopyBuf,
-    days: Vec<(String, DayBucket)>,
-    tier_days: Vec<(String, TierDay)>,
-    postgres: bool,
+pub enum BulkRows {
+    /// Binary COPY rows of `indicator_daily` and `tier_history`.
+    Postgres {
+        /// Daily buckets.
+        daily: CopyBuf,
+        /// Tier history.
+        tiers: CopyBuf,
+    },
+    /// Rows for multi-row INSERTs.
+    Sqlite {
+        /// Daily buckets by supplier.
+        days: Vec<(String, DayBucket)>,
+        /// Tier history by supplier.
+        tiers: Vec<(String, TierDay)>,
+    },
 }
 
 impl BulkRows {
     /// Empty rows for `tx`'s backend.
     pub fn for_tx(tx: &WriteTx) -> BulkRows {
-        BulkRows {
-            daily: CopyBuf::new(0),
-            tiers: CopyBuf::new(0),
-            days: Vec::new(),
-            tier_days: Vec::new(),
-            postgres: matches!(tx, WriteTx::Postgres(_)),
+        match tx {
+            WriteTx::Postgres(_) => BulkRows::Postgres {
+                daily: CopyBuf::new(0),
+                tiers: CopyBuf::new(0),
+            },
+            WriteTx::Sqlite(_) => BulkRows::Sqlite {
+                days: Vec::new(),
+                tiers: Vec::new(),
+            },
         }
     }
 
     /// A non-empty daily bucket.
     pub fn day(&mut self, supplier: &str, indicator: Indicator, day: Date, total: &Agg) {
-        if !self.postgres {
-            self.days.push((
+        match self {
+            BulkRows::Sqlite { days, .. } => days.push((
                 supplier.to_owned(),
                 DayBucket {
                     indicator,
                     day,
                     total: total.clone(),
                 },
-            ));
-            return;
+            )),
+            BulkRows::Postgres { daily: r, .. } => {
+                r.fields(8);
+                r.bytes(supplier.as_bytes());
+                r.bytes(indicator.name().as_bytes());
+                r.date(day.0);
+                r.f64(total.numerator());
+                r.f64(total.denominator());
+                r.i64(total.samples as i64);
+                r.f64_array(&total.num.canonical_parts());
+                r.f64_array(&total.den.canonical_parts());
+            }
         }
-        let r = &mut self.daily;
-        r.fields(8);
-        r.bytes(supplier.as_bytes());
-        r.bytes(indicator.name().as_bytes());
-        r.date(day.0);
-        r.f64(total.numerator());
-        r.f64(total.denominator());
-        r.i64(total.samples as i64);
-        r.f64_array(&total.num.canonical_parts());
-        r.f64_array(&total.den.canonical_parts());
     }
 
     /// A tier-history day.
     pub fn tier(&mut self, supplier: &str, t: &TierDay) {
-        if !self.postgres {
-            self.tier_days.push((supplier.to_owned(), *t));
-            return;
+        match self {
+            BulkRows::Sqlite { tiers, .. } => tiers.push((supplier.to_owned(), *t)),
+            BulkRows::Postgres { tiers: r, .. } => {
+                r.fields(4);
+                r.bytes(supplier.as_bytes());
+                r.date(t.date.0);
+                match t.score {
+                    Some(v) => r.f64(v),
+                    None => r.null(),
+                }
+                r.bytes(t.tier.name().as_bytes());
+            }
         }
-        let r = &mut self.tiers;
-        r.fields(4);
-        r.bytes(supplier.as_bytes());
-        r.date(t.date.0);
-        match t.score {
-            Some(v) => r.f64(v),
-            None => r.null(),
-        }
-        r.bytes(t.tier.name().as_bytes());
     }
 }
 
 impl WriteTx {
     /// Writes a rebuild's rows.
     pub async fn write_bulk(&mut self, rows: BulkRows) -> Result<()> {
-        if let WriteTx::Postgres(tx) = self {
-            for (table, buf) in [
-                (
-                    "indicator_daily (supplier_id, indicator, day, numerator, denominator, samples, numerator_parts, denominator_parts)",
-                    rows.daily,
-                ),
-                ("tier_history (supplier_id, day, score, tier)", rows.tiers),
-            ] {
-                let mut copy = tx
-                    .copy_in_raw(&format!("COPY {table} FROM STDIN (FORMAT binary)"))
-                    .await?;
-                copy.send(buf.finish()).await?;
-                copy.finish().await?;
+        let (tx, days, tier_days) = match (self, rows) {
+            (WriteTx::Postgres(tx), BulkRows::Postgres { daily, tiers }) => {
+                return pg_copy(tx, daily, tiers).await;
             }
-            return Ok(());
-        }
+            (WriteTx::Sqlite(tx), BulkRows::Sqlite { days, tiers }) => (tx, days, tiers),
+            _ => {
+                return Err(crate::ProjectionsError::Corrupt(
+                    "rebuild rows made for the other backend (a bug)".into(),
+                ));
+            }
+        };
         // SQLite: multi-row INSERTs into the emptied tables (well under SQLite's limit
         // of bound values per statement).
-        let WriteTx::Sqlite(tx) = self else {
-            return Ok(());
-        };
-        for chunk in rows.days.chunks(500) {
+        for chunk in days.chunks(500) {
             let mut q = sqlx::QueryBuilder::<Sqlite>::new(
                 "INSERT INTO indicator_daily (supplier_id, indicator, day, numerator, denominator, samples, numerator_parts, denominator_parts) ",
             );
@@ -115,7 +119,7 @@ impl WriteTx {
             });
             q.build().execute(&mut **tx).await?;
         }
-        for chunk in rows.tier_days.chunks(1000) {
+        for chunk in tier_days.chunks(1000) {
             let mut q = sqlx::QueryBuilder::<Sqlite>::new(
                 "INSERT INTO tier_history (supplier_id, day, score, tier) ",
             );
@@ -129,4 +133,26 @@ impl WriteTx {
         }
         Ok(())
     }
+}
+
+/// PostgreSQL: the rows by binary COPY.
+async fn pg_copy(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    daily: CopyBuf,
+    tiers: CopyBuf,
+) -> Result<()> {
+    for (table, buf) in [
+        (
+            "indicator_daily (supplier_id, indicator, day, numerator, denominator, samples, numerator_parts, denominator_parts)",
+            daily,
+        ),
+        ("tier_history (supplier_id, day, score, tier)", tiers),
+    ] {
+        let mut copy = tx
+            .copy_in_raw(&format!("COPY {table} FROM STDIN (FORMAT binary)"))
+            .await?;
+        copy.send(buf.finish()).await?;
+        copy.finish().await?;
+    }
+    Ok(())
 }

@@ -11,9 +11,9 @@ use tierline_store::{EventStore, Store};
 
 /// Produced records and, when a store is given, the pacing by what it holds.
 pub(crate) struct Feed {
-    pub(crate) producer: FutureProducer,
-    pub(crate) store: Option<Store>,
-    pub(crate) codec: Codec,
+    producer: FutureProducer,
+    store: Option<Store>,
+    codec: Codec,
     pub(crate) produced: HashSet<(String, uuid::Uuid)>,
     pub(crate) messages: u64,
 }
