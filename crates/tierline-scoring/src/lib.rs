@@ -23,7 +23,7 @@ pub use ledger::{Agg, SupplierLedger};
 pub use policy::{AlertRule, Direction, IndicatorPolicy, Policy, PolicyError};
 pub use score::{IndicatorValue, Scorecard, combine, indicator_value, scorecard_from_sums};
 pub use tier::Tier;
-pub use walk::{Episode, ID_NAMESPACE, Level, TierDay, alert_id, tier_change_id};
+pub use walk::{Episode, ID_NAMESPACE, Level, TierDay, Walks, alert_id, tier_change_id};
 
 /// The windows scorecards are kept for.
 pub const WINDOWS: [u32; 3] = [30, 90, 365];

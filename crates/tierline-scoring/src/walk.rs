@@ -88,44 +88,112 @@ fn days(from: Date, to: Date) -> impl Iterator<Item = Date> {
     (from.0..=to.0).map(Date)
 }
 
+/// A supplier's walks up to a day: the tier on each day from its first, and each alert
+/// rule's episodes. Kept between projections so the next walk resumes from the first
+/// day that changed instead of the first day of all ([`SupplierLedger::resume`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Walks {
+    /// The tier on each day, from the supplier's first day.
+    pub tiers: Vec<TierDay>,
+    /// Episodes per (rule, level): two entries per policy rule (warning, critical).
+    rules: Vec<Vec<Episode>>,
+}
+
+impl Walks {
+    /// The last day walked.
+    pub fn until(&self) -> Option<Date> {
+        self.tiers.last().map(|t| t.date)
+    }
+
+    /// The tier on the last day walked (UNRATED before the first day).
+    pub fn tier(&self) -> Tier {
+        self.tiers.last().map_or(Tier::Unrated, |t| t.tier)
+    }
+
+    /// Every episode: rule by rule in policy order, warning before critical, each
+    /// (rule, level)'s in date order.
+    pub fn episodes(&self) -> impl Iterator<Item = &Episode> {
+        self.rules.iter().flatten()
+    }
+}
+
 impl SupplierLedger {
     /// Tiers from the supplier's first day to `until`, one entry per day.
     pub fn tier_history(&self, until: Date) -> Vec<TierDay> {
+        self.walks(until).tiers
+    }
+
+    /// The tier as of `day` (UNRATED before the supplier's first day).
+    pub fn tier_on(&self, day: Date) -> Tier {
+        self.walks(day).tier()
+    }
+
+    /// Every alert episode of every rule and level, from the first day to `until`.
+    pub fn alert_episodes(&self, until: Date) -> Vec<Episode> {
+        self.walks(until).episodes().cloned().collect()
+    }
+
+    /// Both walks from the first day to `until`.
+    pub fn walks(&self, until: Date) -> Walks {
+        self.resume(Walks::default(), None, until)
+    }
+
+    /// The walks to `until`, resumed from `previous` (walks of this ledger to an earlier
+    /// day or the same one): days before `changed` (the first day whose buckets changed
+    /// since, if any) and up to `previous`'s last day are kept with the state they ended
+    /// in, the rest walked. Equals [`walks`](Self::walks) of `until`.
+    pub fn resume(&self, mut previous: Walks, changed: Option<Date>, until: Date) -> Walks {
         let Some(first) = self.first_day() else {
-            return Vec::new();
+            return Walks::default();
         };
+        let resumable = previous.tiers.first().is_some_and(|t| t.date == first)
+            && previous.until().is_some_and(|u| u <= until)
+            && previous.rules.len() == 2 * self.policy().alerts.len();
+        let from = match previous.until() {
+            Some(u) if resumable => {
+                let next = Date(u.0 + 1);
+                Date(changed.map_or(next, |c| c.min(next)).0.max(first.0))
+            }
+            _ => first,
+        };
+        if from == first {
+            previous = Walks {
+                tiers: Vec::new(),
+                rules: vec![Vec::new(); 2 * self.policy().alerts.len()],
+            };
+        }
+        if from > until {
+            return previous;
+        }
+        previous.tiers.truncate((from.0 - first.0) as usize);
+        self.walk_tiers(&mut previous.tiers, from, until);
+        self.walk_alerts(&mut previous.rules, from, until);
+        previous
+    }
+
+    /// Appends the tiers of `from..=until` to `tiers` (which ends the day before).
+    fn walk_tiers(&self, tiers: &mut Vec<TierDay>, from: Date, until: Date) {
         let w = self.policy().tier_window_days;
-        let dense = self.dense(Date(first.0 - w as i32 + 1), until);
+        let dense = self.dense(Date(from.0 - w as i32 + 1), until);
         let mut windows: Vec<_> = Indicator::ALL
             .into_iter()
             .map(|i| dense.sliding(i, w))
             .collect();
-        let mut out = Vec::new();
-        let mut previous = None;
-        for date in days(first, until) {
+        let mut previous = tiers.last().map(|t| t.tier);
+        for date in days(from, until) {
             let sums: Vec<&Agg> = windows.iter_mut().map(|s| s.at(date)).collect();
             let score = self
                 .scorecard_from(date, w, |i| sums[i.index()].clone())
                 .composite;
             let tier = Tier::next(self.policy(), previous, score);
             previous = Some(tier);
-            out.push(TierDay { date, score, tier });
+            tiers.push(TierDay { date, score, tier });
         }
-        out
     }
 
-    /// The tier as of `day` (UNRATED before the supplier's first day).
-    pub fn tier_on(&self, day: Date) -> Tier {
-        self.tier_history(day)
-            .last()
-            .map_or(Tier::Unrated, |t| t.tier)
-    }
-
-    /// Every alert episode of every rule and level, from the first day to `until`.
-    pub fn alert_episodes(&self, until: Date) -> Vec<Episode> {
-        let Some(first) = self.first_day() else {
-            return Vec::new();
-        };
+    /// Continues each (rule, level)'s episodes over `from..=until`: episodes starting on
+    /// or after `from` are dropped, and one still open the day before is open again.
+    fn walk_alerts(&self, rules: &mut [Vec<Episode>], from: Date, until: Date) {
         let widest = self
             .policy()
             .alerts
@@ -133,33 +201,49 @@ impl SupplierLedger {
             .map(|r| r.window_days)
             .max()
             .unwrap_or(1);
-        let dense = self.dense(Date(first.0 - widest as i32 + 1), until);
-        let mut out = Vec::new();
-        for rule in &self.policy().alerts {
+        let dense = self.dense(Date(from.0 - widest as i32 + 1), until);
+        for (k, rule) in self.policy().alerts.iter().enumerate() {
             let Some(indicator) = Indicator::from_name(&rule.rule) else {
                 continue;
             };
             // The rule's value on each day (None: insufficient), shared by both levels.
             let mut window = dense.sliding(indicator, rule.window_days);
-            let values: Vec<(Date, Option<f64>)> = days(first, until)
+            let values: Vec<(Date, Option<f64>)> = days(from, until)
                 .map(|d| {
                     let v = indicator_value(self.policy(), indicator, window.at(d)).value;
                     (d, v)
                 })
                 .collect();
-            for level in [Level::Warning, Level::Critical] {
-                out.extend(self.rule_episodes(&values, rule, level));
+            for (j, level) in [Level::Warning, Level::Critical].into_iter().enumerate() {
+                let Some(episodes) = rules.get_mut(2 * k + j) else {
+                    continue;
+                };
+                episodes.retain(|e| e.started_on < from);
+                let open = match episodes.last() {
+                    Some(e) if e.ended_on.is_none_or(|end| end >= from) => {
+                        episodes.pop().map(|mut e| {
+                            e.ended_on = None;
+                            e.value_at_end = None;
+                            e
+                        })
+                    }
+                    _ => None,
+                };
+                self.rule_episodes(&values, rule, level, open, episodes);
             }
         }
-        out
     }
 
+    /// Walks one (rule, level) over `values` from the state `open` (the episode open the
+    /// day before, if any), appending the episodes found to `episodes`.
     fn rule_episodes(
         &self,
         values: &[(Date, Option<f64>)],
         rule: &AlertRule,
         level: Level,
-    ) -> Vec<Episode> {
+        mut open: Option<Episode>,
+        episodes: &mut Vec<Episode>,
+    ) {
         let threshold = match level {
             Level::Warning => rule.warning,
             Level::Critical => rule.critical,
@@ -171,8 +255,6 @@ impl SupplierLedger {
         };
         let breached = |v: f64| if below { v < threshold } else { v > threshold };
         let cleared = |v: f64| if below { v >= clear_at } else { v <= clear_at };
-        let mut episodes = Vec::new();
-        let mut open: Option<Episode> = None;
         for &(date, value) in values {
             // An insufficient value changes nothing.
             let Some(v) = value else {
@@ -201,6 +283,5 @@ impl SupplierLedger {
             }
         }
         episodes.extend(open);
-        episodes
     }
 }

@@ -293,6 +293,32 @@ proptest! {
     }
 
     #[test]
+    fn walks_resumed_from_the_first_changed_day_equal_walks_from_the_start(
+        (_, shuffled) in stream(),
+        cuts in proptest::collection::vec(0usize..60, 0..5),
+        ends in proptest::collection::vec(0i32..100, 5),
+    ) {
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(shuffled.len())).collect();
+        cuts.push(shuffled.len());
+        cuts.sort_unstable();
+        let mut l = ledger();
+        let mut walks = Walks::default();
+        let mut at = 0;
+        for (k, cut) in cuts.into_iter().enumerate() {
+            let changed = l.apply_all(&shuffled[at..cut]);
+            at = cut;
+            // Sometimes the clock stands still or goes back: the walk starts over then.
+            let until = Date(20_454 + ends[k % ends.len()]);
+            walks = l.resume(walks, changed.first().copied(), until);
+            prop_assert_eq!(&walks, &l.walks(until));
+            // The next day: the rollover walks one day.
+            let next = Date(until.0 + 1);
+            walks = l.resume(walks, None, next);
+            prop_assert_eq!(&walks, &l.walks(next));
+        }
+    }
+
+    #[test]
     fn window_sums_equal_a_naive_recomputation_from_raw_events((original, _) in stream(), end in 0i32..90, w in prop_oneof![Just(30u32), Just(90), Just(365)]) {
         let l = build(&original);
         let as_of = Date(20_454 + end);
