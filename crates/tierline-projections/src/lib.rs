@@ -33,7 +33,7 @@ mod write;
 pub use lease::Lease;
 pub use read::{AlertQuery, AlertStatus, ListSort, SummaryQuery};
 pub use rows::*;
-pub use write::{BulkRows, WriteTx};
+pub use write::{BulkRows, PageRows, WriteTx};
 
 use sqlx::{PgPool, SqlitePool};
 use tierline_store::Store;

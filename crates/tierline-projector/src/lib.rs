@@ -13,4 +13,4 @@ mod metrics;
 mod projector;
 
 pub use metrics::ProjectorMetrics;
-pub use projector::{LEASE_TTL, Projector, ProjectorError, Role};
+pub use projector::{DEFAULT_LEDGER_CACHE, LEASE_TTL, Projector, ProjectorError, Role};

@@ -20,8 +20,10 @@ pub struct ProjectorMetrics {
     pub events_projected: Counter,
     /// Events in the store past the projector's cursor (by position).
     pub projection_lag_events: Gauge,
-    /// Suppliers with a ledger.
+    /// Suppliers whose ledger is in memory (the ledger cache).
     pub suppliers: Gauge,
+    /// Ledgers loaded from the store (on first need, or again after eviction).
+    pub ledgers_loaded: Counter,
     /// Messages written to the outbox, by record.
     pub messages_enqueued: Family<RecordLabel, Counter>,
     /// 1 while this projector holds its lease and projects, 0 on standby.
@@ -35,6 +37,7 @@ impl Default for ProjectorMetrics {
             events_projected: Counter::default(),
             projection_lag_events: Gauge::default(),
             suppliers: Gauge::default(),
+            ledgers_loaded: Counter::default(),
             messages_enqueued: Family::default(),
             active: Gauge::default(),
             registry: Registry::with_prefix("tierline"),
@@ -52,8 +55,13 @@ impl Default for ProjectorMetrics {
         );
         r.register(
             "suppliers",
-            "Suppliers with a ledger in the projector",
+            "Suppliers whose ledger is in the projector's cache",
             m.suppliers.clone(),
+        );
+        r.register(
+            "ledgers_loaded",
+            "Supplier ledgers loaded from the store (first need or after eviction)",
+            m.ledgers_loaded.clone(),
         );
         r.register(
             "alerts_enqueued",

@@ -1,8 +1,11 @@
 //! Tailing the store into projections: the lease, opening at the checkpoint, stepping
-//! along the store, rebuilding, and the service loop. Writing one supplier's
-//! projections is in `writers`, its alert and tier announcements in `alerts`.
+//! along the store, rebuilding, and the service loop. The ledgers are a cache over the
+//! store (`cache`); what a step writes for each supplier is computed in `writers`, its
+//! alert and tier announcements in `alerts`, and the whole step's rows are written
+//! together, one statement per table.
 
 mod alerts;
+mod cache;
 mod lease;
 mod service;
 mod writers;
@@ -13,13 +16,20 @@ use std::time::Duration;
 
 use tierline_clock::Clock;
 use tierline_events::{Codec, Date};
-use tierline_projections::{BulkRows, Checkpoint, Lease, Projections, ProjectionsError, WriteTx};
-use tierline_scoring::{Policy, SupplierLedger, TierDay};
+use tierline_projections::{
+    BulkRows, Checkpoint, Lease, PageRows, Projections, ProjectionsError, WriteTx,
+};
+use tierline_scoring::{Policy, SupplierLedger, Walks};
 use tierline_store::{Cursor, EventStore, Store, StoreError};
 use tracing::{info, instrument, warn};
 
+use cache::Cache;
 pub use lease::{LEASE_TTL, Role};
-use writers::walk_all;
+use writers::{Computed, Days, Input, compute_all};
+
+/// Ledgers kept in memory by default: each a supplier's events by entity, so memory
+/// grows with the history of the suppliers kept, not of all suppliers.
+pub const DEFAULT_LEDGER_CACHE: usize = 10_000;
 
 /// Errors of the projector.
 #[derive(Debug, thiserror::Error)]
@@ -69,25 +79,25 @@ fn policy_digest(policy: &Policy) -> String {
         .collect()
 }
 
-/// The projector: in-memory ledgers of every supplier, and the cursor they reflect.
+/// The projector: a cache of supplier ledgers over the store, and the cursor the read
+/// model reflects.
 pub struct Projector {
     store: Store,
     projections: Projections,
     codec: Codec,
     policy: Arc<Policy>,
     lease: Lease,
-    /// Whether the ledgers reflect the checkpoint under a lease this projector holds.
+    /// Whether the cache and cursor reflect the checkpoint under a lease this projector
+    /// holds.
     loaded: bool,
     /// When the lease was last renewed (by taking it or by a fenced commit).
     renewed: Option<std::time::Instant>,
-    ledgers: HashMap<String, SupplierLedger>,
-    /// Each supplier's rows in `tier_history` as of the last commit, so a step rewrites
-    /// only the days from the first that changed (a live page touches most suppliers,
-    /// and rewriting each one's whole year was most of the database's work). Unknown
-    /// suppliers are rewritten whole; cleared on any failed write.
-    written_tiers: HashMap<String, Vec<TierDay>>,
+    cache: Cache,
     cursor: Cursor,
     projected_day: Option<Date>,
+    /// Write each supplier by itself, walking from its first day (the benchmark's
+    /// baseline: how every step worked before steps were batched).
+    per_supplier: bool,
     /// `ce_source` of published messages.
     source: String,
     metrics: Arc<crate::ProjectorMetrics>,
@@ -98,16 +108,15 @@ impl std::fmt::Debug for Projector {
         f.debug_struct("Projector")
             .field("name", &self.lease.name)
             .field("cursor", &self.cursor)
-            .field("suppliers", &self.ledgers.len())
+            .field("cached", &self.cache.len())
             .finish()
     }
 }
 
 impl Projector {
     /// Prepares the projection tables and, if this projector can take the lease on
-    /// `name`, loads the ledgers up to the checkpoint (a checkpoint made under another
-    /// policy starts the projections over); otherwise it stands by until
-    /// [`Projector::step`] can take it.
+    /// `name`, opens at the checkpoint (a checkpoint made under another policy rebuilds
+    /// the projections); otherwise it stands by until [`Projector::step`] can take it.
     pub async fn open(
         store: Store,
         codec: Codec,
@@ -136,10 +145,10 @@ impl Projector {
             lease: lease::new(name, ttl),
             loaded: false,
             renewed: None,
-            ledgers: HashMap::new(),
-            written_tiers: HashMap::new(),
+            cache: Cache::new(DEFAULT_LEDGER_CACHE),
             cursor: Cursor::START,
             projected_day: None,
+            per_supplier: false,
             source: "tierline".into(),
             metrics: Arc::new(crate::ProjectorMetrics::default()),
         };
@@ -149,10 +158,23 @@ impl Projector {
         }
     }
 
-    /// Loads the ledgers up to the checkpoint (a fresh start if the policy changed).
+    /// Keeps at most `suppliers` ledgers in memory between steps (at least one). Results
+    /// do not depend on it: an evicted ledger is reloaded from the store when needed.
+    pub fn set_ledger_cache(&mut self, suppliers: usize) {
+        self.cache.set_capacity(suppliers);
+        self.cache.end_step();
+    }
+
+    /// Writes each supplier by itself, walking from its first day: how steps worked
+    /// before they were batched. For the benchmark's same-run baseline.
+    #[doc(hidden)]
+    pub fn set_per_supplier(&mut self, on: bool) {
+        self.per_supplier = on;
+    }
+
+    /// Opens at the checkpoint, loading nothing yet (a rebuild if the policy changed).
     async fn load(&mut self) -> Result<(), ProjectorError> {
-        self.ledgers.clear();
-        self.written_tiers.clear();
+        self.cache.clear();
         self.cursor = Cursor::START;
         self.projected_day = None;
         let Some(c) = self.projections.checkpoint(&self.lease.name).await? else {
@@ -164,65 +186,88 @@ impl Projector {
             .is_some_and(|d| *d != policy_digest(&self.policy));
         if c.policy_version != self.policy.version || changed_content {
             warn!(old = %c.policy_version, new = %self.policy.version, changed_content, "policy changed: rebuilding the projections");
-            return self.reset().await;
+            // Until the rebuild commits, readers see the projections of the old policy.
+            self.rebuild_at(None).await?;
+            return Ok(());
         }
+        self.cursor = c.cursor;
         self.projected_day = c.projected_day;
-        // Ledgers up to the checkpoint, writing nothing.
-        self.replay(Some(c.cursor)).await?;
         Ok(())
     }
 
-    /// Stages every settled event after the cursor (up to `upto`) into the ledgers (one
-    /// COPY on PostgreSQL), then settles each ledger once. Returns the events read and
-    /// each supplier's changed days.
-    async fn replay(
+    /// Loads the ledgers of `suppliers` not cached, up to `upto`, with the walks
+    /// the read model holds for them (those of the projected day).
+    /// `everyone`: these are all the store's suppliers, read in one pass over the store
+    /// rather than by its supplier index.
+    async fn load_ledgers(
         &mut self,
-        upto: Option<Cursor>,
-    ) -> Result<(u64, BTreeMap<String, BTreeSet<Date>>), ProjectorError> {
-        let (codec, policy, ledgers) = (&self.codec, &self.policy, &mut self.ledgers);
-        let done = self
-            .store
-            .replay(self.cursor, upto, |e| -> Result<(), ProjectorError> {
-                let record = codec.decode_datum(e.fingerprint, e.datum).map_err(|err| {
-                    ProjectorError::Unreadable {
-                        position: e.cursor.position,
-                        reason: err.to_string(),
-                    }
-                })?;
-                let supplier = record.supplier_id();
-                match ledgers.get_mut(supplier) {
-                    Some(l) => l.stage(&record),
-                    None => ledgers
-                        .entry(supplier.to_owned())
-                        .or_insert_with(|| SupplierLedger::new(supplier, policy.clone()))
-                        .stage(&record),
-                };
-                Ok(())
-            })
-            .await?;
-        self.cursor = done.last;
-        let touched = ledgers
-            .iter_mut()
-            .map(|(s, l)| (s.clone(), l.settle()))
+        suppliers: &[&str],
+        upto: Cursor,
+        everyone: bool,
+    ) -> Result<u64, ProjectorError> {
+        let missing: Vec<&str> = suppliers
+            .iter()
+            .copied()
+            .filter(|s| !self.cache.contains(s))
             .collect();
-        Ok((done.events, touched))
+        if missing.is_empty() {
+            return Ok(0);
+        }
+        let mut fresh: HashMap<&str, SupplierLedger> = missing
+            .iter()
+            .map(|s| (*s, SupplierLedger::new(*s, self.policy.clone())))
+            .collect();
+        let codec = &self.codec;
+        let stage = |e: tierline_store::ReplayEvent<'_>| -> Result<(), ProjectorError> {
+            let record = codec.decode_datum(e.fingerprint, e.datum).map_err(|err| {
+                ProjectorError::Unreadable {
+                    position: e.cursor.position,
+                    reason: err.to_string(),
+                }
+            })?;
+            if let Some(l) = fresh.get_mut(record.supplier_id()) {
+                l.stage(&record);
+            }
+            Ok(())
+        };
+        let n = if everyone {
+            self.store
+                .replay(Cursor::START, Some(upto), stage)
+                .await?
+                .events
+        } else {
+            self.store.replay_suppliers(&missing, upto, stage).await?
+        };
+        let projected = self.projected_day;
+        for (supplier, mut l) in fresh {
+            l.settle();
+            let walks = projected.map_or_else(Walks::default, |d| l.walks(d));
+            self.cache.insert(supplier.to_owned(), l, walks);
+        }
+        self.metrics.ledgers_loaded.inc_by(missing.len() as u64);
+        Ok(n)
     }
 
-    /// Stages one stored event into its supplier's ledger (settled per page).
-    fn stage(&mut self, e: &tierline_store::StoredEvent) -> Result<(), ProjectorError> {
-        let record = e
-            .decode(&self.codec)
-            .map_err(|err| ProjectorError::Unreadable {
-                position: e.position,
-                reason: err.to_string(),
-            })?;
-        self.cursor = e.cursor;
-        let ledger = self
-            .ledgers
-            .entry(e.supplier_id.clone())
-            .or_insert_with(|| SupplierLedger::new(e.supplier_id.clone(), self.policy.clone()));
-        ledger.stage(&record);
-        Ok(())
+    /// Stages a cached supplier's events of a page and settles its ledger once.
+    /// Returns the days whose buckets changed.
+    fn stage(
+        &mut self,
+        supplier: &str,
+        events: &[&tierline_store::StoredEvent],
+    ) -> Result<BTreeSet<Date>, ProjectorError> {
+        let Some(c) = self.cache.get_mut(supplier) else {
+            return Ok(BTreeSet::new());
+        };
+        for e in events {
+            let record = e
+                .decode(&self.codec)
+                .map_err(|err| ProjectorError::Unreadable {
+                    position: e.position,
+                    reason: err.to_string(),
+                })?;
+            c.ledger.stage(&record);
+        }
+        Ok(c.ledger.settle())
     }
 
     /// Its metrics.
@@ -240,12 +285,12 @@ impl Projector {
         self.cursor
     }
 
-    /// Suppliers known.
+    /// Suppliers whose ledgers are in memory.
     pub fn suppliers(&self) -> usize {
-        self.ledgers.len()
+        self.cache.len()
     }
 
-    /// Projects up to `limit` more events, or every supplier when the day rolled over.
+    /// Projects up to `limit` more events, and every supplier when the day rolled over.
     /// Returns the number of events projected; [`ProjectorError::Standby`] while another
     /// projector holds the lease.
     #[instrument(skip_all, fields(cursor = %self.cursor))]
@@ -258,35 +303,143 @@ impl Projector {
             return Ok(0);
         }
         let _renewing = self.keep_lease();
-        let mut touched: BTreeMap<String, BTreeSet<Date>> = BTreeMap::new();
-        for e in &page {
-            self.stage(e)?;
-            touched.entry(e.supplier_id.clone()).or_default();
-        }
-        // Each supplier's touched entities are recomputed once per page.
-        for (supplier, days) in &mut touched {
-            if let Some(l) = self.ledgers.get_mut(supplier) {
-                *days = l.settle();
-            }
-        }
-        if rollover {
-            for supplier in self.ledgers.keys() {
-                touched.entry(supplier.clone()).or_default();
-            }
-        }
-        let mut tx = self.projections.begin().await?;
-        let result = match self.write_live(&mut tx, touched, clock).await {
-            Ok(written) => self.finish(tx, clock).await.map(|()| written),
-            Err(e) => Err(e),
-        };
+        let result = self.project_page(&page, rollover, clock).await;
         self.committed(result, today)?;
         self.metrics.events_projected.inc_by(page.len() as u64);
-        self.metrics.suppliers.set(self.ledgers.len() as i64);
+        self.metrics.suppliers.set(self.cache.len() as i64);
         let head = self.projections.head_position().await?;
         self.metrics
             .projection_lag_events
             .set(head.map_or(0, |h| (h - self.cursor.position).max(0)));
         Ok(page.len())
+    }
+
+    /// Stages a page into its suppliers' ledgers and writes them (and, on a rollover,
+    /// every other supplier) in one transaction, a cache's worth of suppliers at a time.
+    /// Returns the walks committed.
+    async fn project_page(
+        &mut self,
+        page: &[tierline_store::StoredEvent],
+        rollover: bool,
+        clock: &dyn Clock,
+    ) -> Result<Vec<(String, Walks)>, ProjectorError> {
+        let mut by_supplier: BTreeMap<&str, Vec<&tierline_store::StoredEvent>> = BTreeMap::new();
+        for e in page {
+            by_supplier.entry(&e.supplier_id).or_default().push(e);
+        }
+        let before = self.cursor;
+        let mut tx = self.projections.begin().await?;
+        let mut written = Vec::new();
+        let suppliers: Vec<&str> = by_supplier.keys().copied().collect();
+        for chunk in suppliers.chunks(self.cache.capacity()) {
+            self.load_ledgers(chunk, before, false).await?;
+            let mut group: BTreeMap<String, BTreeSet<Date>> = BTreeMap::new();
+            for s in chunk {
+                let events = by_supplier.get(s).map_or(&[][..], Vec::as_slice);
+                group.insert((*s).to_owned(), self.stage(s, events)?);
+            }
+            written.extend(self.write_group(&mut tx, &group, clock).await?);
+            if suppliers.len() > self.cache.capacity() {
+                self.cache.end_step();
+            }
+        }
+        if let Some(last) = page.last() {
+            self.cursor = last.cursor;
+        }
+        if rollover {
+            let touched: BTreeSet<&str> = suppliers.iter().copied().collect();
+            written.extend(self.roll_over(&mut tx, &touched, clock).await?);
+        }
+        self.finish(tx, clock).await?;
+        Ok(written)
+    }
+
+    /// Advances every supplier the page did not touch to today, a cache's worth at a
+    /// time (each resumes its walks from the day after the last projected one).
+    async fn roll_over(
+        &mut self,
+        tx: &mut WriteTx,
+        touched: &BTreeSet<&str>,
+        clock: &dyn Clock,
+    ) -> Result<Vec<(String, Walks)>, ProjectorError> {
+        let all = self.store.suppliers_upto(self.cursor).await?;
+        let rest: Vec<&String> = all
+            .iter()
+            .filter(|s| !touched.contains(s.as_str()))
+            .collect();
+        let mut written = Vec::with_capacity(rest.len());
+        let unchanged = BTreeSet::new();
+        for chunk in rest.chunks(self.cache.capacity()) {
+            let names: Vec<&str> = chunk.iter().map(|s| s.as_str()).collect();
+            self.load_ledgers(&names, self.cursor, false).await?;
+            let group: BTreeMap<String, BTreeSet<Date>> = chunk
+                .iter()
+                .map(|s| ((*s).clone(), unchanged.clone()))
+                .collect();
+            written.extend(self.write_group(tx, &group, clock).await?);
+            // Keeps memory to a cache's worth while the rollover goes on.
+            self.cache.end_step();
+        }
+        Ok(written)
+    }
+
+    /// Writes a group of cached suppliers (their changed days given): all together, or
+    /// one by one in the per-supplier baseline.
+    async fn write_group(
+        &self,
+        tx: &mut WriteTx,
+        group: &BTreeMap<String, BTreeSet<Date>>,
+        clock: &dyn Clock,
+    ) -> Result<Vec<(String, Walks)>, ProjectorError> {
+        let inputs: Vec<Input<'_>> = group
+            .iter()
+            .filter_map(|(s, days)| {
+                self.cache.get(s).map(|c| Input {
+                    ledger: &c.ledger,
+                    stored: &c.walks,
+                    days: Days::Changed(days),
+                    from_start: self.per_supplier,
+                })
+            })
+            .collect();
+        let today = clock.today(&self.policy);
+        if !self.per_supplier {
+            let computed = compute_all(&inputs, today, &self.policy.version);
+            return self.write_computed(tx, computed, clock).await;
+        }
+        let mut written = Vec::with_capacity(inputs.len());
+        for input in &inputs {
+            let computed = vec![writers::compute(input, today, &self.policy.version)];
+            written.extend(self.write_computed(tx, computed, clock).await?);
+        }
+        Ok(written)
+    }
+
+    /// Announces and writes computed suppliers; returns their walks.
+    async fn write_computed(
+        &self,
+        tx: &mut WriteTx,
+        computed: Vec<Computed>,
+        clock: &dyn Clock,
+    ) -> Result<Vec<(String, Walks)>, ProjectorError> {
+        let mut rows = PageRows::default();
+        let ledger = |s: &str| self.cache.get(s).map(|c| &c.ledger);
+        self.announce_page(
+            tx,
+            &computed,
+            ledger,
+            clock.today(&self.policy),
+            clock.now(),
+            &mut rows,
+        )
+        .await?;
+        let mut written = Vec::with_capacity(computed.len());
+        for c in computed {
+            rows.extend(c.rows);
+            written.push((c.supplier, c.walks));
+        }
+        tx.write_page(&rows).await?;
+        Ok(written)
     }
 
     /// Saves the checkpoint and commits `tx`, fenced by the lease.
@@ -313,31 +466,29 @@ impl Projector {
     /// Notes what a step's commit wrote, or that it failed.
     fn committed(
         &mut self,
-        result: Result<Vec<(String, Vec<TierDay>)>, ProjectorError>,
+        result: Result<Vec<(String, Walks)>, ProjectorError>,
         today: Date,
     ) -> Result<(), ProjectorError> {
         match result {
             Ok(written) => {
-                self.written_tiers.extend(written);
+                for (supplier, walks) in written {
+                    if let Some(c) = self.cache.get_mut(&supplier) {
+                        c.walks = walks;
+                    }
+                }
+                self.cache.end_step();
                 self.projected_day = Some(today);
                 self.renewed = Some(std::time::Instant::now());
                 Ok(())
             }
             Err(e) => {
-                // Whether a failed commit took effect is unknown: reload before the next
-                // step (which also drops what this step staged).
+                // Whether a failed commit took effect is unknown: reopen at the
+                // checkpoint before the next step (which also drops what this step
+                // staged).
                 self.loaded = false;
                 Err(e)
             }
         }
-    }
-
-    /// Forgets what the tier history rows are, so the next step rewrites each touched
-    /// supplier's history whole (what every step did before it wrote only the changed
-    /// days). For the benchmark's same-run baseline.
-    #[doc(hidden)]
-    pub fn forget_written_tier_history(&mut self) {
-        self.written_tiers.clear();
     }
 
     /// Projects until the store has nothing more.
@@ -356,102 +507,109 @@ impl Projector {
         }
     }
 
-    /// Drops the projections (publication state stays) and replays the whole store:
-    /// every event into the ledgers first (one COPY out of the store on PostgreSQL),
-    /// then each supplier projected once.
+    /// Rebuilds the projections from the whole store (publication state stays) in one
+    /// transaction: until it commits, readers see the previous projections, never an
+    /// empty or half-built read model. Suppliers are replayed a cache's worth at a time.
     pub async fn rebuild(&mut self, clock: &dyn Clock) -> Result<usize, ProjectorError> {
         self.ensure_lease().await?;
+        self.rebuild_at(Some(clock)).await
+    }
+
+    /// [`Projector::rebuild`] as of `clock`'s day, or (none: opening under a changed
+    /// policy) the day the projections were last brought to.
+    async fn rebuild_at(&mut self, clock: Option<&dyn Clock>) -> Result<usize, ProjectorError> {
         let _renewing = self.keep_lease();
-        self.reset().await?;
         let started = std::time::Instant::now();
-        let (n, touched) = self.replay(None).await?;
-        let replayed = started.elapsed();
+        let previous_day = self
+            .projections
+            .checkpoint(&self.lease.name)
+            .await?
+            .and_then(|c| c.projected_day);
+        let fixed;
+        let clock: &dyn Clock = match clock {
+            Some(c) => c,
+            None => {
+                fixed = tierline_clock::FixedClock::noon(previous_day.unwrap_or(Date(0)));
+                &fixed
+            }
+        };
         let today = clock.today(&self.policy);
+        let upto = self.store.head_cursor().await?;
+        let suppliers = self.store.suppliers_upto(upto).await?;
+        self.cache.clear();
+        self.cursor = upto;
+        self.projected_day = None;
         let mut tx = self.projections.begin().await?;
-        let result = match self.write_rebuild(&mut tx, touched, clock).await {
-            Ok(written) => self.finish(tx, clock).await.map(|()| written),
+        let result = match self.rebuild_into(&mut tx, &suppliers, clock).await {
+            Ok(n) => self.finish(tx, clock).await.map(|()| n),
             Err(e) => Err(e),
         };
-        self.committed(result, today)?;
+        let n = match result {
+            Ok(n) => n,
+            Err(e) => {
+                self.loaded = false;
+                return Err(e);
+            }
+        };
+        self.cache.end_step();
+        self.projected_day = Some(today);
+        self.renewed = Some(std::time::Instant::now());
         info!(
             events = n,
-            suppliers = self.ledgers.len(),
-            replay_s = replayed.as_secs_f64(),
-            projections_s = (started.elapsed() - replayed).as_secs_f64(),
+            suppliers = suppliers.len(),
+            seconds = started.elapsed().as_secs_f64(),
             "rebuilt"
         );
         self.metrics.events_projected.inc_by(n);
         Ok(n as usize)
     }
 
-    /// Writes the touched suppliers of a live step.
-    async fn write_live(
-        &self,
+    /// Empties the projections in `tx` and writes every supplier into them.
+    async fn rebuild_into(
+        &mut self,
         tx: &mut WriteTx,
-        touched: BTreeMap<String, BTreeSet<Date>>,
+        suppliers: &[String],
         clock: &dyn Clock,
-    ) -> Result<Vec<(String, Vec<TierDay>)>, ProjectorError> {
-        let mut written = Vec::with_capacity(touched.len());
-        for (supplier, days) in &touched {
-            let Some(l) = self.ledgers.get(supplier) else {
-                continue;
-            };
-            let walk = writers::Walk::of(l, clock.today(&self.policy));
-            self.write_days(tx, l, days).await?;
-            self.write_tier_history(tx, l, &walk.history).await?;
-            written.push((
-                supplier.clone(),
-                self.project_supplier(tx, l, walk, clock).await?,
-            ));
-        }
-        Ok(written)
-    }
-
-    /// Writes every supplier into emptied tables: the walks on all cores first, the
-    /// buckets and tier history by bulk rows.
-    async fn write_rebuild(
-        &self,
-        tx: &mut WriteTx,
-        touched: BTreeMap<String, BTreeSet<Date>>,
-        clock: &dyn Clock,
-    ) -> Result<Vec<(String, Vec<TierDay>)>, ProjectorError> {
-        let mut walked = walk_all(&self.ledgers, clock.today(&self.policy));
-        let mut rows = BulkRows::for_tx(tx);
-        let mut written = Vec::with_capacity(touched.len());
-        for supplier in touched.keys() {
-            let (Some(l), Some(walk)) =
-                (self.ledgers.get(supplier), walked.remove(supplier.as_str()))
-            else {
-                continue;
-            };
-            for (i, day, a) in l.daily_totals() {
-                if !a.is_empty() {
-                    rows.day(supplier, i, day, a);
+    ) -> Result<u64, ProjectorError> {
+        tx.reset(&self.lease.name).await?;
+        let today = clock.today(&self.policy);
+        let mut events = 0;
+        let empty = Walks::default();
+        let everyone = suppliers.len() <= self.cache.capacity();
+        for chunk in suppliers.chunks(self.cache.capacity()) {
+            let names: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            self.cache.clear();
+            events += self.load_ledgers(&names, self.cursor, everyone).await?;
+            let inputs: Vec<Input<'_>> = names
+                .iter()
+                .filter_map(|s| self.cache.get(s))
+                .map(|c| Input {
+                    ledger: &c.ledger,
+                    stored: &empty,
+                    days: Days::All,
+                    from_start: true,
+                })
+                .collect();
+            let mut computed = compute_all(&inputs, today, &self.policy.version);
+            // Buckets and tier history go in by bulk rows (COPY on PostgreSQL).
+            let mut bulk = BulkRows::for_tx(tx);
+            for c in &mut computed {
+                for (s, b) in c.rows.days.drain(..) {
+                    bulk.day(&s, b.indicator, b.day, &b.total);
+                }
+                for (s, t) in c.rows.tiers.drain(..) {
+                    bulk.tier(&s, &t);
                 }
             }
-            for t in &walk.history {
-                rows.tier(supplier, t);
+            tx.write_bulk(bulk).await?;
+            let written = self.write_computed(tx, computed, clock).await?;
+            for (s, walks) in written {
+                if let Some(c) = self.cache.get_mut(&s) {
+                    c.walks = walks;
+                }
             }
-            written.push((
-                supplier.clone(),
-                self.project_supplier(tx, l, walk, clock).await?,
-            ));
+            self.cache.end_step();
         }
-        tx.write_bulk(rows).await?;
-        Ok(written)
-    }
-
-    async fn reset(&mut self) -> Result<(), ProjectorError> {
-        let mut tx = self.projections.begin().await?;
-        tx.reset(&self.lease.name).await?;
-        if !tx.fence(&self.lease).await? {
-            return Err(ProjectorError::Standby(self.lease.name.clone()));
-        }
-        tx.commit().await?;
-        self.ledgers.clear();
-        self.written_tiers.clear();
-        self.cursor = Cursor::START;
-        self.projected_day = None;
-        Ok(())
+        Ok(events)
     }
 }

@@ -410,15 +410,31 @@ async fn a_policy_changed_under_the_same_version_rebuilds_the_projections(backen
     p.release().await;
     // The same policy again: it resumes from its checkpoint.
     let mut same = open(policy.clone()).await;
-    assert_ne!(same.cursor(), tierline_store::Cursor::START);
+    let head = same.cursor();
+    assert_ne!(head, tierline_store::Cursor::START);
+    let before = same
+        .projections()
+        .checkpoint("main")
+        .await
+        .unwrap()
+        .unwrap();
     same.release().await;
-    // Another threshold under the same version string: it starts over.
+    // Another threshold under the same version string: it rebuilds on opening, in one
+    // transaction, and has nothing left to project.
     let mut changed = (*policy).clone();
     changed.alerts[0].warning = 0.5;
     assert_eq!(changed.version, policy.version);
     let mut rebuilt = open(Arc::new(changed)).await;
-    assert_eq!(rebuilt.cursor(), tierline_store::Cursor::START);
-    assert_eq!(project(&mut rebuilt, &clock, 1000, 5).await, 5);
+    let after = rebuilt
+        .projections()
+        .checkpoint("main")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(after.policy_digest, before.policy_digest);
+    assert_eq!(after.cursor, head);
+    assert_eq!(rebuilt.cursor(), head);
+    assert_eq!(rebuilt.step(&clock, 1000).await.unwrap(), 0);
     db.cleanup().await;
 }
 

@@ -216,3 +216,129 @@ impl crate::Store {
         }
     }
 }
+
+impl crate::Store {
+    /// Hands the events of `suppliers` up to `upto` on the global cursor to `f`, by
+    /// the store's supplier index: a projector reloading evicted ledgers reads exactly
+    /// what it had projected of them (every event at or before a cursor it reached is
+    /// settled). Order is unspecified. Returns the number of events.
+    #[instrument(skip(self, suppliers, f), fields(suppliers = suppliers.len()), err)]
+    pub async fn replay_suppliers<E, F>(
+        &self,
+        suppliers: &[&str],
+        upto: Cursor,
+        mut f: F,
+    ) -> Result<u64, E>
+    where
+        E: From<StoreError> + std::fmt::Display,
+        F: FnMut(ReplayEvent<'_>) -> Result<(), E>,
+    {
+        use sqlx::Row;
+        let mut n = 0;
+        match self {
+            crate::Store::Postgres(pg) => {
+                let mut rows = sqlx::query(
+                    "SELECT txid::text::int8 AS tx, position, fingerprint, datum FROM events
+                     WHERE supplier_id = ANY($1) AND (txid, position) <= ($2::text::xid8, $3)",
+                )
+                .bind(suppliers)
+                .bind(upto.txid.to_string())
+                .bind(upto.position)
+                .fetch(pg.pool());
+                while let Some(r) = rows.try_next().await.map_err(StoreError::from)? {
+                    let event = ReplayEvent {
+                        cursor: Cursor {
+                            txid: r.try_get::<i64, _>("tx").map_err(StoreError::from)? as u64,
+                            position: r.try_get("position").map_err(StoreError::from)?,
+                        },
+                        fingerprint: r
+                            .try_get::<i64, _>("fingerprint")
+                            .map_err(StoreError::from)? as u64,
+                        datum: r.try_get("datum").map_err(StoreError::from)?,
+                    };
+                    n += 1;
+                    f(event)?;
+                }
+            }
+            crate::Store::Sqlite(s) => {
+                for supplier in suppliers {
+                    let rows = sqlx::query(
+                        "SELECT position, fingerprint, datum FROM events
+                         WHERE supplier_id = $1 AND position <= $2",
+                    )
+                    .bind(supplier)
+                    .bind(upto.position)
+                    .fetch_all(s.pool())
+                    .await
+                    .map_err(StoreError::from)?;
+                    for r in &rows {
+                        let position: i64 = r.try_get("position").map_err(StoreError::from)?;
+                        let event = ReplayEvent {
+                            cursor: Cursor { txid: 0, position },
+                            fingerprint: r
+                                .try_get::<i64, _>("fingerprint")
+                                .map_err(StoreError::from)?
+                                as u64,
+                            datum: r.try_get("datum").map_err(StoreError::from)?,
+                        };
+                        n += 1;
+                        f(event)?;
+                    }
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    /// Every supplier with an event at or before `upto` on the global cursor, sorted.
+    pub async fn suppliers_upto(&self, upto: Cursor) -> Result<Vec<String>, StoreError> {
+        Ok(match self {
+            crate::Store::Postgres(pg) => {
+                sqlx::query_scalar(
+                    "SELECT DISTINCT supplier_id FROM events WHERE (txid, position) <= ($1::text::xid8, $2)
+                     ORDER BY supplier_id",
+                )
+                .bind(upto.txid.to_string())
+                .bind(upto.position)
+                .fetch_all(pg.pool())
+                .await?
+            }
+            crate::Store::Sqlite(s) => {
+                sqlx::query_scalar(
+                    "SELECT DISTINCT supplier_id FROM events WHERE position <= $1 ORDER BY supplier_id",
+                )
+                .bind(upto.position)
+                .fetch_all(s.pool())
+                .await?
+            }
+        })
+    }
+
+    /// The last settled event on the global cursor (where a reader of everything stops).
+    pub async fn head_cursor(&self) -> Result<Cursor, StoreError> {
+        Ok(match self {
+            crate::Store::Postgres(pg) => {
+                let row: Option<(i64, i64)> = sqlx::query_as(
+                    "SELECT txid::text::int8, position FROM events
+                     WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
+                     ORDER BY txid DESC, position DESC LIMIT 1",
+                )
+                .fetch_optional(pg.pool())
+                .await?;
+                row.map_or(Cursor::START, |(t, p)| Cursor {
+                    txid: t as u64,
+                    position: p,
+                })
+            }
+            crate::Store::Sqlite(s) => {
+                let p: Option<i64> = sqlx::query_scalar("SELECT max(position) FROM events")
+                    .fetch_one(s.pool())
+                    .await?;
+                Cursor {
+                    txid: 0,
+                    position: p.unwrap_or(0),
+                }
+            }
+        })
+    }
+}

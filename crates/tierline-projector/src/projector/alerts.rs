@@ -1,5 +1,6 @@
-//! A supplier's alert episodes and tier as stored and announced: the publication state
-//! `announce` decides, written with the episodes, and the outbox messages.
+//! A step's alert episodes and tiers as stored and announced: the publication state
+//! `announce` decides for each supplier against what is stored (read for the whole step
+//! at once), the episodes that changed, and the outbox messages.
 
 use std::collections::HashMap;
 
@@ -7,32 +8,74 @@ use tierline_events::{
     AlertLevel, Date, Framing, Record, SupplierAlertRaised, SupplierAlertResolved,
     SupplierTierChanged, Timestamp,
 };
-use tierline_projections::{EpisodeRow, OutboxMessage, Publication, WriteTx};
+use tierline_projections::{EpisodeRow, OutboxMessage, PageRows, Publication, WriteTx};
 use tierline_scoring::{
-    Episode, ID_NAMESPACE, Indicator, Level, SupplierLedger, Tier, indicator_value, tier_change_id,
+    Episode, ID_NAMESPACE, Indicator, Level, SupplierLedger, Tier, TierDay, indicator_value,
+    tier_change_id,
 };
+use uuid::Uuid;
 
+use super::writers::Computed;
 use super::{Projector, ProjectorError};
 use crate::announce::{Message, Published, Stored, announce};
 
+/// A tier to announce.
+struct TierChange {
+    supplier: String,
+    from: Option<String>,
+    last: TierDay,
+    effective: Date,
+}
+
 impl Projector {
-    /// Stores the supplier's current episodes with their publication state, retracts
-    /// announced episodes a late event erased, and enqueues what [`announce`] decides.
-    pub(super) async fn project_alerts(
+    /// Adds to `rows` what the step announces for the `computed` suppliers: their
+    /// episodes that changed, retractions, and the outbox messages of alerts and tiers.
+    pub(super) async fn announce_page<'a>(
         &self,
         tx: &mut WriteTx,
-        l: &SupplierLedger,
-        episodes: Vec<Episode>,
+        computed: &[Computed],
+        ledger: impl Fn(&str) -> Option<&'a SupplierLedger>,
         today: Date,
         now: Timestamp,
+        rows: &mut PageRows,
+    ) -> Result<(), ProjectorError> {
+        let suppliers: Vec<&str> = computed.iter().map(|c| c.supplier.as_str()).collect();
+        let mut stored: HashMap<String, Vec<EpisodeRow>> = HashMap::new();
+        for r in tx.episodes_of(&suppliers).await? {
+            stored.entry(r.supplier_id.clone()).or_default().push(r);
+        }
+        let published = tx.published_tiers_of(&suppliers).await?;
+        let mut changes = Vec::new();
+        for c in computed {
+            let Some(l) = ledger(&c.supplier) else {
+                continue;
+            };
+            let episodes: Vec<Episode> = c.walks.episodes().cloned().collect();
+            let was = stored.remove(&c.supplier).unwrap_or_default();
+            self.announce_alerts(l, &episodes, was, today, now, rows)?;
+            if let Some(change) = tier_change(c, published.get(&c.supplier)) {
+                changes.push(change);
+            }
+        }
+        self.announce_tiers(tx, changes, now, rows).await
+    }
+
+    /// One supplier's episodes against its stored ones.
+    fn announce_alerts(
+        &self,
+        l: &SupplierLedger,
+        episodes: &[Episode],
+        was: Vec<EpisodeRow>,
+        today: Date,
+        now: Timestamp,
+        rows: &mut PageRows,
     ) -> Result<(), ProjectorError> {
         let supplier = l.supplier_id();
-        let rows = tx.episodes(supplier).await?;
-        let mut stored = HashMap::with_capacity(rows.len());
-        let mut known: HashMap<uuid::Uuid, (String, i32, f64)> = HashMap::new();
-        for r in rows {
-            let p = r.publication;
-            stored.insert(
+        let mut states = HashMap::with_capacity(was.len());
+        let mut known: HashMap<Uuid, EpisodeRow> = HashMap::with_capacity(was.len());
+        for r in was {
+            let p = &r.publication;
+            states.insert(
                 r.alert_id,
                 Stored {
                     state: Published::from_name(p.state.as_deref()),
@@ -42,31 +85,35 @@ impl Projector {
                     retracted_at: p.retracted_at,
                 },
             );
-            known.insert(r.alert_id, (r.rule, r.window_days, r.value_at_start));
+            known.insert(r.alert_id, r);
         }
-        let decided = announce(&episodes, &stored, now);
-        let rows: Vec<EpisodeRow> = episodes
-            .iter()
-            .zip(&decided.current)
-            .map(|(e, (_, state))| episode_row(supplier, e, state))
-            .collect();
-        tx.upsert_episodes(&rows).await?;
-        // A retracted episode was never open: it ends where it starts.
+        let decided = announce(episodes, &states, now);
+        for (e, (_, state)) in episodes.iter().zip(&decided.current) {
+            let row = episode_row(supplier, e, state);
+            // Unchanged rows are not rewritten.
+            if known.get(&e.alert_id) != Some(&row) {
+                rows.episodes.push(row);
+            }
+        }
         for (id, s) in &decided.retracted {
-            tx.retract_episode(*id, s.state.name().unwrap_or_default(), s.retracted_at)
-                .await?;
+            let state = s.state.name().unwrap_or_default().to_owned();
+            rows.retracted.push((*id, state, s.retracted_at));
         }
-        tx.forget_episodes(&decided.forgotten).await?;
-        let by_id: HashMap<uuid::Uuid, &Episode> =
-            episodes.iter().map(|e| (e.alert_id, e)).collect();
+        rows.forgotten.extend(&decided.forgotten);
+        let by_id: HashMap<Uuid, &Episode> = episodes.iter().map(|e| (e.alert_id, e)).collect();
         for m in &decided.messages {
-            let record: Record = match m {
-                Message::Raise { alert_id, .. } => match by_id.get(alert_id) {
-                    Some(e) => self.raised(supplier, e, today, now),
+            let (record, message_id): (Record, Uuid) = match m {
+                Message::Raise {
+                    alert_id,
+                    message_id,
+                } => match by_id.get(alert_id) {
+                    Some(e) => (self.raised(supplier, e, today, now), *message_id),
                     None => continue,
                 },
                 Message::Resolve {
-                    alert_id, reason, ..
+                    alert_id,
+                    message_id,
+                    reason,
                 } => {
                     let (rule, value, as_of) = match by_id.get(alert_id) {
                         Some(e) => (
@@ -76,19 +123,19 @@ impl Projector {
                         ),
                         // Retracted: today's value of the rule where it is sufficient.
                         None => {
-                            let Some((rule, window, at_start)) = known.get(alert_id) else {
+                            let Some(r) = known.get(alert_id) else {
                                 continue;
                             };
-                            let value = Indicator::from_name(rule)
+                            let value = Indicator::from_name(&r.rule)
                                 .and_then(|i| {
-                                    let w = (*window).max(1) as u32;
+                                    let w = r.window_days.max(1) as u32;
                                     indicator_value(l.policy(), i, &l.window(i, today, w)).value
                                 })
-                                .unwrap_or(*at_start);
-                            (rule.clone(), value, today)
+                                .unwrap_or(r.value_at_start);
+                            (r.rule.clone(), value, today)
                         }
                     };
-                    SupplierAlertResolved {
+                    let record = SupplierAlertResolved {
                         alert_id: *alert_id,
                         supplier_id: supplier.to_owned(),
                         rule,
@@ -97,70 +144,57 @@ impl Projector {
                         resolved_at: now,
                         policy_version: self.policy.version.clone(),
                         reason: *reason,
-                    }
-                    .into()
+                    };
+                    (record.into(), *message_id)
                 }
             };
-            let message_id = match m {
-                Message::Raise { message_id, .. } | Message::Resolve { message_id, .. } => {
-                    *message_id
-                }
-            };
-            self.enqueue(tx, supplier, &record, message_id, now).await?;
+            rows.messages
+                .push(self.message(supplier, &record, message_id, now)?);
         }
         Ok(())
     }
 
-    pub(super) async fn project_tier(
+    /// The tier changes: an id already in the outbox (the same run announced before)
+    /// gets `|k` appended (docs/scoring.md, "Tiers"), so consumers deduplicating by id
+    /// still see it.
+    async fn announce_tiers(
         &self,
         tx: &mut WriteTx,
-        l: &SupplierLedger,
-        history: &[tierline_scoring::TierDay],
+        changes: Vec<TierChange>,
         now: Timestamp,
+        rows: &mut PageRows,
     ) -> Result<(), ProjectorError> {
-        let Some(last) = history.last() else {
-            return Ok(());
-        };
-        let supplier = l.supplier_id();
-        let published = tx.published_tier(supplier).await?;
-        // Nothing published counts as UNRATED: a new supplier is announced once rated.
-        let from = published
-            .clone()
-            .unwrap_or_else(|| Tier::Unrated.name().to_owned());
-        if from == last.tier.name() {
-            return Ok(());
-        }
-        let effective = history
+        let bases: Vec<Uuid> = changes
             .iter()
-            .rev()
-            .take_while(|t| t.tier == last.tier)
-            .last()
-            .map_or(last.date, |t| t.date);
-        // An id already published (the same run announced before) gets `|k` appended
-        // (docs/scoring.md, "Tiers"), so consumers deduplicating by id still see it.
-        let base = tier_change_id(supplier, last.tier, effective);
-        let base_name = format!("{supplier}|TIER|{}|{effective}", last.tier.name());
-        let mut event_id = base;
-        for k in 2.. {
-            let taken = tx.message_taken(event_id).await?;
-            if !taken {
-                break;
+            .map(|c| tier_change_id(&c.supplier, c.last.tier, c.effective))
+            .collect();
+        let taken = tx.taken_messages(&bases).await?;
+        for (c, base) in changes.into_iter().zip(bases) {
+            let mut event_id = base;
+            if taken.contains(&base) {
+                let name = format!("{}|TIER|{}|{}", c.supplier, c.last.tier.name(), c.effective);
+                for k in 2.. {
+                    event_id = Uuid::new_v5(&ID_NAMESPACE, format!("{name}|{k}").as_bytes());
+                    if tx.taken_messages(&[event_id]).await?.is_empty() {
+                        break;
+                    }
+                }
             }
-            event_id = uuid::Uuid::new_v5(&ID_NAMESPACE, format!("{base_name}|{k}").as_bytes());
+            let record: Record = SupplierTierChanged {
+                event_id,
+                supplier_id: c.supplier.clone(),
+                from_tier: c.from,
+                to_tier: c.last.tier.name().to_owned(),
+                score: c.last.score,
+                effective_date: c.effective,
+                policy_version: self.policy.version.clone(),
+            }
+            .into();
+            rows.messages
+                .push(self.message(&c.supplier, &record, event_id, now)?);
+            rows.published_tiers
+                .push((c.supplier, c.last.tier.name().to_owned(), c.effective));
         }
-        let record: Record = SupplierTierChanged {
-            event_id,
-            supplier_id: supplier.to_owned(),
-            from_tier: published,
-            to_tier: last.tier.name().to_owned(),
-            score: last.score,
-            effective_date: effective,
-            policy_version: self.policy.version.clone(),
-        }
-        .into();
-        self.enqueue(tx, supplier, &record, event_id, now).await?;
-        tx.set_published_tier(supplier, last.tier.name(), effective)
-            .await?;
         Ok(())
     }
 
@@ -183,15 +217,14 @@ impl Projector {
         .into()
     }
 
-    /// Adds a message to the outbox; `id` is its CloudEvents id (and outbox message id).
-    async fn enqueue(
+    /// An outbox message; `id` is its CloudEvents id (and outbox message id).
+    fn message(
         &self,
-        tx: &mut WriteTx,
         supplier: &str,
         record: &Record,
-        id: uuid::Uuid,
+        id: Uuid,
         now: Timestamp,
-    ) -> Result<(), ProjectorError> {
+    ) -> Result<OutboxMessage, ProjectorError> {
         let value = self.codec.to_bytes(record, Framing::Confluent)?;
         let headers = serde_json::json!({
             "ce_specversion": "1.0",
@@ -207,7 +240,7 @@ impl Projector {
                 record: record.kind().name().into(),
             })
             .inc();
-        tx.enqueue(&OutboxMessage {
+        Ok(OutboxMessage {
             message_id: id,
             supplier_id: supplier.to_owned(),
             record_name: record.kind().full_name().to_owned(),
@@ -215,9 +248,31 @@ impl Projector {
             headers: headers.to_string(),
             created_at: now,
         })
-        .await?;
-        Ok(())
     }
+}
+
+/// The tier to announce for a supplier, if it differs from the one published (nothing
+/// published counts as UNRATED: a new supplier is announced once rated).
+fn tier_change(c: &Computed, published: Option<&String>) -> Option<TierChange> {
+    let last = *c.walks.tiers.last()?;
+    let from = published.map_or(Tier::Unrated.name(), String::as_str);
+    if from == last.tier.name() {
+        return None;
+    }
+    let effective = c
+        .walks
+        .tiers
+        .iter()
+        .rev()
+        .take_while(|t| t.tier == last.tier)
+        .last()
+        .map_or(last.date, |t| t.date);
+    Some(TierChange {
+        supplier: c.supplier.clone(),
+        from: published.cloned(),
+        last,
+        effective,
+    })
 }
 
 /// An episode as stored, with the publication state `announce` decided.

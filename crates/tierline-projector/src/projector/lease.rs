@@ -81,7 +81,7 @@ impl Projector {
             self.load().await?;
             self.loaded = true;
             self.metrics.active.set(1);
-            info!(name = %self.lease.name, cursor = %self.cursor, suppliers = self.ledgers.len(), "projector active");
+            info!(name = %self.lease.name, cursor = %self.cursor, cached = self.cache.len(), "projector active");
         }
         Ok(())
     }

@@ -1,84 +1,143 @@
-//! Writing one supplier's projections: changed daily buckets, tier history from the
-//! first changed day, scorecards (and, through `alerts`, its episodes and
-//! announcements).
+//! What a step writes for each supplier, computed without I/O: its changed daily
+//! buckets, its walks resumed from the first changed day, the tier-history days that
+//! differ from what is stored, and its scorecards. Spread over the machine's cores.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
-use tierline_clock::Clock;
 use tierline_events::Date;
-use tierline_projections::{DayBucket, ScorecardRow, WriteTx};
-use tierline_scoring::{Episode, Indicator, SupplierLedger, Tier, TierDay, WINDOWS};
+use tierline_projections::{DayBucket, PageRows, ScorecardRow};
+use tierline_scoring::{Indicator, SupplierLedger, Tier, WINDOWS, Walks};
 
-use super::{Projector, ProjectorError};
+/// Which of a supplier's days to write.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Days<'a> {
+    /// Those whose buckets changed (a live step).
+    Changed(&'a BTreeSet<Date>),
+    /// Every day, into emptied tables (a rebuild).
+    All,
+}
 
-impl Projector {
-    /// The buckets of the days that changed: emptied ones deleted, the rest upserted.
-    pub(super) async fn write_days(
-        &self,
-        tx: &mut WriteTx,
-        l: &SupplierLedger,
-        days: &BTreeSet<Date>,
-    ) -> Result<(), ProjectorError> {
-        let (mut upserts, mut emptied) = (Vec::new(), Vec::new());
-        for day in days {
-            for i in Indicator::ALL {
-                let total = l.day(i, *day);
-                if total.is_empty() {
-                    emptied.push((i, *day));
-                } else {
-                    upserts.push(DayBucket {
-                        indicator: i,
-                        day: *day,
-                        total,
-                    });
+/// One supplier's part of a step.
+pub(super) struct Input<'a> {
+    pub(super) ledger: &'a SupplierLedger,
+    /// The walks the read model holds (empty for a rebuild).
+    pub(super) stored: &'a Walks,
+    pub(super) days: Days<'a>,
+    /// Walk from the first day instead of resuming (the per-supplier baseline).
+    pub(super) from_start: bool,
+}
+
+/// One supplier's rows and walks.
+pub(super) struct Computed {
+    pub(super) supplier: String,
+    pub(super) walks: Walks,
+    pub(super) rows: PageRows,
+}
+
+/// Computes one supplier's rows as of `today`.
+pub(super) fn compute(input: &Input<'_>, today: Date, policy_version: &str) -> Computed {
+    let l = input.ledger;
+    let supplier = l.supplier_id().to_owned();
+    let mut rows = PageRows::default();
+    let changed = match input.days {
+        Days::Changed(days) => {
+            for day in days {
+                for i in Indicator::ALL {
+                    let total = l.day(i, *day);
+                    if total.is_empty() {
+                        rows.emptied.push((supplier.clone(), i, *day));
+                    } else {
+                        let b = DayBucket {
+                            indicator: i,
+                            day: *day,
+                            total,
+                        };
+                        rows.days.push((supplier.clone(), b));
+                    }
                 }
             }
+            days.first().copied()
         }
-        tx.write_days(l.supplier_id(), &upserts, &emptied).await?;
-        Ok(())
-    }
-
-    /// Tier history from the first day that differs from what is stored.
-    pub(super) async fn write_tier_history(
-        &self,
-        tx: &mut WriteTx,
-        l: &SupplierLedger,
-        history: &[TierDay],
-    ) -> Result<(), ProjectorError> {
-        let written = self.written_tiers.get(l.supplier_id());
-        let same = written.map_or(0, |w| {
-            w.iter().zip(history).take_while(|(a, b)| a == b).count()
-        });
-        if written.is_none_or(|w| same < w.len() || same < history.len()) {
-            let kept_until = same.checked_sub(1).map(|i| history[i].date);
-            tx.replace_tiers(l.supplier_id(), kept_until, &history[same..])
-                .await?;
+        Days::All => {
+            for (indicator, day, total) in l.daily_totals() {
+                if !total.is_empty() {
+                    let b = DayBucket {
+                        indicator,
+                        day,
+                        total: total.clone(),
+                    };
+                    rows.days.push((supplier.clone(), b));
+                }
+            }
+            None
         }
-        Ok(())
+    };
+    let walks = if input.from_start {
+        l.walks(today)
+    } else {
+        l.resume(input.stored.clone(), changed, today)
+    };
+    // Tier history from the first day that differs from what is stored.
+    let old = &input.stored.tiers;
+    let same = old
+        .iter()
+        .zip(&walks.tiers)
+        .take_while(|(a, b)| a == b)
+        .count();
+    if same < old.len() || same < walks.tiers.len() {
+        let kept_until = same.checked_sub(1).map(|i| walks.tiers[i].date);
+        if !matches!(input.days, Days::All) {
+            rows.tiers_cut.push((supplier.clone(), kept_until));
+        }
+        rows.tiers
+            .extend(walks.tiers[same..].iter().map(|t| (supplier.clone(), *t)));
     }
+    let tier = walks.tier();
+    for w in WINDOWS {
+        rows.scorecards.push((
+            supplier.clone(),
+            scorecard_row(l, today, w, tier, policy_version),
+        ));
+    }
+    Computed {
+        supplier,
+        walks,
+        rows,
+    }
+}
 
-    /// The scorecards, episodes and announcements of one supplier (its buckets and tier
-    /// history are written by the caller); returns the tier history it was given.
-    pub(super) async fn project_supplier(
-        &self,
-        tx: &mut WriteTx,
-        l: &SupplierLedger,
-        walk: Walk,
-        clock: &dyn Clock,
-    ) -> Result<Vec<TierDay>, ProjectorError> {
-        let today = clock.today(&self.policy);
-        let now = clock.now();
-        let Walk { history, episodes } = walk;
-        let tier = history.last().map_or(Tier::Unrated, |t| t.tier);
-        let rows: Vec<ScorecardRow> = WINDOWS
+/// [`compute`] for every input, spread over the machine's cores (pure CPU work).
+pub(super) fn compute_all(
+    inputs: &[Input<'_>],
+    today: Date,
+    policy_version: &str,
+) -> Vec<Computed> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Small steps are not worth a thread.
+    if threads == 1 || inputs.len() < 64 {
+        return inputs
             .iter()
-            .map(|w| scorecard_row(l, today, *w, tier, &self.policy.version))
+            .map(|i| compute(i, today, policy_version))
             .collect();
-        tx.upsert_scorecards(l.supplier_id(), &rows).await?;
-        self.project_alerts(tx, l, episodes, today, now).await?;
-        self.project_tier(tx, l, &history, now).await?;
-        Ok(history)
     }
+    let chunk = inputs.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = inputs
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|i| compute(i, today, policy_version))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            // A panicking computation is a bug: it propagates as it would on one thread.
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 /// A supplier's scorecard on one window as stored.
@@ -117,46 +176,4 @@ fn scorecard_row(
         indicators: serde_json::Value::Object(indicators).to_string(),
         first_day: l.first_day(),
     }
-}
-
-/// A supplier's day-by-day walks: tier history and alert episodes.
-pub(super) struct Walk {
-    pub(super) history: Vec<TierDay>,
-    episodes: Vec<Episode>,
-}
-
-impl Walk {
-    pub(super) fn of(l: &SupplierLedger, today: Date) -> Walk {
-        Walk {
-            history: l.tier_history(today),
-            episodes: l.alert_episodes(today),
-        }
-    }
-}
-
-/// Every supplier's walks, spread over the machine's cores (pure CPU work).
-pub(super) fn walk_all(
-    ledgers: &HashMap<String, SupplierLedger>,
-    today: Date,
-) -> HashMap<&str, Walk> {
-    let all: Vec<(&String, &SupplierLedger)> = ledgers.iter().collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = all.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = all
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|(s, l)| (s.as_str(), Walk::of(l, today)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            // A panicking walk is a bug: it propagates as it would on one thread.
-            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
 }
