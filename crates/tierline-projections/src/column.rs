@@ -127,8 +127,10 @@ impl Type<Postgres> for JsonText {
     fn type_info() -> PgTypeInfo {
         <sqlx::types::JsonValue as Type<Postgres>>::type_info()
     }
+    // Read from `jsonb` columns and from `text` columns holding JSON (scorecards).
     fn compatible(ty: &PgTypeInfo) -> bool {
         <sqlx::types::JsonValue as Type<Postgres>>::compatible(ty)
+            || <String as Type<Postgres>>::compatible(ty)
     }
 }
 
@@ -143,12 +145,14 @@ impl Encode<'_, Postgres> for JsonText {
 
 impl<'r> Decode<'r, Postgres> for JsonText {
     fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        use sqlx::{TypeInfo, ValueRef};
+        let jsonb = value.type_info().name() == "JSONB";
         let text = match value.format() {
-            PgValueFormat::Binary => {
+            PgValueFormat::Binary if jsonb => {
                 let bytes = value.as_bytes()?;
                 std::str::from_utf8(bytes.get(1..).unwrap_or_default())?
             }
-            PgValueFormat::Text => value.as_str()?,
+            PgValueFormat::Binary | PgValueFormat::Text => value.as_str()?,
         };
         Ok(JsonText(text.to_owned()))
     }

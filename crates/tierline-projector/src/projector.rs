@@ -19,7 +19,7 @@ use tierline_events::{Codec, Date};
 use tierline_projections::{
     BulkRows, Checkpoint, Lease, PageRows, Projections, ProjectionsError, WriteTx,
 };
-use tierline_scoring::{Policy, SupplierLedger, Walks};
+use tierline_scoring::{Indicator, Policy, SupplierLedger, Walks};
 use tierline_store::{Cursor, EventStore, Store, StoreError};
 use tracing::{info, instrument, warn};
 
@@ -254,9 +254,9 @@ impl Projector {
         &mut self,
         supplier: &str,
         events: &[&tierline_store::StoredEvent],
-    ) -> Result<BTreeSet<Date>, ProjectorError> {
+    ) -> Result<Vec<(Indicator, Date)>, ProjectorError> {
         let Some(c) = self.cache.get_mut(supplier) else {
-            return Ok(BTreeSet::new());
+            return Ok(Vec::new());
         };
         for e in events {
             let record = e
@@ -267,7 +267,7 @@ impl Projector {
                 })?;
             c.ledger.stage(&record);
         }
-        Ok(c.ledger.settle())
+        Ok(c.ledger.settle_buckets())
     }
 
     /// Its metrics.
@@ -333,7 +333,7 @@ impl Projector {
         let suppliers: Vec<&str> = by_supplier.keys().copied().collect();
         for chunk in suppliers.chunks(self.cache.capacity()) {
             self.load_ledgers(chunk, before, false).await?;
-            let mut group: BTreeMap<String, BTreeSet<Date>> = BTreeMap::new();
+            let mut group: BTreeMap<String, Vec<(Indicator, Date)>> = BTreeMap::new();
             for s in chunk {
                 let events = by_supplier.get(s).map_or(&[][..], Vec::as_slice);
                 group.insert((*s).to_owned(), self.stage(s, events)?);
@@ -368,11 +368,11 @@ impl Projector {
             .filter(|s| !touched.contains(s.as_str()))
             .collect();
         let mut written = Vec::with_capacity(rest.len());
-        let unchanged = BTreeSet::new();
+        let unchanged = Vec::new();
         for chunk in rest.chunks(self.cache.capacity()) {
             let names: Vec<&str> = chunk.iter().map(|s| s.as_str()).collect();
             self.load_ledgers(&names, self.cursor, false).await?;
-            let group: BTreeMap<String, BTreeSet<Date>> = chunk
+            let group: BTreeMap<String, Vec<(Indicator, Date)>> = chunk
                 .iter()
                 .map(|s| ((*s).clone(), unchanged.clone()))
                 .collect();
@@ -388,7 +388,7 @@ impl Projector {
     async fn write_group(
         &self,
         tx: &mut WriteTx,
-        group: &BTreeMap<String, BTreeSet<Date>>,
+        group: &BTreeMap<String, Vec<(Indicator, Date)>>,
         clock: &dyn Clock,
     ) -> Result<Vec<(String, Walks)>, ProjectorError> {
         let inputs: Vec<Input<'_>> = group

@@ -195,16 +195,21 @@ impl SupplierLedger {
     /// Recomputes every entity staged since the last call. Returns the days whose
     /// buckets changed.
     pub fn settle(&mut self) -> BTreeSet<Date> {
+        self.settle_buckets().into_iter().map(|(_, d)| d).collect()
+    }
+
+    /// [`settle`](Self::settle), returning each (indicator, day) bucket that changed,
+    /// sorted: what a projection of the buckets rewrites.
+    pub fn settle_buckets(&mut self) -> Vec<(Indicator, Date)> {
         let dirty = std::mem::take(&mut self.dirty);
         let mut touched = Vec::new();
         for id in dirty {
             self.nodes[id as usize].dirty = false;
             self.recompute(id, &mut touched);
         }
-        // Sorted first: a set built from sorted input is built in bulk.
         touched.sort_unstable();
         touched.dedup();
-        touched.into_iter().collect()
+        touched
     }
 
     fn source(&mut self, source: &str) -> (u32, Arc<str>) {
@@ -334,7 +339,7 @@ impl SupplierLedger {
 
     /// Swaps an entity's contributions for freshly computed ones (exactly: what it
     /// added before is subtracted).
-    fn recompute(&mut self, id: NodeId, touched: &mut Vec<Date>) {
+    fn recompute(&mut self, id: NodeId, touched: &mut Vec<(Indicator, Date)>) {
         let node = &mut self.nodes[id as usize];
         let new = match &node.state {
             State::Line(l) => line_contributions(l, &self.policy),
@@ -354,13 +359,13 @@ impl SupplierLedger {
                     bucket.total.sub(part);
                 }
             }
-            touched.push(slot.1);
+            touched.push(*slot);
         }
         for (slot, part) in &self.nodes[id as usize].contributions {
             let bucket = self.totals.entry(*slot).or_default();
             bucket.total.add(part);
             bucket.contributors += 1;
-            touched.push(slot.1);
+            touched.push(*slot);
         }
     }
 

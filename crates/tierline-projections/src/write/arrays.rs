@@ -99,14 +99,14 @@ async fn write_days(tx: &mut Tx, rows: &PageRows) -> Result<()> {
 }
 
 async fn write_tiers(tx: &mut Tx, rows: &PageRows) -> Result<()> {
-    if !rows.tiers_cut.is_empty() {
-        let c = &rows.tiers_cut;
+    if !rows.tiers_gone.is_empty() {
+        let g = &rows.tiers_gone;
         sqlx::query(
-            "DELETE FROM tier_history t USING UNNEST($1::text[], $2::date[]) AS k (supplier_id, kept_until)
-             WHERE t.supplier_id = k.supplier_id AND (k.kept_until IS NULL OR t.day > k.kept_until)",
+            "DELETE FROM tier_history t USING UNNEST($1::text[], $2::date[]) AS k (supplier_id, day)
+             WHERE t.supplier_id = k.supplier_id AND t.day = k.day",
         )
-        .bind(c.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>())
-        .bind(c.iter().map(|(_, d)| d.map(pg_date)).collect::<Vec<_>>())
+        .bind(g.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>())
+        .bind(g.iter().map(|(_, d)| pg_date(*d)).collect::<Vec<_>>())
         .execute(&mut **tx)
         .await?;
     }
@@ -114,7 +114,8 @@ async fn write_tiers(tx: &mut Tx, rows: &PageRows) -> Result<()> {
         let t = &rows.tiers;
         sqlx::query(
             "INSERT INTO tier_history (supplier_id, day, score, tier)
-             SELECT * FROM UNNEST($1::text[], $2::date[], $3::float8[], $4::text[])",
+             SELECT * FROM UNNEST($1::text[], $2::date[], $3::float8[], $4::text[])
+             ON CONFLICT (supplier_id, day) DO UPDATE SET score = EXCLUDED.score, tier = EXCLUDED.tier",
         )
         .bind(t.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>())
         .bind(t.iter().map(|(_, d)| pg_date(d.date)).collect::<Vec<_>>())
@@ -134,7 +135,7 @@ async fn write_scorecards(tx: &mut Tx, rows: &PageRows) -> Result<()> {
     sqlx::query(
         "INSERT INTO scorecards (supplier_id, window_days, as_of, policy_version, composite, coverage, tier,
                                  dimensions, indicators, first_day)
-         SELECT s, w, a, p, c, cov, t, dim::jsonb, ind::jsonb, f
+         SELECT s, w, a, p, c, cov, t, dim, ind, f
          FROM UNNEST($1::text[], $2::int4[], $3::date[], $4::text[], $5::float8[], $6::float8[], $7::text[],
                      $8::text[], $9::text[], $10::date[]) AS u (s, w, a, p, c, cov, t, dim, ind, f)
          ON CONFLICT (supplier_id, window_days) DO UPDATE SET as_of = EXCLUDED.as_of, policy_version = EXCLUDED.policy_version,

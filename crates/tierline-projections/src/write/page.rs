@@ -17,9 +17,9 @@ pub struct PageRows {
     pub days: Vec<(String, DayBucket)>,
     /// Daily buckets emptied: deleted.
     pub emptied: Vec<(String, Indicator, Date)>,
-    /// Tier history cut: each supplier's days after the date (none: every day) deleted.
-    pub tiers_cut: Vec<(String, Option<Date>)>,
-    /// Tier-history days written after the cut.
+    /// Tier-history days that no longer exist: deleted.
+    pub tiers_gone: Vec<(String, Date)>,
+    /// Tier-history days written (new or changed).
     pub tiers: Vec<(String, TierDay)>,
     /// Current scorecards, by supplier.
     pub scorecards: Vec<(String, ScorecardRow)>,
@@ -40,7 +40,7 @@ impl PageRows {
     pub fn extend(&mut self, other: PageRows) {
         self.days.extend(other.days);
         self.emptied.extend(other.emptied);
-        self.tiers_cut.extend(other.tiers_cut);
+        self.tiers_gone.extend(other.tiers_gone);
         self.tiers.extend(other.tiers);
         self.scorecards.extend(other.scorecards);
         self.episodes.extend(other.episodes);
@@ -122,16 +122,17 @@ async fn sqlite_write_page(
             .execute(&mut *c)
             .await?;
     }
-    for (s, kept_until) in &rows.tiers_cut {
-        sqlx::query("DELETE FROM tier_history WHERE supplier_id = $1 AND ($2 IS NULL OR day > $2)")
+    for (s, day) in &rows.tiers_gone {
+        sqlx::query("DELETE FROM tier_history WHERE supplier_id = $1 AND day = $2")
             .bind(s)
-            .bind(kept_until.map(Day))
+            .bind(Day(*day))
             .execute(&mut *c)
             .await?;
     }
     for (s, t) in &rows.tiers {
         sqlx::query(
-            "INSERT INTO tier_history (supplier_id, day, score, tier) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO tier_history (supplier_id, day, score, tier) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (supplier_id, day) DO UPDATE SET score = excluded.score, tier = excluded.tier",
         )
         .bind(s)
         .bind(Day(t.date))

@@ -2,17 +2,17 @@
 //! buckets, its walks resumed from the first changed day, the tier-history days that
 //! differ from what is stored, and its scorecards. Spread over the machine's cores.
 
-use std::collections::BTreeSet;
-
+use std::collections::{HashMap, HashSet};
 use tierline_events::Date;
 use tierline_projections::{DayBucket, PageRows, ScorecardRow};
-use tierline_scoring::{Indicator, SupplierLedger, Tier, WINDOWS, Walks};
+
+use tierline_scoring::{Indicator, SupplierLedger, Tier, TierDay, WINDOWS, Walks};
 
 /// Which of a supplier's days to write.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Days<'a> {
-    /// Those whose buckets changed (a live step).
-    Changed(&'a BTreeSet<Date>),
+    /// The (indicator, day) buckets that changed, sorted (a live step).
+    Changed(&'a [(Indicator, Date)]),
     /// Every day, into emptied tables (a rebuild).
     All,
 }
@@ -40,23 +40,21 @@ pub(super) fn compute(input: &Input<'_>, today: Date, policy_version: &str) -> C
     let supplier = l.supplier_id().to_owned();
     let mut rows = PageRows::default();
     let changed = match input.days {
-        Days::Changed(days) => {
-            for day in days {
-                for i in Indicator::ALL {
-                    let total = l.day(i, *day);
-                    if total.is_empty() {
-                        rows.emptied.push((supplier.clone(), i, *day));
-                    } else {
-                        let b = DayBucket {
-                            indicator: i,
-                            day: *day,
-                            total,
-                        };
-                        rows.days.push((supplier.clone(), b));
-                    }
+        Days::Changed(buckets) => {
+            for &(indicator, day) in buckets {
+                let total = l.day(indicator, day);
+                if total.is_empty() {
+                    rows.emptied.push((supplier.clone(), indicator, day));
+                } else {
+                    let b = DayBucket {
+                        indicator,
+                        day,
+                        total,
+                    };
+                    rows.days.push((supplier.clone(), b));
                 }
             }
-            days.first().copied()
+            buckets.iter().map(|(_, d)| *d).min()
         }
         Days::All => {
             for (indicator, day, total) in l.daily_totals() {
@@ -77,21 +75,29 @@ pub(super) fn compute(input: &Input<'_>, today: Date, policy_version: &str) -> C
     } else {
         l.resume(input.stored.clone(), changed, today)
     };
-    // Tier history from the first day that differs from what is stored.
+    // Tier history: the days that differ from what is stored (the read model holds
+    // exactly the stored walks), and stored days that no longer exist.
     let old = &input.stored.tiers;
     let same = old
         .iter()
         .zip(&walks.tiers)
         .take_while(|(a, b)| a == b)
         .count();
-    if same < old.len() || same < walks.tiers.len() {
-        let kept_until = same.checked_sub(1).map(|i| walks.tiers[i].date);
-        if !matches!(input.days, Days::All) {
-            rows.tiers_cut.push((supplier.clone(), kept_until));
-        }
-        rows.tiers
-            .extend(walks.tiers[same..].iter().map(|t| (supplier.clone(), *t)));
-    }
+    let fresh = &walks.tiers[same..];
+    let stored: HashMap<Date, &TierDay> = old[same..].iter().map(|t| (t.date, t)).collect();
+    let kept: HashSet<Date> = fresh.iter().map(|t| t.date).collect();
+    rows.tiers_gone.extend(
+        stored
+            .keys()
+            .filter(|d| !kept.contains(d))
+            .map(|d| (supplier.clone(), *d)),
+    );
+    rows.tiers.extend(
+        fresh
+            .iter()
+            .filter(|t| stored.get(&t.date) != Some(t))
+            .map(|t| (supplier.clone(), *t)),
+    );
     let tier = walks.tier();
     for w in WINDOWS {
         rows.scorecards.push((
