@@ -460,6 +460,8 @@ impl Projector {
             return Err(ProjectorError::Standby(self.lease.name.clone()));
         }
         tx.commit().await?;
+        // Wakes a relay of this process on SQLite (PostgreSQL's NOTIFY went with the commit).
+        self.store.signal_projected();
         Ok(())
     }
 

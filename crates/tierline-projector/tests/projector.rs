@@ -331,6 +331,71 @@ async fn projector_and_relay_run_as_services_until_stopped(backend: Backend) {
     db.cleanup().await;
 }
 
+on_both_backends!(an_idle_projector_wakes_when_events_are_appended);
+async fn an_idle_projector_wakes_when_events_are_appended(backend: Backend) {
+    let db = fresh(backend).await.unwrap();
+    let clock = Arc::new(FixedClock(
+        Timestamp::parse_rfc3339("2026-06-15T12:00:00Z").unwrap(),
+    ));
+    let mut projector = Projector::open(
+        db.store.clone(),
+        Codec::default(),
+        Arc::new(Policy::default()),
+        "main",
+    )
+    .await
+    .unwrap();
+    let metrics = projector.metrics();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    // Polling only every ten minutes: only the wake-up can project the events in time.
+    let running = {
+        let clock = clock.clone();
+        tokio::spawn(async move {
+            projector
+                .run(clock.as_ref(), 1000, Duration::from_secs(600), stopped)
+                .await
+        })
+    };
+    // Let it take its first (empty) step and go idle.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // PostgreSQL: an older transaction still open hides the new events from the global
+    // cursor when the wake-up arrives; the projector must look again once it ends.
+    let older = match backend {
+        Backend::Postgres => {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            sqlx::query("BEGIN").execute(&mut c).await.unwrap();
+            sqlx::query("SELECT pg_current_xact_id()")
+                .execute(&mut c)
+                .await
+                .unwrap();
+            Some(c)
+        }
+        Backend::Sqlite => None,
+    };
+    append(&db.store, &[inspection(1, "2026-06-15T10:00:00Z", 0)]).await;
+    if let Some(mut c) = older {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(
+            metrics.events_projected.get(),
+            0,
+            "hidden by the older transaction"
+        );
+        sqlx::query("COMMIT").execute(&mut c).await.unwrap();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while metrics.events_projected.get() < 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the idle projector was not woken by the append"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stop.send(true).unwrap();
+    running.await.unwrap().unwrap();
+    db.cleanup().await;
+}
+
 on_both_backends!(rebuild_equals_the_live_projections);
 async fn rebuild_equals_the_live_projections(backend: Backend) {
     let db = fresh(backend).await.unwrap();

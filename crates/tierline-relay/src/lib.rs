@@ -13,6 +13,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tierline_clock::Clock;
 use tierline_projections::{PendingMessage, Projections, ProjectionsError};
+use tierline_store::Changes;
 use tracing::{instrument, warn};
 
 pub use metrics::RelayMetrics;
@@ -35,6 +36,8 @@ pub struct Relay {
     topic: String,
     clock: Arc<dyn Clock>,
     metrics: Arc<RelayMetrics>,
+    /// An in-process signal of projection commits.
+    wake: Option<tokio::sync::watch::Receiver<u64>>,
 }
 
 impl std::fmt::Debug for Relay {
@@ -80,6 +83,7 @@ impl Relay {
             topic: topic.into(),
             clock,
             metrics: Arc::new(RelayMetrics::default()),
+            wake: None,
         })
     }
 
@@ -144,14 +148,16 @@ impl Relay {
         })
     }
 
-    /// Publishes until `stop` turns true: at once while there is work, else every
-    /// `idle` (failures are logged and retried).
+    /// Publishes until `stop` turns true: at once while there is work, else when the
+    /// projector commits (PostgreSQL `NOTIFY`, or the signal given to
+    /// [`Relay::woken_by`]) or every `idle` (failures are logged and retried).
     pub async fn run(
         &self,
         batch: usize,
         idle: Duration,
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) {
+        let mut commits = self.commits().await;
         while !*stop.borrow() {
             match self.publish_pending(batch).await {
                 Ok(n) if n > 0 => continue,
@@ -159,9 +165,28 @@ impl Relay {
                 Err(e) => warn!(error = %e, "publishing failed; retrying"),
             }
             tokio::select! {
-                _ = tokio::time::sleep(idle) => {}
+                _ = commits.wait(idle) => {}
                 _ = stop.changed() => {}
             }
+        }
+    }
+
+    /// Wakes on `commits`, the in-process signal of projection commits
+    /// (`Store::projection_commits`, SQLite), rather than polling alone.
+    pub fn woken_by(mut self, commits: tokio::sync::watch::Receiver<u64>) -> Relay {
+        self.wake = Some(commits);
+        self
+    }
+
+    /// What wakes the relay: the in-process signal, else PostgreSQL's notification of
+    /// projection commits, else nothing (polling).
+    async fn commits(&self) -> Changes {
+        if let Some(rx) = &self.wake {
+            return Changes::Local(rx.clone());
+        }
+        match self.projections.pg_pool() {
+            Some(pool) => Changes::listen(pool, tierline_projections::PROJECTIONS_CHANNEL).await,
+            None => Changes::Poll,
         }
     }
 }

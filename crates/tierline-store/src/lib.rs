@@ -4,6 +4,7 @@
 //! quarantine. Two backends behind one interface, chosen by URL scheme:
 //! `postgres://…` for production, `sqlite://path` as the embedded default.
 
+mod changes;
 mod copy;
 mod postgres;
 mod replay;
@@ -14,6 +15,7 @@ mod types;
 
 use std::future::Future;
 
+pub use changes::{Changes, EVENTS_CHANNEL};
 pub use copy::CopyBuf;
 pub use postgres::PgStore;
 pub use replay::{ReplayEvent, Replayed};

@@ -44,6 +44,14 @@ async fn recorded_at(
     Ok(())
 }
 
+/// Wakes listeners of appended events when this transaction commits.
+async fn notify_appended(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<(), StoreError> {
+    sqlx::query(&format!("NOTIFY {}", crate::EVENTS_CHANNEL))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 fn from_ts(t: DateTime<Utc>) -> Timestamp {
     Timestamp(t.timestamp_millis())
 }
@@ -148,6 +156,7 @@ impl PgStore {
                 .await?;
             copy.send(encode_events(&batch.events, &fresh)).await?;
             copy.finish().await?;
+            notify_appended(&mut tx).await?;
         }
         write_offsets_and_quarantine(
             &mut tx,
@@ -201,6 +210,9 @@ impl PgStore {
             .copied()
             .filter(|i| !inserted.contains(&(ev(i).source.clone(), ev(i).event_id)))
             .collect();
+        if !inserted.is_empty() {
+            notify_appended(&mut tx).await?;
+        }
         let mut conflicts = twin_conflicts(&batch.events, results);
         let missing = self
             .classify_stored_twins(&mut tx, batch, &known, results, &mut conflicts)

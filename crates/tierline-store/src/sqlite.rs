@@ -21,6 +21,10 @@ use crate::{EventStore, StoreError};
 pub struct SqliteStore {
     pool: SqlitePool,
     codec: Codec,
+    /// Bumped after each append that stored events (see `changes`).
+    appended: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    /// Bumped after each projection commit of this process (see `changes`).
+    pub(crate) projected: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 fn now_ms() -> i64 {
@@ -41,12 +45,22 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        Ok(SqliteStore { pool, codec })
+        Ok(SqliteStore {
+            pool,
+            codec,
+            appended: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
+            projected: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
+        })
     }
 
     /// The pool (for tests and tools that need raw SQL).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// Wakes on each append of this store (and its clones) that stored events.
+    pub(crate) fn appended(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.appended.subscribe()
     }
 
     async fn ensure_schema(
@@ -206,6 +220,9 @@ impl EventStore for SqliteStore {
             .await?;
         }
         tx.commit().await?;
+        if results.contains(&Appended::New) {
+            self.appended.send_modify(|n| *n = n.wrapping_add(1));
+        }
         Ok(AppendOutcome { results })
     }
 

@@ -21,12 +21,16 @@ pub(crate) async fn relay(
     stop: watch::Receiver<bool>,
 ) -> Result<()> {
     let projections = Projections::of(store);
-    let relay = Relay::new(
+    let mut relay = Relay::new(
         projections.clone(),
         kafka.client_config()?,
         &args.alerts_topic,
         clock.clock()?,
     )?;
+    // SQLite: woken by the projector of this process (PostgreSQL: by its NOTIFY).
+    if let Some(commits) = store.projection_commits() {
+        relay = relay.woken_by(commits);
+    }
     let ready = Arc::new(move || {
         let projections = projections.clone();
         Box::pin(async move { Readiness::database(projections.ping(READY_TIMEOUT).await) }) as _

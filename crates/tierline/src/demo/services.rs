@@ -66,13 +66,16 @@ pub(crate) async fn start_services(
     };
     let mut kafka = ClientConfig::new();
     kafka.set("bootstrap.servers", cluster.bootstrap_servers());
-    let relay = tierline_relay::Relay::new(
+    let mut relay = tierline_relay::Relay::new(
         tierline_projections::Projections::of(store),
         kafka,
         ALERTS_TOPIC,
         Arc::new(SystemClock),
     )
     .context("creating the relay")?;
+    if let Some(commits) = store.projection_commits() {
+        relay = relay.woken_by(commits);
+    }
     let relay =
         tokio::spawn(async move { relay.run(500, Duration::from_millis(200), stop_rx).await });
     Ok(Services {
