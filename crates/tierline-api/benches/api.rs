@@ -18,126 +18,16 @@ use tierline_events::sample::{Behaviour, scripted_supplier};
 use tierline_events::{Codec, Date};
 use tierline_projector::Projector;
 use tierline_scoring::Policy;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
-const KEY: &str = "bench-key";
+mod common;
+
+use common::{KEY, Run, load};
 
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// One keep-alive HTTP/1.1 connection.
-struct Conn {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-impl Conn {
-    async fn open(addr: std::net::SocketAddr) -> Conn {
-        let stream = TcpStream::connect(addr).await.unwrap();
-        stream.set_nodelay(true).unwrap();
-        Conn {
-            stream,
-            buf: Vec::with_capacity(64 * 1024),
-        }
-    }
-
-    /// Sends GET `path` and reads the whole response; returns the status.
-    async fn get(&mut self, path: &str) -> u16 {
-        let req =
-            format!("GET {path} HTTP/1.1\r\nhost: bench\r\nauthorization: Bearer {KEY}\r\n\r\n");
-        self.stream.write_all(req.as_bytes()).await.unwrap();
-        self.buf.clear();
-        let mut chunk = [0u8; 16 * 1024];
-        loop {
-            if let Some(end) = find(&self.buf, b"\r\n\r\n") {
-                let head = std::str::from_utf8(&self.buf[..end]).unwrap();
-                let status: u16 = head[9..12].parse().unwrap();
-                let len: usize = head
-                    .lines()
-                    .find_map(|l| {
-                        let (k, v) = l.split_once(':')?;
-                        k.eq_ignore_ascii_case("content-length")
-                            .then(|| v.trim().parse().ok())?
-                    })
-                    .expect("content-length");
-                while self.buf.len() < end + 4 + len {
-                    let n = self.stream.read(&mut chunk).await.unwrap();
-                    assert!(n > 0, "connection closed");
-                    self.buf.extend_from_slice(&chunk[..n]);
-                }
-                return status;
-            }
-            let n = self.stream.read(&mut chunk).await.unwrap();
-            assert!(n > 0, "connection closed");
-            self.buf.extend_from_slice(&chunk[..n]);
-        }
-    }
-}
-
-fn find(h: &[u8], needle: &[u8]) -> Option<usize> {
-    h.windows(needle.len()).position(|w| w == needle)
-}
-
-struct Run {
-    rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-}
-
-/// `connections` connections for `seconds`; each request's path from `path(i)`.
-/// With `rate` (requests/s in all), requests are paced: latency at that load.
-async fn load(
-    addr: std::net::SocketAddr,
-    connections: usize,
-    seconds: f64,
-    rate: Option<f64>,
-    path: Arc<dyn Fn(u64) -> String + Send + Sync>,
-) -> Run {
-    let started = Instant::now();
-    let until = started + Duration::from_secs_f64(seconds);
-    let mut tasks = Vec::new();
-    for c in 0..connections {
-        let path = path.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut conn = Conn::open(addr).await;
-            let mut lat = Vec::new();
-            let mut i = c as u64;
-            let period = rate.map(|r| Duration::from_secs_f64(connections as f64 / r));
-            let mut next = Instant::now();
-            while Instant::now() < until {
-                if let Some(p) = period {
-                    let now = Instant::now();
-                    if next > now {
-                        tokio::time::sleep(next - now).await;
-                    }
-                    next += p;
-                }
-                let t = Instant::now();
-                let status = conn.get(&path(i)).await;
-                assert_eq!(status, 200);
-                lat.push(t.elapsed().as_secs_f64() * 1000.0);
-                i += connections as u64;
-            }
-            lat
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    all.sort_by(f64::total_cmp);
-    let pct = |p: f64| all[((all.len() as f64 - 1.0) * p).round() as usize];
-    Run {
-        rps: all.len() as f64 / elapsed,
-        p50_ms: pct(0.50),
-        p99_ms: pct(0.99),
-    }
 }
 
 fn main() {

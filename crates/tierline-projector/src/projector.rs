@@ -25,7 +25,12 @@ use tracing::{info, instrument, warn};
 
 use cache::Cache;
 pub use lease::{LEASE_TTL, Role};
-use writers::{Computed, Days, Input, compute_all};
+use writers::{Computed, Input, compute_all};
+
+/// Suppliers computed and written together: one statement per table for each group
+/// (large enough to amortise a statement; small enough that a step's rows of ten
+/// thousand suppliers are never all in memory at once).
+const WRITE_GROUP: usize = 1000;
 
 /// Ledgers kept in memory by default: each a supplier's events by entity, so memory
 /// grows with the history of the suppliers kept, not of all suppliers.
@@ -341,6 +346,7 @@ impl Projector {
             written.extend(self.write_group(&mut tx, &group, clock).await?);
             if suppliers.len() > self.cache.capacity() {
                 self.cache.end_step();
+                written.retain(|(s, _)| self.cache.contains(s));
             }
         }
         if let Some(last) = page.last() {
@@ -377,8 +383,10 @@ impl Projector {
                 .map(|s| ((*s).clone(), unchanged.clone()))
                 .collect();
             written.extend(self.write_group(tx, &group, clock).await?);
-            // Keeps memory to a cache's worth while the rollover goes on.
+            // Keeps memory to a cache's worth while the rollover goes on (the walks of
+            // evicted suppliers are not kept either).
             self.cache.end_step();
+            written.retain(|(s, _)| self.cache.contains(s));
         }
         Ok(written)
     }
@@ -397,17 +405,20 @@ impl Projector {
                 self.cache.get(s).map(|c| Input {
                     ledger: &c.ledger,
                     stored: &c.walks,
-                    days: Days::Changed(days),
+                    changed: days,
                     from_start: self.per_supplier,
                 })
             })
             .collect();
         let today = clock.today(&self.policy);
-        if !self.per_supplier {
-            let computed = compute_all(&inputs, today, &self.policy.version);
-            return self.write_computed(tx, computed, clock).await;
-        }
         let mut written = Vec::with_capacity(inputs.len());
+        if !self.per_supplier {
+            for part in inputs.chunks(WRITE_GROUP) {
+                let computed = compute_all(part, today, &self.policy.version);
+                written.extend(self.write_computed(tx, computed, clock).await?);
+            }
+            return Ok(written);
+        }
         for input in &inputs {
             let computed = vec![writers::compute(input, today, &self.policy.version)];
             written.extend(self.write_computed(tx, computed, clock).await?);
@@ -588,23 +599,29 @@ impl Projector {
                 .map(|c| Input {
                     ledger: &c.ledger,
                     stored: &empty,
-                    days: Days::All,
+                    changed: &[],
                     from_start: true,
                 })
                 .collect();
-            let mut computed = compute_all(&inputs, today, &self.policy.version);
-            // Buckets and tier history go in by bulk rows (COPY on PostgreSQL).
-            let mut bulk = BulkRows::for_tx(tx);
-            for c in &mut computed {
-                for (s, b) in c.rows.days.drain(..) {
-                    bulk.day(&s, b.indicator, b.day, &b.total);
+            let mut written = Vec::with_capacity(inputs.len());
+            for part in inputs.chunks(WRITE_GROUP) {
+                let mut computed = compute_all(part, today, &self.policy.version);
+                // Buckets and tier history go in by bulk rows (COPY on PostgreSQL).
+                let mut bulk = BulkRows::for_tx(tx);
+                for (c, input) in computed.iter_mut().zip(part) {
+                    for (i, day, total) in input.ledger.daily_totals() {
+                        if !total.is_empty() {
+                            bulk.day(&c.supplier, i, day, total);
+                        }
+                    }
+                    for (s, t) in c.rows.tiers.drain(..) {
+                        bulk.tier(&s, &t);
+                    }
                 }
-                for (s, t) in c.rows.tiers.drain(..) {
-                    bulk.tier(&s, &t);
-                }
+                tx.write_bulk(bulk).await?;
+                written.extend(self.write_computed(tx, computed, clock).await?);
             }
-            tx.write_bulk(bulk).await?;
-            let written = self.write_computed(tx, computed, clock).await?;
+            drop(inputs);
             for (s, walks) in written {
                 if let Some(c) = self.cache.get_mut(&s) {
                     c.walks = walks;

@@ -8,21 +8,14 @@ use tierline_projections::{DayBucket, PageRows, ScorecardRow};
 
 use tierline_scoring::{Indicator, SupplierLedger, Tier, TierDay, WINDOWS, Walks};
 
-/// Which of a supplier's days to write.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Days<'a> {
-    /// The (indicator, day) buckets that changed, sorted (a live step).
-    Changed(&'a [(Indicator, Date)]),
-    /// Every day, into emptied tables (a rebuild).
-    All,
-}
-
 /// One supplier's part of a step.
 pub(super) struct Input<'a> {
     pub(super) ledger: &'a SupplierLedger,
     /// The walks the read model holds (empty for a rebuild).
     pub(super) stored: &'a Walks,
-    pub(super) days: Days<'a>,
+    /// The (indicator, day) buckets that changed, sorted (a rebuild writes its buckets
+    /// in bulk and gives none).
+    pub(super) changed: &'a [(Indicator, Date)],
     /// Walk from the first day instead of resuming (the per-supplier baseline).
     pub(super) from_start: bool,
 }
@@ -39,37 +32,20 @@ pub(super) fn compute(input: &Input<'_>, today: Date, policy_version: &str) -> C
     let l = input.ledger;
     let supplier = l.supplier_id().to_owned();
     let mut rows = PageRows::default();
-    let changed = match input.days {
-        Days::Changed(buckets) => {
-            for &(indicator, day) in buckets {
-                let total = l.day(indicator, day);
-                if total.is_empty() {
-                    rows.emptied.push((supplier.clone(), indicator, day));
-                } else {
-                    let b = DayBucket {
-                        indicator,
-                        day,
-                        total,
-                    };
-                    rows.days.push((supplier.clone(), b));
-                }
-            }
-            buckets.iter().map(|(_, d)| *d).min()
+    for &(indicator, day) in input.changed {
+        let total = l.day(indicator, day);
+        if total.is_empty() {
+            rows.emptied.push((supplier.clone(), indicator, day));
+        } else {
+            let b = DayBucket {
+                indicator,
+                day,
+                total,
+            };
+            rows.days.push((supplier.clone(), b));
         }
-        Days::All => {
-            for (indicator, day, total) in l.daily_totals() {
-                if !total.is_empty() {
-                    let b = DayBucket {
-                        indicator,
-                        day,
-                        total: total.clone(),
-                    };
-                    rows.days.push((supplier.clone(), b));
-                }
-            }
-            None
-        }
-    };
+    }
+    let changed = input.changed.iter().map(|(_, d)| *d).min();
     let walks = if input.from_start {
         l.walks(today)
     } else {
