@@ -2,11 +2,11 @@
 //! buckets, its walks resumed from the first changed day, the tier-history days that
 //! differ from what is stored, and its scorecards. Spread over the machine's cores.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use tierline_events::Date;
 use tierline_projections::{DayBucket, PageRows, ScorecardRow};
 
-use tierline_scoring::{Indicator, SupplierLedger, Tier, TierDay, WINDOWS, Walks};
+use tierline_scoring::{Indicator, Scorecard, SupplierLedger, Tier, TierDay, WINDOWS, Walks};
 
 /// One supplier's part of a step.
 pub(super) struct Input<'a> {
@@ -131,22 +131,6 @@ fn scorecard_row(
     policy_version: &str,
 ) -> ScorecardRow {
     let sc = l.scorecard(today, window);
-    let indicators: serde_json::Map<String, serde_json::Value> = sc
-        .indicators
-        .iter()
-        .map(|(i, v)| {
-            (
-                i.name().to_owned(),
-                serde_json::json!({"value": v.value, "status": v.status(), "subscore": v.subscore,
-                    "numerator": v.numerator, "denominator": v.denominator, "samples": v.samples}),
-            )
-        })
-        .collect();
-    let dimensions: serde_json::Map<String, serde_json::Value> = sc
-        .dimensions
-        .iter()
-        .map(|(d, v)| (d.name().to_owned(), serde_json::json!(v)))
-        .collect();
     ScorecardRow {
         window_days: window,
         as_of: today,
@@ -154,8 +138,112 @@ fn scorecard_row(
         composite: sc.composite,
         coverage: sc.coverage,
         tier: tier.name().to_owned(),
-        dimensions: serde_json::Value::Object(dimensions).to_string(),
-        indicators: serde_json::Value::Object(indicators).to_string(),
+        dimensions: dimensions_json(&sc),
+        indicators: indicators_json(&sc),
         first_day: l.first_day(),
+    }
+}
+
+/// One indicator as stored: fields in name order, as a JSON object's keys are kept.
+#[derive(serde::Serialize)]
+struct IndicatorDoc {
+    denominator: f64,
+    numerator: f64,
+    samples: u64,
+    status: &'static str,
+    subscore: Option<f64>,
+    value: Option<f64>,
+}
+
+/// The indicators as a JSON object, keyed and ordered by name (serialised directly:
+/// a step writes thousands of these).
+fn indicators_json(sc: &Scorecard) -> String {
+    let doc: BTreeMap<&str, IndicatorDoc> = sc
+        .indicators
+        .iter()
+        .map(|(i, v)| {
+            let d = IndicatorDoc {
+                denominator: v.denominator,
+                numerator: v.numerator,
+                samples: v.samples,
+                status: v.status(),
+                subscore: v.subscore,
+                value: v.value,
+            };
+            (i.name(), d)
+        })
+        .collect();
+    serde_json::to_string(&doc).unwrap_or_default()
+}
+
+/// The dimensions as a JSON object, keyed and ordered by name.
+fn dimensions_json(sc: &Scorecard) -> String {
+    let doc: BTreeMap<&str, Option<f64>> =
+        sc.dimensions.iter().map(|(d, v)| (d.name(), *v)).collect();
+    serde_json::to_string(&doc).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use tierline_scoring::{Dimension, IndicatorValue};
+
+    /// The documents read exactly as the `serde_json::Value` maps they replaced.
+    #[test]
+    fn documents_equal_the_json_maps_they_replaced() {
+        let v = |value: Option<f64>, samples| IndicatorValue {
+            value,
+            subscore: value.map(|x| x / 3.0),
+            numerator: 1.0 / 3.0,
+            denominator: 1e-7,
+            samples,
+        };
+        let sc = Scorecard {
+            as_of: Date(20_000),
+            window: 90,
+            indicators: Indicator::ALL
+                .iter()
+                .enumerate()
+                .map(|(k, i)| {
+                    (
+                        *i,
+                        v((k % 3 != 0).then_some(k as f64 * 1234.5678), k as u64),
+                    )
+                })
+                .collect(),
+            dimensions: Dimension::ALL
+                .iter()
+                .enumerate()
+                .map(|(k, d)| (*d, (k % 2 == 0).then_some(k as f64 / 7.0)))
+                .collect(),
+            composite: Some(71.5),
+            coverage: 0.9,
+        };
+        let indicators: serde_json::Map<String, serde_json::Value> = sc
+            .indicators
+            .iter()
+            .map(|(i, v)| {
+                (
+                    i.name().to_owned(),
+                    serde_json::json!({"value": v.value, "status": v.status(), "subscore": v.subscore,
+                        "numerator": v.numerator, "denominator": v.denominator, "samples": v.samples}),
+                )
+            })
+            .collect();
+        let dimensions: serde_json::Map<String, serde_json::Value> = sc
+            .dimensions
+            .iter()
+            .map(|(d, v)| (d.name().to_owned(), serde_json::json!(v)))
+            .collect();
+        assert_eq!(
+            indicators_json(&sc),
+            serde_json::Value::Object(indicators).to_string()
+        );
+        assert_eq!(
+            dimensions_json(&sc),
+            serde_json::Value::Object(dimensions).to_string()
+        );
     }
 }
