@@ -1,7 +1,8 @@
 //! Freshness: from a threshold-crossing event appended to the store to its alert
-//! consumed from the alerts topic (projector and relay running, polling every 10 ms),
-//! p50/p99, next to the bare produce-to-consume time of the same broker in the same
-//! run.
+//! consumed from the alerts topic (the projector and relay running as the services do:
+//! `run`, woken by appended events and projection commits, polling every
+//! `BENCH_IDLE_MS` as the fallback, default 200 like the services), p50/p99, next to the
+//! bare produce-to-consume time of the same broker in the same run.
 //!
 //! `cargo bench -p tierline-projector --bench freshness` (env `BENCH_ALERTS`, default 200;
 //! `BENCH_STORE=sqlite` for the embedded store).
@@ -9,7 +10,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rdkafka::ClientConfig;
@@ -116,7 +116,13 @@ async fn main() {
     }
 
     // Projector and relay, as the services run them.
-    let stop = Arc::new(AtomicBool::new(false));
+    let idle = Duration::from_millis(
+        std::env::var("BENCH_IDLE_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(200),
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut projector = Projector::open(
         db.store.clone(),
         Codec::default(),
@@ -125,7 +131,7 @@ async fn main() {
     )
     .await
     .unwrap();
-    let relay = Relay::new(
+    let mut relay = Relay::new(
         Projections::of(&db.store),
         ClientConfig::new()
             .set("bootstrap.servers", &brokers)
@@ -135,22 +141,20 @@ async fn main() {
         Arc::new(SystemClock),
     )
     .unwrap();
-    let s1 = stop.clone();
-    let projecting = tokio::spawn(async move {
-        while !s1.load(Ordering::Relaxed) {
-            if projector.step(&SystemClock, 1000).await.unwrap() == 0 {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        }
-    });
-    let s2 = stop.clone();
-    let relaying = tokio::spawn(async move {
-        while !s2.load(Ordering::Relaxed) {
-            if relay.publish_pending(500).await.unwrap() == 0 {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        }
-    });
+    // SQLite: woken by the projector's commits in this process, as `tierline run` does.
+    if let Some(commits) = db.store.projection_commits() {
+        relay = relay.woken_by(commits);
+    }
+    let projecting = {
+        let stopped = stopped.clone();
+        tokio::spawn(async move {
+            projector
+                .run(&SystemClock, 1000, idle, stopped)
+                .await
+                .unwrap()
+        })
+    };
+    let relaying = tokio::spawn(async move { relay.run(500, idle, stopped).await });
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(ALERTS, 0, Offset::Beginning)
         .unwrap();
@@ -173,14 +177,15 @@ async fn main() {
             }
         }
     }
-    stop.store(true, Ordering::Relaxed);
+    stop.send(true).unwrap();
     projecting.await.unwrap();
     relaying.await.unwrap();
     floor.sort_by(f64::total_cmp);
     latencies.sort_by(f64::total_cmp);
     assert_eq!(latencies.len(), n, "every crossing was announced");
     println!(
-        "freshness on {backend:?}: {n} threshold crossings, each from store append to alert consumed (projector and relay poll every 10 ms)"
+        "freshness on {backend:?}: {n} threshold crossings, each from store append to alert consumed (projector and relay woken on work, polling every {} ms as the fallback)",
+        idle.as_millis()
     );
     println!(
         "  produce -> consume on the same broker (floor): p50 {:>7.1} ms  p99 {:>7.1} ms",
