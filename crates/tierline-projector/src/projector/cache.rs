@@ -58,10 +58,9 @@ impl Cache {
     /// A cached supplier, marked used in this step.
     pub(super) fn get_mut(&mut self, supplier: &str) -> Option<&mut Cached> {
         let step = self.step;
-        self.entries.get_mut(supplier).map(|c| {
-            c.used = step;
-            c
-        })
+        let c = self.entries.get_mut(supplier)?;
+        c.used = step;
+        Some(c)
     }
 
     pub(super) fn get(&self, supplier: &str) -> Option<&Cached> {
