@@ -9,7 +9,8 @@
 //! are 10,000. An unbounded cache holds every ledger; a bounded one at most 1,000.
 //!
 //! `cargo bench -p tierline-projector --bench memory` (env `BENCH_RSS_EVENTS`, default
-//! `1000000,5000000,10000000`; `BENCH_PER_SUPPLIER`, default 1000; PostgreSQL only).
+//! `1000000,5000000,10000000`; `BENCH_PER_SUPPLIER`, default 1000; `BENCH_CACHES`, the
+//! cache sizes to run, default `0,1000` (0: unbounded); PostgreSQL only).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -52,6 +53,11 @@ async fn parent() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000usize);
+    let caches: Vec<usize> = std::env::var("BENCH_CACHES")
+        .unwrap_or_else(|_| "0,1000".into())
+        .split(',')
+        .map(|s| s.trim().parse().unwrap())
+        .collect();
     let db = fresh(Backend::Postgres)
         .await
         .expect("PostgreSQL reachable");
@@ -69,7 +75,7 @@ async fn parent() {
             stored += batch.len();
         }
         eprintln!("  appended in {:.0} s", started.elapsed().as_secs_f64());
-        for cache in [0usize, 1000] {
+        for &cache in &caches {
             let exe = std::env::current_exe().unwrap();
             let out = std::process::Command::new(exe)
                 .env(CHILD, &db.url)
@@ -107,7 +113,7 @@ async fn parent() {
         };
         println!("{size:>12} {:>10} {label:>14}  {line}", size / per);
     }
-    for cache in [0usize, 1000] {
+    for &cache in &caches {
         let peaks: Vec<f64> = rows
             .iter()
             .filter(|(_, c, _)| *c == cache)

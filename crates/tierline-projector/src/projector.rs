@@ -334,9 +334,14 @@ impl Projector {
         }
         let before = self.cursor;
         let mut tx = self.projections.begin().await?;
-        let mut written = Vec::new();
+        let mut written: Vec<(String, Walks)> = Vec::new();
         let suppliers: Vec<&str> = by_supplier.keys().copied().collect();
+        let large = suppliers.len() > self.cache.capacity();
         for chunk in suppliers.chunks(self.cache.capacity()) {
+            if large {
+                self.cache.make_room(chunk.len());
+                written.retain(|(s, _)| self.cache.contains(s));
+            }
             self.load_ledgers(chunk, before, false).await?;
             let mut group: BTreeMap<String, Vec<(Indicator, Date)>> = BTreeMap::new();
             for s in chunk {
@@ -344,10 +349,6 @@ impl Projector {
                 group.insert((*s).to_owned(), self.stage(s, events)?);
             }
             written.extend(self.write_group(&mut tx, &group, clock).await?);
-            if suppliers.len() > self.cache.capacity() {
-                self.cache.end_step();
-                written.retain(|(s, _)| self.cache.contains(s));
-            }
         }
         if let Some(last) = page.last() {
             self.cursor = last.cursor;
@@ -373,20 +374,21 @@ impl Projector {
             .iter()
             .filter(|s| !touched.contains(s.as_str()))
             .collect();
-        let mut written = Vec::with_capacity(rest.len());
+        let mut written: Vec<(String, Walks)> = Vec::with_capacity(rest.len());
         let unchanged = Vec::new();
         for chunk in rest.chunks(self.cache.capacity()) {
             let names: Vec<&str> = chunk.iter().map(|s| s.as_str()).collect();
+            // Keeps memory to a cache's worth while the rollover goes on (the walks of
+            // evicted suppliers are not kept either).
+            let missing = names.iter().filter(|s| !self.cache.contains(s)).count();
+            self.cache.make_room(missing);
+            written.retain(|(s, _)| self.cache.contains(s));
             self.load_ledgers(&names, self.cursor, false).await?;
             let group: BTreeMap<String, Vec<(Indicator, Date)>> = chunk
                 .iter()
                 .map(|s| ((*s).clone(), unchanged.clone()))
                 .collect();
             written.extend(self.write_group(tx, &group, clock).await?);
-            // Keeps memory to a cache's worth while the rollover goes on (the walks of
-            // evicted suppliers are not kept either).
-            self.cache.end_step();
-            written.retain(|(s, _)| self.cache.contains(s));
         }
         Ok(written)
     }

@@ -82,7 +82,18 @@ impl Cache {
     /// Ends a step: evicts the least recently used beyond the capacity.
     pub(super) fn end_step(&mut self) {
         self.step += 1;
-        let excess = self.entries.len().saturating_sub(self.capacity);
+        self.evict(self.entries.len().saturating_sub(self.capacity));
+    }
+
+    /// Evicts the least recently used so that `n` more fit within the capacity (the
+    /// next group of a step larger than the cache; those of the current step are done).
+    pub(super) fn make_room(&mut self, n: usize) {
+        self.step += 1;
+        let keep = self.capacity.saturating_sub(n);
+        self.evict(self.entries.len().saturating_sub(keep));
+    }
+
+    fn evict(&mut self, excess: usize) {
         if excess == 0 {
             return;
         }
