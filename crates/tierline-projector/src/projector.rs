@@ -554,9 +554,23 @@ impl Projector {
         self.cache.clear();
         self.cursor = upto;
         self.projected_day = None;
-        let mut tx = self.projections.begin().await?;
-        let result = match self.rebuild_into(&mut tx, &suppliers, clock).await {
-            Ok(n) => self.finish(tx, clock).await.map(|()| n),
+        // Every ledger fits: read them all (one pass over the store) before the write
+        // transaction, which on SQLite holds the one writer's lock.
+        let everyone = suppliers.len() <= self.cache.capacity();
+        let loaded = if everyone {
+            let names: Vec<&str> = suppliers.iter().map(String::as_str).collect();
+            self.load_ledgers(&names, upto, true).await
+        } else {
+            Ok(0)
+        };
+        let result = match loaded {
+            Ok(preloaded) => {
+                let mut tx = self.projections.begin().await?;
+                match self.rebuild_into(&mut tx, &suppliers, clock).await {
+                    Ok(n) => self.finish(tx, clock).await.map(|()| n + preloaded),
+                    Err(e) => Err(e),
+                }
+            }
             Err(e) => Err(e),
         };
         let n = match result {
@@ -579,7 +593,8 @@ impl Projector {
         Ok(n as usize)
     }
 
-    /// Empties the projections in `tx` and writes every supplier into them.
+    /// Empties the projections in `tx` and writes every supplier into them (loading the
+    /// ledgers not loaded yet, a cache's worth at a time). Returns the events it read.
     async fn rebuild_into(
         &mut self,
         tx: &mut WriteTx,
@@ -590,11 +605,13 @@ impl Projector {
         let today = clock.today(&self.policy);
         let mut events = 0;
         let empty = Walks::default();
-        let everyone = suppliers.len() <= self.cache.capacity();
         for chunk in suppliers.chunks(self.cache.capacity()) {
             let names: Vec<&str> = chunk.iter().map(String::as_str).collect();
-            self.cache.clear();
-            events += self.load_ledgers(&names, self.cursor, everyone).await?;
+            // Loaded already when every ledger fits (see `rebuild_at`).
+            if names.iter().any(|s| !self.cache.contains(s)) {
+                self.cache.clear();
+                events += self.load_ledgers(&names, self.cursor, false).await?;
+            }
             let inputs: Vec<Input<'_>> = names
                 .iter()
                 .filter_map(|s| self.cache.get(s))
