@@ -179,9 +179,13 @@ pub(crate) fn announce(
                 });
             }
             // Restored by a late event but already over: in the history again, and
-            // nothing to announce (only episodes open today are published).
-            (false, Published::Retracted) => next.state = Published::Cleared,
-            (true, Published::Raised) | (false, Published::Not | Published::Cleared) => {}
+            // nothing to announce (only episodes open today are published). The
+            // publication state stays RETRACTED, the last word consumers had: should a
+            // later event erase it again there is nothing more to say (as CLEARED, it
+            // would be retracted a second time under the same message id).
+            (false, Published::Retracted)
+            | (true, Published::Raised)
+            | (false, Published::Not | Published::Cleared) => {}
         }
         out.current.push((id, next));
     }
@@ -195,6 +199,20 @@ pub(crate) fn announce(
         let message_id = match was.state {
             Published::Not => {
                 out.forgotten.push(*id);
+                continue;
+            }
+            // Retracted, restored as already over, erased again: retracted in the read
+            // model once more, and nothing to announce (consumers' last word about it
+            // was the retraction).
+            Published::Retracted if was.retracted_at.is_none() => {
+                out.retracted.push((
+                    *id,
+                    Stored {
+                        resolved_at: Some(now),
+                        retracted_at: Some(now),
+                        ..was.clone()
+                    },
+                ));
                 continue;
             }
             Published::Retracted => continue,
@@ -322,6 +340,58 @@ mod tests {
                 reason: ResolutionReason::Cleared,
             }]
         );
+    }
+
+    /// Erased, restored as already over, erased again, restored again...: each message
+    /// id at most once (the e2e suite's shuffled stream found a second retraction
+    /// under one id when a restored-but-over episode counted as cleared).
+    #[test]
+    fn an_episode_erased_and_restored_over_and_over_never_repeats_a_message_id() {
+        let closed = episode(20_459, Some(20_470));
+        let open = episode(20_459, None);
+        let mut state = HashMap::from([(open.alert_id, stored(Published::Raised, 1))]);
+        let mut ids = std::collections::HashSet::new();
+        // Each round: the current evaluation after another late event.
+        let rounds: [&[Episode]; 9] = [
+            std::slice::from_ref(&closed),
+            &[],
+            std::slice::from_ref(&closed),
+            &[],
+            std::slice::from_ref(&closed),
+            std::slice::from_ref(&open),
+            &[],
+            std::slice::from_ref(&closed),
+            &[],
+        ];
+        for current in rounds {
+            let a = announce(current, &state, NOW);
+            for m in &a.messages {
+                let id = match m {
+                    Message::Raise { message_id, .. } | Message::Resolve { message_id, .. } => {
+                        *message_id
+                    }
+                };
+                assert!(ids.insert(id), "message id {id} announced twice");
+            }
+            // As stored: rows not touched stay, forgotten ones go.
+            state.extend(a.current.into_iter().chain(a.retracted));
+            for id in &a.forgotten {
+                state.remove(id);
+            }
+        }
+        // Cleared, retracted, raised again (cycle 2), retracted: four messages.
+        assert_eq!(ids.len(), 4);
+        // Erased again after a restore: retracted in the read model, silently.
+        let again = announce(&[], &state, NOW);
+        assert!(again.messages.is_empty());
+        assert!(again.retracted.is_empty(), "already retracted");
+        let restored = announce(std::slice::from_ref(&closed), &state, NOW);
+        assert!(restored.messages.is_empty());
+        state.extend(restored.current);
+        let erased = announce(&[], &state, NOW);
+        assert!(erased.messages.is_empty());
+        assert_eq!(erased.retracted.len(), 1);
+        assert_eq!(erased.retracted[0].1.retracted_at, Some(NOW));
     }
 
     #[test]
