@@ -985,20 +985,29 @@ async fn sqlite_answers_exactly_as_postgres() {
     f.db.cleanup().await;
 }
 
-/// PostgreSQL only: an SQLite read in the same process can finish within the first
-/// timer tick, so nothing would time out.
+/// PostgreSQL only: another session holds a lock the read waits for, so the request
+/// is still running when its time is up (a read alone can finish within the first
+/// timer tick).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_over_the_time_limit_is_a_503_not_a_408() {
+    use sqlx::Connection;
     let backend = Backend::Postgres;
     let mut config = ApiConfig::new(ApiKeys::from_keys([KEY]));
-    config.request_timeout = std::time::Duration::from_nanos(1);
+    config.request_timeout = std::time::Duration::from_millis(200);
     config.cache = false;
     let f = fixture_with(backend, config).await;
+    let mut blocker = sqlx::PgConnection::connect(&f.db.url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut blocker).await.unwrap();
+    sqlx::query("LOCK TABLE scorecards IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
     let req = Request::get("/v1/suppliers")
         .header(header::AUTHORIZATION, format!("Bearer {KEY}"))
         .body(Body::empty())
         .unwrap();
     let (s, h, b) = call(&f.router, req).await;
+    sqlx::query("ROLLBACK").execute(&mut blocker).await.unwrap();
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{b}");
     assert_eq!(h[header::CONTENT_TYPE], "application/problem+json");
     assert_eq!(b["status"], 503);
