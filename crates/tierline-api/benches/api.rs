@@ -21,14 +21,7 @@ use tierline_scoring::Policy;
 
 mod common;
 
-use common::{KEY, Run, load};
-
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use common::{KEY, Run, env, load};
 
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()

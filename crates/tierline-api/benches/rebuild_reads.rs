@@ -17,20 +17,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{KEY, Run, load, load_until};
+use common::{KEY, Run, env, load, load_until};
 use tierline_api::testing::append;
 use tierline_api::{ApiConfig, ApiKeys, HttpMetrics, Reader, app};
 use tierline_clock::FixedClock;
 use tierline_events::{Codec, Timestamp, sample};
 use tierline_projector::Projector;
 use tierline_scoring::Policy;
-
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -14,18 +14,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Instant;
 
 use tierline_clock::FixedClock;
 use tierline_events::{
-    Codec, Date, Disposition, Framing, GoodsReceived, InspectionCompleted, PurchaseOrderLinePlaced,
-    Record, Timestamp,
+    Codec, Date, Disposition, GoodsReceived, InspectionCompleted, PurchaseOrderLinePlaced, Record,
+    Timestamp,
 };
 use tierline_projector::Projector;
 use tierline_scoring::Policy;
 use tierline_store::testing::{Backend, fresh};
-use tierline_store::{AppendBatch, EventStore, NewEvent, Store};
+use tierline_store::{EventStore, Store};
 
 /// 2026-12-31, the day the projections are brought to.
 const TODAY: i32 = 20_818;
@@ -71,7 +73,7 @@ async fn parent() {
             let batch: Vec<Record> = (stored..(stored + 20_000).min(size))
                 .map(|k| event(k, per))
                 .collect();
-            append(&db.store, &codec, &batch).await;
+            common::append(&db.store, &codec, &batch, 10_000).await;
             stored += batch.len();
         }
         eprintln!("  appended in {:.0} s", started.elapsed().as_secs_f64());
@@ -164,7 +166,7 @@ async fn child(url: &str) {
     let suppliers = (store.count().await.unwrap() as usize).div_ceil(per);
     let round = store.count().await.unwrap() as usize;
     let page: Vec<Record> = (0..suppliers).map(|s| live(s, round)).collect();
-    append(&store, &codec, &page).await;
+    common::append(&store, &codec, &page, 10_000).await;
     p.catch_up(&day(TODAY), suppliers).await.unwrap();
     eprintln!("after page: {} kB now, {} kB peak", now_kb(), peak_kb());
     p.step(&day(TODAY + 1), suppliers).await.unwrap();
@@ -263,23 +265,4 @@ fn inspection(s: usize, k: usize, at: Timestamp, defective: f64) -> Record {
         disposition: Disposition::Accepted,
     }
     .into()
-}
-
-async fn append(store: &Store, codec: &Codec, records: &[Record]) {
-    for chunk in records.chunks(10_000) {
-        let events = chunk
-            .iter()
-            .map(|r| {
-                let b = codec.to_bytes(r, Framing::Confluent).unwrap();
-                NewEvent::from_decoded(codec.decode(&b).unwrap(), b).unwrap()
-            })
-            .collect();
-        store
-            .append(&AppendBatch {
-                events,
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-    }
 }

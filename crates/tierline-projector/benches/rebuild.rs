@@ -18,6 +18,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -46,23 +48,7 @@ async fn main() {
     let db = fresh(backend).await.expect("store reachable");
     let codec = Codec::default();
     eprintln!("appending {n} events ...");
-    let records = sample::mix(n, 21);
-    for chunk in records.chunks(1000) {
-        let events = chunk
-            .iter()
-            .map(|r| {
-                let b = codec.to_bytes(r, Framing::Confluent).unwrap();
-                NewEvent::from_decoded(codec.decode(&b).unwrap(), b).unwrap()
-            })
-            .collect();
-        db.store
-            .append(&AppendBatch {
-                events,
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-    }
+    common::append(&db.store, &codec, &sample::mix(n, 21), 1000).await;
     let clock = FixedClock(Timestamp::parse_rfc3339("2026-12-31T12:00:00Z").unwrap());
 
     // Floor: read and decode every event along the cursor, nothing else.

@@ -10,24 +10,26 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tierline_clock::FixedClock;
 use tierline_events::sample::{Behaviour, scripted_supplier};
-use tierline_events::{Codec, Date, Disposition, Framing, InspectionCompleted, Record, Timestamp};
+use tierline_events::{Codec, Date, Disposition, InspectionCompleted, Record, Timestamp};
 use tierline_projector::Projector;
 use tierline_scoring::Policy;
+use tierline_store::EventStore;
 use tierline_store::testing::{Backend, fresh};
-use tierline_store::{AppendBatch, EventStore, NewEvent, Store};
 
 /// 2026-12-31, the live day.
 const TODAY: i32 = 20_818;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let suppliers: usize = env("BENCH_SUPPLIERS", 10_000);
-    let baseline = env("BENCH_BASELINE", 1) == 1;
+    let suppliers: usize = common::env("BENCH_SUPPLIERS", 10_000);
+    let baseline = common::env("BENCH_BASELINE", 1) == 1;
     let backend = match std::env::var("BENCH_STORE").as_deref() {
         Ok("sqlite") => Backend::Sqlite,
         _ => Backend::Postgres,
@@ -46,10 +48,10 @@ async fn main() {
         };
         history.extend(scripted_supplier(&supplier(k), start, 14, b));
         if history.len() >= 20_000 {
-            append(&db.store, &codec, &std::mem::take(&mut history)).await;
+            common::append(&db.store, &codec, &std::mem::take(&mut history), 5000).await;
         }
     }
-    append(&db.store, &codec, &history).await;
+    common::append(&db.store, &codec, &history, 5000).await;
     let stored = db.store.count().await.unwrap();
     let policy = Arc::new(Policy::default());
     let mut p = Projector::open(db.store.clone(), codec.clone(), policy, "bench")
@@ -71,7 +73,7 @@ async fn main() {
             continue;
         }
         let page: Vec<Record> = (0..suppliers).map(|k| inspection(k, round)).collect();
-        append(&db.store, &codec, &page).await;
+        common::append(&db.store, &codec, &page, 5000).await;
         p.set_per_supplier(per_supplier);
         let start = Instant::now();
         let n = p.step(&day(TODAY), suppliers).await.unwrap();
@@ -126,13 +128,6 @@ fn report(times: &[(bool, Duration)], what: &str, target: f64) {
     let _ = what;
 }
 
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn supplier(k: usize) -> String {
     format!("SUP-{k:05}")
 }
@@ -155,23 +150,4 @@ fn inspection(k: usize, round: u128) -> Record {
         disposition: Disposition::Accepted,
     }
     .into()
-}
-
-async fn append(store: &Store, codec: &Codec, records: &[Record]) {
-    for chunk in records.chunks(5000) {
-        let events = chunk
-            .iter()
-            .map(|r| {
-                let b = codec.to_bytes(r, Framing::Confluent).unwrap();
-                NewEvent::from_decoded(codec.decode(&b).unwrap(), b).unwrap()
-            })
-            .collect();
-        store
-            .append(&AppendBatch {
-                events,
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-    }
 }

@@ -9,6 +9,14 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// A numeric environment setting, or `default`.
+pub(crate) fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// The API key the benchmarks serve with.
 pub(crate) const KEY: &str = "bench-key";
 
