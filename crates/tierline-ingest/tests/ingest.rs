@@ -34,17 +34,26 @@ async fn offsets_total<S: EventStore>(store: &S, group: &str) -> i64 {
     total
 }
 
-/// Every stored (source, event_id), read along the global cursor.
+/// Every stored (source, event_id), read along the global cursor. On PostgreSQL the
+/// cursor reads only transactions older than every running one, and other tests share
+/// the server: it reads again (up to 30 s) until it sees every stored event.
 async fn stored_keys<S: EventStore>(store: &S) -> Vec<(String, uuid::Uuid)> {
-    let mut out = Vec::new();
-    let mut c = Cursor::START;
+    let stored = store.count().await.unwrap() as usize;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        let page = store.read_global(c, 1000).await.unwrap();
-        let Some(last) = page.last() else { break };
-        c = last.cursor;
-        out.extend(page.into_iter().map(|e| (e.source, e.event_id)));
+        let mut out = Vec::new();
+        let mut c = Cursor::START;
+        loop {
+            let page = store.read_global(c, 1000).await.unwrap();
+            let Some(last) = page.last() else { break };
+            c = last.cursor;
+            out.extend(page.into_iter().map(|e| (e.source, e.event_id)));
+        }
+        if out.len() >= stored || std::time::Instant::now() > deadline {
+            return out;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    out
 }
 
 fn keys(records: &[(Record, Msg)]) -> HashSet<(String, uuid::Uuid)> {
