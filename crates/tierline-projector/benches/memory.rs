@@ -63,7 +63,6 @@ async fn parent() {
     let db = fresh(Backend::Postgres)
         .await
         .expect("PostgreSQL reachable");
-    let codec = Codec::default();
     let mut stored = 0;
     let mut rows = Vec::new();
     for size in sizes {
@@ -73,7 +72,7 @@ async fn parent() {
             let batch: Vec<Record> = (stored..(stored + 20_000).min(size))
                 .map(|k| event(k, per))
                 .collect();
-            common::append(&db.store, &codec, &batch, 10_000).await;
+            common::append(&db.store, &batch, 10_000).await;
             stored += batch.len();
         }
         eprintln!("  appended in {:.0} s", started.elapsed().as_secs_f64());
@@ -166,7 +165,7 @@ async fn child(url: &str) {
     let suppliers = (store.count().await.unwrap() as usize).div_ceil(per);
     let round = store.count().await.unwrap() as usize;
     let page: Vec<Record> = (0..suppliers).map(|s| live(s, round)).collect();
-    common::append(&store, &codec, &page, 10_000).await;
+    common::append(&store, &page, 10_000).await;
     p.catch_up(&day(TODAY), suppliers).await.unwrap();
     eprintln!("after page: {} kB now, {} kB peak", now_kb(), peak_kb());
     p.step(&day(TODAY + 1), suppliers).await.unwrap();

@@ -48,7 +48,7 @@ async fn main() {
     let db = fresh(backend).await.expect("store reachable");
     let codec = Codec::default();
     eprintln!("appending {n} events ...");
-    common::append(&db.store, &codec, &sample::mix(n, 21), 1000).await;
+    common::append(&db.store, &sample::mix(n, 21), 1000).await;
     let clock = FixedClock(Timestamp::parse_rfc3339("2026-12-31T12:00:00Z").unwrap());
 
     // Floor: read and decode every event along the cursor, nothing else.

@@ -48,10 +48,10 @@ async fn main() {
         };
         history.extend(scripted_supplier(&supplier(k), start, 14, b));
         if history.len() >= 20_000 {
-            common::append(&db.store, &codec, &std::mem::take(&mut history), 5000).await;
+            common::append(&db.store, &std::mem::take(&mut history), 5000).await;
         }
     }
-    common::append(&db.store, &codec, &history, 5000).await;
+    common::append(&db.store, &history, 5000).await;
     let stored = db.store.count().await.unwrap();
     let policy = Arc::new(Policy::default());
     let mut p = Projector::open(db.store.clone(), codec.clone(), policy, "bench")
@@ -73,7 +73,7 @@ async fn main() {
             continue;
         }
         let page: Vec<Record> = (0..suppliers).map(|k| inspection(k, round)).collect();
-        common::append(&db.store, &codec, &page, 5000).await;
+        common::append(&db.store, &page, 5000).await;
         p.set_per_supplier(per_supplier);
         let start = Instant::now();
         let n = p.step(&day(TODAY), suppliers).await.unwrap();

@@ -1,27 +1,28 @@
-//! Tailing the store into projections: the lease, opening at the checkpoint, stepping
-//! along the store, rebuilding, and the service loop. The ledgers are a cache over the
-//! store (`cache`); what a step writes for each supplier is computed in `writers`, its
+//! Tailing the store into projections: opening at the checkpoint and stepping along the
+//! store. The lease is in `lease`, the service loop in `service`, rebuilding in
+//! `rebuild`. The ledgers are a cache over the store (`cache`, loaded by `load`); what
+//! a step writes for each supplier is computed in `writers`, its
 //! alert and tier announcements in `alerts`, and the whole step's rows are written
 //! together, one statement per table.
 
 mod alerts;
 mod cache;
 mod lease;
+mod load;
+mod rebuild;
 mod service;
 mod writers;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tierline_clock::Clock;
 use tierline_events::{Codec, Date};
-use tierline_projections::{
-    BulkRows, Checkpoint, Lease, PageRows, Projections, ProjectionsError, WriteTx,
-};
-use tierline_scoring::{Indicator, Policy, SupplierLedger, Walks};
+use tierline_projections::{Checkpoint, Lease, PageRows, Projections, ProjectionsError, WriteTx};
+use tierline_scoring::{Indicator, Policy, Walks};
 use tierline_store::{Cursor, EventStore, Store, StoreError};
-use tracing::{info, instrument, warn};
+use tracing::{instrument, warn};
 
 use cache::Cache;
 pub use lease::{LEASE_TTL, Role};
@@ -191,66 +192,15 @@ impl Projector {
             .is_some_and(|d| *d != policy_digest(&self.policy));
         if c.policy_version != self.policy.version || changed_content {
             warn!(old = %c.policy_version, new = %self.policy.version, changed_content, "policy changed: rebuilding the projections");
-            // Until the rebuild commits, readers see the projections of the old policy.
-            self.rebuild_at(None).await?;
+            // Until the rebuild commits, readers see the projections of the old policy;
+            // it brings them to the day they were at.
+            let day = tierline_clock::FixedClock::noon(c.projected_day.unwrap_or(Date(0)));
+            self.rebuild_at(&day).await?;
             return Ok(());
         }
         self.cursor = c.cursor;
         self.projected_day = c.projected_day;
         Ok(())
-    }
-
-    /// Loads the ledgers of `suppliers` not cached, up to `upto`, with the walks
-    /// the read model holds for them (those of the projected day).
-    /// `everyone`: these are all the store's suppliers, read in one pass over the store
-    /// rather than by its supplier index.
-    async fn load_ledgers(
-        &mut self,
-        suppliers: &[&str],
-        upto: Cursor,
-        everyone: bool,
-    ) -> Result<u64, ProjectorError> {
-        let missing: Vec<&str> = suppliers
-            .iter()
-            .copied()
-            .filter(|s| !self.cache.contains(s))
-            .collect();
-        if missing.is_empty() {
-            return Ok(0);
-        }
-        let mut fresh: HashMap<&str, SupplierLedger> = missing
-            .iter()
-            .map(|s| (*s, SupplierLedger::new(*s, self.policy.clone())))
-            .collect();
-        let codec = &self.codec;
-        let stage = |e: tierline_store::ReplayEvent<'_>| -> Result<(), ProjectorError> {
-            let record = codec.decode_datum(e.fingerprint, e.datum).map_err(|err| {
-                ProjectorError::Unreadable {
-                    position: e.cursor.position,
-                    reason: err.to_string(),
-                }
-            })?;
-            if let Some(l) = fresh.get_mut(record.supplier_id()) {
-                l.stage(&record);
-            }
-            Ok(())
-        };
-        let n = if everyone {
-            self.store
-                .replay(Cursor::START, Some(upto), stage)
-                .await?
-                .events
-        } else {
-            self.store.replay_suppliers(&missing, upto, stage).await?
-        };
-        let projected = self.projected_day;
-        for (supplier, mut l) in fresh {
-            l.settle();
-            let walks = projected.map_or_else(Walks::default, |d| l.walks(d));
-            self.cache.insert(supplier.to_owned(), l, walks);
-        }
-        self.metrics.ledgers_loaded.inc_by(missing.len() as u64);
-        Ok(n)
     }
 
     /// Stages a cached supplier's events of a page and settles its ledger once.
@@ -520,134 +470,5 @@ impl Projector {
                 return Ok(total);
             }
         }
-    }
-
-    /// Rebuilds the projections from the whole store (publication state stays) in one
-    /// transaction: until it commits, readers see the previous projections, never an
-    /// empty or half-built read model. Suppliers are replayed a cache's worth at a time.
-    pub async fn rebuild(&mut self, clock: &dyn Clock) -> Result<usize, ProjectorError> {
-        self.ensure_lease().await?;
-        self.rebuild_at(Some(clock)).await
-    }
-
-    /// [`Projector::rebuild`] as of `clock`'s day, or (none: opening under a changed
-    /// policy) the day the projections were last brought to.
-    async fn rebuild_at(&mut self, clock: Option<&dyn Clock>) -> Result<usize, ProjectorError> {
-        let _renewing = self.keep_lease();
-        let started = std::time::Instant::now();
-        let previous_day = self
-            .projections
-            .checkpoint(&self.lease.name)
-            .await?
-            .and_then(|c| c.projected_day);
-        let fixed;
-        let clock: &dyn Clock = match clock {
-            Some(c) => c,
-            None => {
-                fixed = tierline_clock::FixedClock::noon(previous_day.unwrap_or(Date(0)));
-                &fixed
-            }
-        };
-        let today = clock.today(&self.policy);
-        let upto = self.store.head_cursor().await?;
-        let suppliers = self.store.suppliers_upto(upto).await?;
-        self.cache.clear();
-        self.cursor = upto;
-        self.projected_day = None;
-        // Every ledger fits: read them all (one pass over the store) before the write
-        // transaction, which on SQLite holds the one writer's lock.
-        let everyone = suppliers.len() <= self.cache.capacity();
-        let loaded = if everyone {
-            let names: Vec<&str> = suppliers.iter().map(String::as_str).collect();
-            self.load_ledgers(&names, upto, true).await
-        } else {
-            Ok(0)
-        };
-        let result = match loaded {
-            Ok(preloaded) => {
-                let mut tx = self.projections.begin().await?;
-                match self.rebuild_into(&mut tx, &suppliers, clock).await {
-                    Ok(n) => self.finish(tx, clock).await.map(|()| n + preloaded),
-                    Err(e) => Err(e),
-                }
-            }
-            Err(e) => Err(e),
-        };
-        let n = match result {
-            Ok(n) => n,
-            Err(e) => {
-                self.loaded = false;
-                return Err(e);
-            }
-        };
-        self.cache.end_step();
-        self.projected_day = Some(today);
-        self.renewed = Some(std::time::Instant::now());
-        info!(
-            events = n,
-            suppliers = suppliers.len(),
-            seconds = started.elapsed().as_secs_f64(),
-            "rebuilt"
-        );
-        self.metrics.events_projected.inc_by(n);
-        Ok(n as usize)
-    }
-
-    /// Empties the projections in `tx` and writes every supplier into them (loading the
-    /// ledgers not loaded yet, a cache's worth at a time). Returns the events it read.
-    async fn rebuild_into(
-        &mut self,
-        tx: &mut WriteTx,
-        suppliers: &[String],
-        clock: &dyn Clock,
-    ) -> Result<u64, ProjectorError> {
-        tx.reset(&self.lease.name).await?;
-        let today = clock.today(&self.policy);
-        let mut events = 0;
-        let empty = Walks::default();
-        for chunk in suppliers.chunks(self.cache.capacity()) {
-            let names: Vec<&str> = chunk.iter().map(String::as_str).collect();
-            // Loaded already when every ledger fits (see `rebuild_at`).
-            if names.iter().any(|s| !self.cache.contains(s)) {
-                self.cache.clear();
-                events += self.load_ledgers(&names, self.cursor, false).await?;
-            }
-            let inputs: Vec<Input<'_>> = names
-                .iter()
-                .filter_map(|s| self.cache.get(s))
-                .map(|c| Input {
-                    ledger: &c.ledger,
-                    stored: &empty,
-                    changed: &[],
-                    from_start: true,
-                })
-                .collect();
-            let mut written = Vec::with_capacity(inputs.len());
-            for part in inputs.chunks(WRITE_GROUP) {
-                let mut computed = compute_all(part, today, &self.policy.version);
-                // Buckets and tier history go in by bulk rows (COPY on PostgreSQL).
-                let mut bulk = BulkRows::for_tx(tx);
-                for (c, input) in computed.iter_mut().zip(part) {
-                    for (i, day, total) in input.ledger.daily_totals() {
-                        if !total.is_empty() {
-                            bulk.day(&c.supplier, i, day, total);
-                        }
-                    }
-                    for (s, t) in c.rows.tiers.drain(..) {
-                        bulk.tier(&s, &t);
-                    }
-                }
-                tx.write_bulk(bulk).await?;
-                written.extend(self.write_computed(tx, computed, clock).await?);
-            }
-            drop(inputs);
-            for (s, walks) in written {
-                if let Some(c) = self.cache.get_mut(&s) {
-                    c.walks = walks;
-                }
-            }
-            self.cache.end_step();
-        }
-        Ok(events)
     }
 }

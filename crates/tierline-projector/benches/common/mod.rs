@@ -1,33 +1,18 @@
-//! What the projector's benchmarks share: appending records to a store as ingest
-//! would (encoded, decoded, in batches), and reading a numeric setting.
+//! What the projector's benchmarks share: appending records as ingest would (the
+//! tests' helper, in batches), and reading a numeric setting.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use tierline_events::{Codec, Framing, Record};
-use tierline_store::{AppendBatch, EventStore, NewEvent};
+use tierline_events::Record;
+use tierline_store::EventStore;
+
+#[path = "../../tests/common/mod.rs"]
+mod tests_common;
 
 /// Appends `records` in batches of `batch`.
-pub(crate) async fn append(
-    store: &impl EventStore,
-    codec: &Codec,
-    records: &[Record],
-    batch: usize,
-) {
+pub(crate) async fn append(store: &impl EventStore, records: &[Record], batch: usize) {
     for chunk in records.chunks(batch) {
-        let events = chunk
-            .iter()
-            .map(|r| {
-                let b = codec.to_bytes(r, Framing::Confluent).unwrap();
-                NewEvent::from_decoded(codec.decode(&b).unwrap(), b).unwrap()
-            })
-            .collect();
-        store
-            .append(&AppendBatch {
-                events,
-                ..Default::default()
-            })
-            .await
-            .unwrap();
+        tests_common::append(store, chunk).await;
     }
 }
 
