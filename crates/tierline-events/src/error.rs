@@ -103,6 +103,34 @@ pub enum Rule {
     Implausible,
     /// A NUL character (U+0000), which no store can hold in text.
     Nul,
+    /// A control character other than tab, CR and LF (v2 records).
+    ControlCharacter,
+    /// A number of array entries outside `min..=max`.
+    Count {
+        /// Least allowed.
+        min: usize,
+        /// Greatest allowed.
+        max: usize,
+        /// Found.
+        actual: usize,
+    },
+    /// A name that must be unique within the record appears twice.
+    Duplicate,
+    /// A number outside `min..=max`.
+    Within {
+        /// Least allowed.
+        min: f64,
+        /// Greatest allowed.
+        max: f64,
+    },
+    /// Must be less than another field.
+    LessThanField(&'static str),
+    /// Must be at least another field (a number or a date).
+    AtLeastField(&'static str),
+    /// Must lie between two other fields, inclusive.
+    BetweenFields(&'static str, &'static str),
+    /// A date before the (UTC) date of `occurred_at`.
+    BeforeOccurredAt,
     /// A CloudEvents header disagrees with the datum.
     HeaderMismatch {
         /// The header name, e.g. `ce_id`.
@@ -132,6 +160,18 @@ impl fmt::Display for Rule {
                 "must be in 1990-01-01T00:00Z ..< 2100-01-01T00:00Z (an empty date such as 0001-01-01 is refused)",
             ),
             Rule::Nul => f.write_str("must not contain the NUL character (U+0000)"),
+            Rule::ControlCharacter => {
+                f.write_str("must not contain a control character other than tab, CR and LF")
+            }
+            Rule::Count { min, max, actual } => {
+                write!(f, "must have {min}..={max} entries (has {actual})")
+            }
+            Rule::Duplicate => f.write_str("must be unique within the record"),
+            Rule::Within { min, max } => write!(f, "must be in {min}..={max}"),
+            Rule::LessThanField(other) => write!(f, "must be < `{other}`"),
+            Rule::AtLeastField(other) => write!(f, "must be >= `{other}`"),
+            Rule::BetweenFields(lo, hi) => write!(f, "must be in `{lo}`..=`{hi}`"),
+            Rule::BeforeOccurredAt => f.write_str("must not be before the UTC date of `occurred_at`"),
             Rule::HeaderMismatch {
                 header,
                 header_value,
@@ -162,6 +202,14 @@ impl Rule {
             Rule::OutOfRange => "out-of-range",
             Rule::Implausible => "implausible-date",
             Rule::Nul => "nul",
+            Rule::ControlCharacter => "control-character",
+            Rule::Count { .. } => "count",
+            Rule::Duplicate => "duplicate",
+            Rule::Within { .. } => "within",
+            Rule::LessThanField(_) => "less-than-field",
+            Rule::AtLeastField(_) => "at-least-field",
+            Rule::BetweenFields(..) => "between-fields",
+            Rule::BeforeOccurredAt => "before-occurred-at",
             Rule::HeaderMismatch { .. } => "header-mismatch",
         }
     }

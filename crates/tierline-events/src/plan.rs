@@ -40,6 +40,8 @@ enum Read {
     },
     /// Per writer branch: how to read it, or `None` if the reader cannot.
     WriterUnion(Box<[Option<Read>]>),
+    /// An array of records, each read by the nested body.
+    Records(Box<Body>),
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +89,22 @@ impl Default {
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {
     pub(crate) kind: RecordKind,
+    body: Body,
+}
+
+/// A nested record's body inside a decoded value (equal when it is the same body).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyRef<'a>(pub(crate) &'a Body);
+
+impl PartialEq for BodyRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.0, other.0)
+    }
+}
+
+/// How to read one writer record into the reader's field slots.
+#[derive(Debug, Clone)]
+pub(crate) struct Body {
     ops: Box<[Op]>,
     defaults: Box<[(usize, Default)]>,
     reader_fields: usize,
@@ -137,12 +155,57 @@ impl Plan {
                 ));
             }
         }
+        Ok(Plan {
+            kind,
+            body: Body::compile(writer, reader)?,
+        })
+    }
+
+    /// Reads one datum (exactly: trailing bytes are an error) into its typed record.
+    pub(crate) fn decode(&self, datum: &[u8]) -> Result<Record, DecodeError> {
+        let record = self.kind.name();
+        let mut slots = [Val::Absent; MAX_FIELDS];
+        let mut c = Cursor::new(datum);
+        self.body
+            .read(&mut c, &mut slots)
+            .map_err(|(field, kind)| DecodeError::Datum {
+                record,
+                field,
+                kind,
+            })?;
+        if c.remaining() != 0 {
+            return Err(DecodeError::TrailingBytes {
+                record,
+                count: c.remaining(),
+            });
+        }
+        let slots = slots.get(..self.body.reader_fields).unwrap_or(&[]);
+        Record::from_slots(self.kind, slots).map_err(|(field, e)| match e {
+            FieldErr::Rule(rule, value) => DecodeError::Invalid(ValidationError {
+                record,
+                field,
+                rule,
+                value,
+            }),
+            FieldErr::Missing => DecodeError::Datum {
+                record,
+                field: field.to_owned(),
+                kind: DatumError::Truncated,
+            },
+        })
+    }
+}
+
+impl Body {
+    /// Compiles how `writer` data is read into the slots of `reader`'s fields.
+    fn compile(writer: &RecordTy, reader: &RecordTy) -> Result<Self, CatalogError> {
+        let rec = reader.name.as_str();
         let mut ops = Vec::with_capacity(writer.fields.len());
         let mut seen = vec![false; reader.fields.len()];
         for wf in &writer.fields {
             match reader.fields.iter().position(|rf| rf.name == wf.name) {
                 Some(slot) => {
-                    let read = resolve(&wf.ty, &reader.fields[slot].ty).ok_or_else(|| {
+                    let read = resolve(&wf.ty, &reader.fields[slot].ty)?.ok_or_else(|| {
                         incompatible(
                             rec,
                             format!(
@@ -183,84 +246,107 @@ impl Plan {
             })?;
             defaults.push((slot, d));
         }
-        Ok(Plan {
-            kind,
+        Ok(Body {
             ops: ops.into(),
             defaults: defaults.into(),
             reader_fields: reader.fields.len(),
         })
     }
 
-    /// Reads one datum (exactly: trailing bytes are an error) into its typed record.
-    pub(crate) fn decode(&self, datum: &[u8]) -> Result<Record, DecodeError> {
-        let record = self.kind.name();
-        let mut slots = [Val::Absent; MAX_FIELDS];
+    /// Reads one writer record into `slots` (defaults first). The error names the
+    /// writer field.
+    fn read<'a>(
+        &'a self,
+        c: &mut Cursor<'a>,
+        slots: &mut [Val<'a>; MAX_FIELDS],
+    ) -> Result<(), (String, DatumError)> {
         for (slot, d) in self.defaults.iter() {
             if let Some(s) = slots.get_mut(*slot) {
                 *s = d.as_val();
             }
         }
-        let mut c = Cursor::new(datum);
         for op in self.ops.iter() {
             let (field, res) = match op {
                 Op::Read { slot, read, field } => (
                     field,
-                    exec(read, &mut c).map(|v| {
+                    exec(read, c).map(|v| {
                         if let Some(s) = slots.get_mut(*slot) {
                             *s = v;
                         }
                     }),
                 ),
-                Op::Skip { ty, field } => (field, skip(ty, &mut c)),
+                Op::Skip { ty, field } => (field, skip(ty, c)),
             };
-            res.map_err(|kind| DecodeError::Datum {
-                record,
-                field: field.to_string(),
-                kind,
-            })?;
+            res.map_err(|kind| (field.to_string(), kind))?;
         }
-        if c.remaining() != 0 {
-            return Err(DecodeError::TrailingBytes {
-                record,
-                count: c.remaining(),
-            });
-        }
-        let slots = slots.get(..self.reader_fields).unwrap_or(&[]);
-        Record::from_slots(self.kind, slots).map_err(|(field, e)| match e {
-            FieldErr::Rule(rule, value) => DecodeError::Invalid(ValidationError {
-                record,
-                field,
-                rule,
-                value,
-            }),
-            FieldErr::Missing => DecodeError::Datum {
-                record,
-                field: field.to_owned(),
-                kind: DatumError::Truncated,
-            },
-        })
+        Ok(())
+    }
+
+    /// Reads the items of an array of records written as `items`, calling `f` with
+    /// each item's reader slots.
+    pub(crate) fn items<'a>(
+        &'a self,
+        items: &'a [u8],
+        mut f: impl FnMut(&[Val<'a>]) -> Result<(), FieldErr>,
+    ) -> Result<(), FieldErr> {
+        let mut c = Cursor::new(items);
+        let mut result = Ok(());
+        let walked = walk_blocks(&mut c, |c| {
+            let mut slots = [Val::Absent; MAX_FIELDS];
+            self.read(c, &mut slots).map_err(|(_, e)| e)?;
+            if result.is_ok() {
+                result = f(slots.get(..self.reader_fields).unwrap_or(&[]));
+            }
+            Ok(())
+        });
+        walked.map_err(|_| FieldErr::Missing)?;
+        result
     }
 }
 
 /// Resolves a writer type against a reader type (Avro specification, "Schema
-/// Resolution"). `None`: the writer's data cannot be read as the reader type.
-fn resolve(w: &Ty, r: &Ty) -> Option<Read> {
+/// Resolution"). `None`: the writer's data cannot be read as the reader type; an
+/// error: a nested record that cannot be resolved.
+fn resolve(w: &Ty, r: &Ty) -> Result<Option<Read>, CatalogError> {
     if let Ty::Union(wb) = w {
-        let branches: Box<[Option<Read>]> = wb.iter().map(|b| resolve(b, r)).collect();
-        return branches
+        let branches: Box<[Option<Read>]> =
+            wb.iter().map(|b| resolve(b, r)).collect::<Result<_, _>>()?;
+        return Ok(branches
             .iter()
             .any(Option::is_some)
-            .then_some(Read::WriterUnion(branches));
+            .then_some(Read::WriterUnion(branches)));
     }
     if let Ty::Union(rb) = r {
         // The first reader branch that matches exactly, else the first that promotes.
-        let exact = rb
-            .iter()
-            .find(|b| same_kind(w, b))
-            .and_then(|b| resolve(w, b));
-        return exact.or_else(|| rb.iter().find_map(|b| resolve(w, b)));
+        if let Some(b) = rb.iter().find(|b| same_kind(w, b))
+            && let Some(read) = resolve(w, b)?
+        {
+            return Ok(Some(read));
+        }
+        for b in rb {
+            if let Some(read) = resolve(w, b)? {
+                return Ok(Some(read));
+            }
+        }
+        return Ok(None);
     }
-    Some(match (w, r) {
+    if let (Ty::Array(wi), Ty::Array(ri)) = (w, r)
+        && let (Ty::Record(wr), Ty::Record(rr)) = (wi.as_ref(), ri.as_ref())
+    {
+        if Ty::short_name(&wr.name) != Ty::short_name(&rr.name) {
+            return Ok(None);
+        }
+        let names: Vec<&str> = rr.fields.iter().map(|f| f.name.as_str()).collect();
+        let rust = crate::records::nested_fields(Ty::short_name(&rr.name));
+        if rust != Some(names.as_slice()) || names.len() > MAX_FIELDS {
+            return Err(incompatible(
+                &rr.name,
+                format!("reader fields {names:?} differ from the Rust type's {rust:?}"),
+            ));
+        }
+        return Ok(Some(Read::Records(Box::new(Body::compile(wr, rr)?))));
+    }
+    Ok(Some(match (w, r) {
         (Ty::Null, Ty::Null) => Read::Null,
         (Ty::Boolean, Ty::Boolean) => Read::Boolean,
         (Ty::Int, Ty::Int) => Read::Int,
@@ -280,8 +366,8 @@ fn resolve(w: &Ty, r: &Ty) -> Option<Read> {
         (Ty::Enum(we), Ty::Enum(re)) if Ty::short_name(&we.name) == Ty::short_name(&re.name) => {
             enum_read(we, re)
         }
-        _ => return None,
-    })
+        _ => return Ok(None),
+    }))
 }
 
 fn same_kind(w: &Ty, r: &Ty) -> bool {
@@ -362,6 +448,14 @@ fn exec<'a>(read: &'a Read, c: &mut Cursor<'a>) -> Result<Val<'a>, DatumError> {
                 }
             }
         }
+        Read::Records(body) => {
+            let start = c.position();
+            walk_blocks(c, |c| {
+                let mut slots = [Val::Absent; MAX_FIELDS];
+                body.read(c, &mut slots).map(|_| ()).map_err(|(_, e)| e)
+            })?;
+            Val::Records(c.since(start), BodyRef(body))
+        }
         Read::WriterUnion(branches) => {
             let i = c.long()?;
             let branch = usize::try_from(i)
@@ -424,8 +518,8 @@ fn skip(ty: &Ty, c: &mut Cursor<'_>) -> Result<(), DatumError> {
                 skip(&f.ty, c)?;
             }
         }
-        Ty::Array(items) => skip_blocks(c, |c| skip(items, c))?,
-        Ty::Map(values) => skip_blocks(c, |c| {
+        Ty::Array(items) => walk_blocks(c, |c| skip(items, c))?,
+        Ty::Map(values) => walk_blocks(c, |c| {
             c.bytes()?;
             skip(values, c)
         })?,
@@ -435,9 +529,9 @@ fn skip(ty: &Ty, c: &mut Cursor<'_>) -> Result<(), DatumError> {
 
 /// Array and map blocks: a count, items, until a zero count. A negative count is
 /// followed by the block's size in bytes.
-fn skip_blocks(
-    c: &mut Cursor<'_>,
-    mut item: impl FnMut(&mut Cursor<'_>) -> Result<(), DatumError>,
+fn walk_blocks<'a>(
+    c: &mut Cursor<'a>,
+    mut item: impl FnMut(&mut Cursor<'a>) -> Result<(), DatumError>,
 ) -> Result<(), DatumError> {
     loop {
         let mut count = c.long()?;

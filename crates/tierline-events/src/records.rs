@@ -87,6 +87,97 @@ avro_enum! {
     AlertLevel { /** Warning threshold breached. */ Warning = "WARNING", /** Critical threshold breached. */ Critical = "CRITICAL" }
 }
 
+avro_enum! {
+    /// How an assessment was made (assessments.md).
+    AssessmentKind {
+        /** An audit at the supplier's site. */ OnsiteAudit = "ONSITE_AUDIT",
+        /** A buyer's review. */ BuyerReview = "BUYER_REVIEW",
+        /** A questionnaire the supplier answered. */ Questionnaire = "QUESTIONNAIRE",
+        /** A symbol this version does not know (the enum default; never used in scoring). */ Unknown = "UNKNOWN",
+    }
+}
+avro_enum! {
+    /// A certificate's status.
+    CertificateStatus {
+        /** In force. */ Valid = "VALID",
+        /** Suspended by the issuer. */ Suspended = "SUSPENDED",
+        /** Withdrawn. */ Withdrawn = "WITHDRAWN",
+        /** A symbol this version does not know (the enum default; covers nothing). */ Unknown = "UNKNOWN",
+    }
+}
+avro_enum! {
+    /// Severity of a compliance violation.
+    ViolationSeverity {
+        /** Minor. */ Minor = "MINOR",
+        /** Major. */ Major = "MAJOR",
+        /** Critical. */ Critical = "CRITICAL",
+        /** A symbol this version does not know (the enum default; 0 points). */ Unknown = "UNKNOWN",
+    }
+}
+avro_enum! {
+    /// Kind of external risk signal.
+    RiskKind {
+        /** Financial distress. */ Financial = "FINANCIAL",
+        /** Reputation. */ Reputation = "REPUTATION",
+        /** Geopolitical. */ Geopolitical = "GEOPOLITICAL",
+        /** Natural disaster. */ NaturalDisaster = "NATURAL_DISASTER",
+        /** Commodity prices or supply. */ Commodity = "COMMODITY",
+        /** Cyber security. */ Cyber = "CYBER",
+        /** A symbol this version does not know (the enum default). */ Unknown = "UNKNOWN",
+    }
+}
+
+/// One criterion's score on its own scale, inside a `SupplierAssessmentCompleted`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CriterionScore {
+    /// 1..64 of `[a-z0-9_]`, unique within the assessment.
+    pub criterion: String,
+    /// `min_score` <= score <= `max_score`.
+    pub score: f64,
+    /// Bottom of the scale (default 0), < `max_score`.
+    #[serde(default)]
+    pub min_score: f64,
+    /// Top of the scale.
+    pub max_score: f64,
+}
+
+impl CriterionScore {
+    /// Field names in schema order.
+    pub const FIELDS: &'static [&'static str] = &["criterion", "score", "min_score", "max_score"];
+
+    /// The score on a 0..1 scale: (score - min) / (max - min).
+    pub fn value(&self) -> f64 {
+        (self.score - self.min_score) / (self.max_score - self.min_score)
+    }
+}
+
+impl crate::value::NestedRecord for CriterionScore {
+    fn from_slots(slots: &[Val<'_>]) -> Result<Self, FieldErr> {
+        let slot = |i: usize| slots.get(i).unwrap_or(&Val::Absent);
+        Ok(CriterionScore {
+            criterion: String::from_val(slot(0))?,
+            score: f64::from_val(slot(1))?,
+            min_score: f64::from_val(slot(2))?,
+            max_score: f64::from_val(slot(3))?,
+        })
+    }
+    fn encode_datum(&self, buf: &mut Vec<u8>) {
+        self.criterion.encode(buf);
+        self.score.encode(buf);
+        self.min_score.encode(buf);
+        self.max_score.encode(buf);
+    }
+}
+
+/// The Rust field names of a record nested in another, by its short name.
+pub(crate) fn nested_fields(short_name: &str) -> Option<&'static [&'static str]> {
+    match short_name {
+        "CriterionScore" => Some(CriterionScore::FIELDS),
+        _ => None,
+    }
+}
+
 macro_rules! records {
     ($(
         $(#[$m:meta])*
@@ -284,6 +375,74 @@ records! {
         /** Cost. */ cost: Option<f64>,
         /** Currency of the cost. */ currency: Option<String>,
     }
+    /// An audit, buyer review or questionnaire scored the supplier (assessments.md).
+    SupplierAssessmentCompleted {
+        /** Unique per source. */ event_id: Uuid,
+        /** Emitting system. */ source: String,
+        /** When the assessment was made. */ occurred_at: Timestamp,
+        /** Supplier. */ supplier_id: String,
+        /** The assessment; a later record with this id amends it. */ assessment_id: String,
+        /** How it was made. */ kind: AssessmentKind,
+        /** The assessor's id in the people directory. */ assessor: String,
+        /** 1..64 criteria, names unique. */ criteria: Vec<CriterionScore>,
+        /** Last day it counts (`None`: each criterion's `validity_days`). */ valid_until: Option<Date>,
+        /** Free text. */ comment: Option<String>,
+    }
+    /// An assessment is void for every date.
+    SupplierAssessmentRetracted {
+        /** Unique per source. */ event_id: Uuid,
+        /** Emitting system. */ source: String,
+        /** Business time. */ occurred_at: Timestamp,
+        /** Supplier. */ supplier_id: String,
+        /** The assessment retracted. */ assessment_id: String,
+        /** Why. */ reason: String,
+    }
+    /// The state of one certificate from `valid_from`.
+    SupplierCertificateRecorded {
+        /** Unique per source. */ event_id: Uuid,
+        /** Emitting system. */ source: String,
+        /** Business time. */ occurred_at: Timestamp,
+        /** Supplier. */ supplier_id: String,
+        /** The certificate. */ certificate_id: String,
+        /** The standard, e.g. `ISO9001`. */ standard: String,
+        /** Its status. */ status: CertificateStatus,
+        /** First day of validity. */ valid_from: Date,
+        /** Last day of validity. */ valid_until: Date,
+        /** Certification body. */ issuer: Option<String>,
+    }
+    /// A compliance violation.
+    SupplierComplianceViolationRecorded {
+        /** Unique per source. */ event_id: Uuid,
+        /** Emitting system. */ source: String,
+        /** When it happened. */ occurred_at: Timestamp,
+        /** Supplier. */ supplier_id: String,
+        /** The violation; a later record with this id amends it. */ violation_id: String,
+        /** Severity. */ severity: ViolationSeverity,
+        /** The rule broken. */ regulation: String,
+        /** What happened. */ description: String,
+    }
+    /// A violation is void for every date.
+    SupplierComplianceViolationRetracted {
+        /** Unique per source. */ event_id: Uuid,
+        /** Emitting system. */ source: String,
+        /** Business time. */ occurred_at: Timestamp,
+        /** Supplier. */ supplier_id: String,
+        /** The violation retracted. */ violation_id: String,
+        /** Why. */ reason: String,
+    }
+    /// An external risk feed's signal.
+    SupplierRiskSignalRecorded {
+        /** Unique per source. */ event_id: Uuid,
+        /** Emitting system. */ source: String,
+        /** Business time. */ occurred_at: Timestamp,
+        /** Supplier. */ supplier_id: String,
+        /** The signal; a later record with this id describes it from its date. */ signal_id: String,
+        /** Kind of risk. */ kind: RiskKind,
+        /** 0..100, higher is riskier. */ risk_score: f64,
+        /** Last day it counts. */ valid_until: Date,
+        /** The risk provider. */ feed: String,
+        /** What the feed says. */ summary: String,
+    }
     /// Tierline raised an alert episode.
     SupplierAlertRaised {
         /** Deterministic episode id. */ alert_id: Uuid,
@@ -355,6 +514,12 @@ impl Record {
             Record::InspectionCompleted(r) => env!(r),
             Record::AfterSalesCaseOpened(r) => env!(r),
             Record::AfterSalesCaseResolved(r) => env!(r),
+            Record::SupplierAssessmentCompleted(r) => env!(r),
+            Record::SupplierAssessmentRetracted(r) => env!(r),
+            Record::SupplierCertificateRecorded(r) => env!(r),
+            Record::SupplierComplianceViolationRecorded(r) => env!(r),
+            Record::SupplierComplianceViolationRetracted(r) => env!(r),
+            Record::SupplierRiskSignalRecorded(r) => env!(r),
             Record::SupplierAlertRaised(_)
             | Record::SupplierAlertResolved(_)
             | Record::SupplierTierChanged(_) => None,
@@ -385,6 +550,12 @@ impl RecordKind {
             RecordKind::AfterSalesCaseOpened | RecordKind::AfterSalesCaseResolved => {
                 "srm.after-sales.v1"
             }
+            RecordKind::SupplierAssessmentCompleted
+            | RecordKind::SupplierAssessmentRetracted
+            | RecordKind::SupplierCertificateRecorded
+            | RecordKind::SupplierComplianceViolationRecorded
+            | RecordKind::SupplierComplianceViolationRetracted
+            | RecordKind::SupplierRiskSignalRecorded => "srm.assessments.v1",
             RecordKind::SupplierAlertRaised
             | RecordKind::SupplierAlertResolved
             | RecordKind::SupplierTierChanged => "srm.supplier-alerts.v1",

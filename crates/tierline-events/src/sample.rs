@@ -52,6 +52,43 @@ pub fn goods_received() -> Record {
     .into()
 }
 
+/// An onsite audit of five criteria.
+pub fn assessment() -> Record {
+    let c = |name: &str, score: f64| CriterionScore {
+        criterion: name.into(),
+        score,
+        min_score: 1.0,
+        max_score: 5.0,
+    };
+    SupplierAssessmentCompleted {
+        event_id: id(20),
+        source: "qms-audit".into(),
+        occurred_at: Timestamp(T0 + 5 * 86_400_000 + 9 * 3_600_000),
+        supplier_id: "SUP-00042".into(),
+        assessment_id: "AUD-2026-007".into(),
+        kind: AssessmentKind::OnsiteAudit,
+        assessor: "P-1187".into(),
+        criteria: vec![
+            c("rnd_strength", 4.0),
+            c("cooperation", 4.5),
+            c("risk_resilience", 3.0),
+            c("technical_support", 4.0),
+            c("regional_advantage", 2.5),
+        ],
+        valid_until: None,
+        comment: Some("Plant 2 only.".into()),
+    }
+    .into()
+}
+
+/// An alert Tierline raised (an outbound record).
+pub fn alert_raised() -> Record {
+    all()
+        .into_iter()
+        .find(|r| r.kind() == RecordKind::SupplierAlertRaised)
+        .unwrap_or_else(purchase_order_line_placed)
+}
+
 /// One valid record of every kind, in [`RecordKind::ALL`] order.
 pub fn all() -> Vec<Record> {
     let t = |h: i64| Timestamp(T0 + h * 3_600_000);
@@ -130,6 +167,62 @@ pub fn all() -> Vec<Record> {
             supplier_attributable: false,
             cost: Some(46.2),
             currency: Some("EUR".into()),
+        }
+        .into(),
+        assessment(),
+        SupplierAssessmentRetracted {
+            event_id: id(21),
+            source: "qms-audit".into(),
+            occurred_at: t(50 * 24),
+            supplier_id: "SUP-00042".into(),
+            assessment_id: "AUD-2026-007".into(),
+            reason: "audited the wrong plant".into(),
+        }
+        .into(),
+        SupplierCertificateRecorded {
+            event_id: id(22),
+            source: "qms-audit".into(),
+            occurred_at: t(2),
+            supplier_id: "SUP-00042".into(),
+            certificate_id: "CERT-9001-42".into(),
+            standard: "ISO 9001:2015".into(),
+            status: CertificateStatus::Valid,
+            valid_from: Date(D0 - 300),
+            valid_until: Date(D0 + 795),
+            issuer: Some("TÜV".into()),
+        }
+        .into(),
+        SupplierComplianceViolationRecorded {
+            event_id: id(23),
+            source: "compliance".into(),
+            occurred_at: t(70 * 24),
+            supplier_id: "SUP-00042".into(),
+            violation_id: "VIO-17".into(),
+            severity: ViolationSeverity::Major,
+            regulation: "REACH".into(),
+            description: "SVHC above 0.1% in trim\nlot 4471".into(),
+        }
+        .into(),
+        SupplierComplianceViolationRetracted {
+            event_id: id(24),
+            source: "compliance".into(),
+            occurred_at: t(72 * 24),
+            supplier_id: "SUP-00042".into(),
+            violation_id: "VIO-17".into(),
+            reason: "lab retest below the limit".into(),
+        }
+        .into(),
+        SupplierRiskSignalRecorded {
+            event_id: id(25),
+            source: "riskfeed".into(),
+            occurred_at: t(10 * 24),
+            supplier_id: "SUP-00042".into(),
+            signal_id: "RS-3301".into(),
+            kind: RiskKind::Financial,
+            risk_score: 62.5,
+            valid_until: Date(D0 + 100),
+            feed: "creditwatch".into(),
+            summary: "payment delays reported".into(),
         }
         .into(),
         SupplierAlertRaised {

@@ -138,6 +138,97 @@ impl Check {
         }
     }
 
+    /// v2 text: no control character but tab, CR and LF (NUL never).
+    fn plain(&self, field: &'static str, v: &str) -> Result {
+        if v.chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\r' | '\n'))
+        {
+            let rule = if v.contains('\0') {
+                Rule::Nul
+            } else {
+                Rule::ControlCharacter
+            };
+            return self.fail(field, rule, v.escape_default());
+        }
+        Ok(())
+    }
+
+    /// Free text typed by people: 1..4000.
+    fn free_text(&self, field: &'static str, v: &str) -> Result {
+        self.len(field, v, 1, 4000)?;
+        self.plain(field, v)
+    }
+
+    /// A name or a person's id: 1..128.
+    fn name(&self, field: &'static str, v: &str) -> Result {
+        self.len(field, v, 1, 128)?;
+        self.plain(field, v)
+    }
+
+    /// An object id of a v2 record: 1..64 of `[A-Za-z0-9._:-]`.
+    fn object_id(&self, field: &'static str, v: &str) -> Result {
+        self.supplier_id(field, v)
+    }
+
+    /// A date not before the UTC date of `occurred_at`.
+    fn not_before_occurred(&self, field: &'static str, d: Date, occurred_at: Timestamp) -> Result {
+        self.date(field, d)?;
+        match occurred_at.date() {
+            Some(o) if d < o => self.fail(field, Rule::BeforeOccurredAt, d),
+            _ => Ok(()),
+        }
+    }
+
+    fn criteria(&self, criteria: &[CriterionScore]) -> Result {
+        const F: &str = "criteria";
+        if !(1..=64).contains(&criteria.len()) {
+            let rule = Rule::Count {
+                min: 1,
+                max: 64,
+                actual: criteria.len(),
+            };
+            return self.fail(F, rule, format!("{} entries", criteria.len()));
+        }
+        for (n, c) in criteria.iter().enumerate() {
+            let at = |what: &str, v: &dyn std::fmt::Display| format!("criteria[{n}].{what} = {v}");
+            let name = &c.criterion;
+            if !(1..=64).contains(&name.len())
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                let rule = Rule::Charset {
+                    allowed: "[a-z0-9_], 1..64",
+                };
+                return self.fail(F, rule, at("criterion", &name.escape_default()));
+            }
+            if criteria[..n].iter().any(|o| o.criterion == *name) {
+                return self.fail(F, Rule::Duplicate, at("criterion", name));
+            }
+            for (what, v) in [
+                ("score", c.score),
+                ("min_score", c.min_score),
+                ("max_score", c.max_score),
+            ] {
+                if !v.is_finite() {
+                    return self.fail(F, Rule::NotFinite, at(what, &v));
+                }
+            }
+            if c.min_score >= c.max_score {
+                return self.fail(
+                    F,
+                    Rule::LessThanField("max_score"),
+                    at("min_score", &c.min_score),
+                );
+            }
+            if !(c.min_score..=c.max_score).contains(&c.score) {
+                let rule = Rule::BetweenFields("min_score", "max_score");
+                return self.fail(F, rule, at("score", &c.score));
+            }
+        }
+        Ok(())
+    }
+
     fn common(
         &self,
         event_id: &Uuid,
@@ -283,6 +374,69 @@ pub fn validate(record: &Record) -> Result {
                 c.currency("currency", cur)?;
             }
             Ok(())
+        }
+        Record::SupplierAssessmentCompleted(r) => {
+            c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
+            c.object_id("assessment_id", &r.assessment_id)?;
+            c.name("assessor", &r.assessor)?;
+            c.criteria(&r.criteria)?;
+            if let Some(d) = r.valid_until {
+                c.not_before_occurred("valid_until", d, r.occurred_at)?;
+            }
+            match &r.comment {
+                Some(t) => c.free_text("comment", t),
+                None => Ok(()),
+            }
+        }
+        Record::SupplierAssessmentRetracted(r) => {
+            c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
+            c.object_id("assessment_id", &r.assessment_id)?;
+            c.free_text("reason", &r.reason)
+        }
+        Record::SupplierCertificateRecorded(r) => {
+            c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
+            c.object_id("certificate_id", &r.certificate_id)?;
+            c.len("standard", &r.standard, 1, 64)?;
+            c.plain("standard", &r.standard)?;
+            c.date("valid_from", r.valid_from)?;
+            c.date("valid_until", r.valid_until)?;
+            if r.valid_until < r.valid_from {
+                return c.fail(
+                    "valid_until",
+                    Rule::AtLeastField("valid_from"),
+                    r.valid_until,
+                );
+            }
+            match &r.issuer {
+                Some(t) => c.name("issuer", t),
+                None => Ok(()),
+            }
+        }
+        Record::SupplierComplianceViolationRecorded(r) => {
+            c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
+            c.object_id("violation_id", &r.violation_id)?;
+            c.name("regulation", &r.regulation)?;
+            c.free_text("description", &r.description)
+        }
+        Record::SupplierComplianceViolationRetracted(r) => {
+            c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
+            c.object_id("violation_id", &r.violation_id)?;
+            c.free_text("reason", &r.reason)
+        }
+        Record::SupplierRiskSignalRecorded(r) => {
+            c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
+            c.object_id("signal_id", &r.signal_id)?;
+            c.finite("risk_score", r.risk_score)?;
+            if !(0.0..=100.0).contains(&r.risk_score) {
+                let rule = Rule::Within {
+                    min: 0.0,
+                    max: 100.0,
+                };
+                return c.fail("risk_score", rule, r.risk_score);
+            }
+            c.not_before_occurred("valid_until", r.valid_until, r.occurred_at)?;
+            c.name("feed", &r.feed)?;
+            c.free_text("summary", &r.summary)
         }
         Record::SupplierAlertRaised(r) => {
             c.uuid("alert_id", &r.alert_id)?;

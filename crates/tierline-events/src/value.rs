@@ -24,6 +24,8 @@ pub(crate) enum Val<'a> {
     Str(&'a str),
     Bytes(&'a [u8]),
     Enum(u32),
+    /// An array of records: its bytes (already checked) and how to read each item.
+    Records(&'a [u8], crate::plan::BodyRef<'a>),
 }
 
 /// Why a slot could not become a field value.
@@ -90,6 +92,38 @@ impl AvroField for bool {
     }
     fn encode(&self, buf: &mut Vec<u8>) {
         buf.push(u8::from(*self));
+    }
+}
+
+/// A record nested in another (the items of an array field).
+pub(crate) trait NestedRecord: Sized {
+    /// Builds the value from the reader's slots, in field order.
+    fn from_slots(slots: &[Val<'_>]) -> Result<Self, FieldErr>;
+    /// Appends the Avro binary datum.
+    fn encode_datum(&self, buf: &mut Vec<u8>);
+}
+
+/// An array of nested records, written as one block.
+impl<T: NestedRecord> AvroField for Vec<T> {
+    fn from_val(v: &Val<'_>) -> Result<Self, FieldErr> {
+        let Val::Records(bytes, body) = v else {
+            return Err(FieldErr::Missing);
+        };
+        let mut out = Vec::new();
+        body.0.items(bytes, |slots| {
+            out.push(T::from_slots(slots)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+    fn encode(&self, buf: &mut Vec<u8>) {
+        if !self.is_empty() {
+            put_long(buf, self.len() as i64);
+            for item in self {
+                item.encode_datum(buf);
+            }
+        }
+        put_long(buf, 0);
     }
 }
 

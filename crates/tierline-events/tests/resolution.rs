@@ -235,3 +235,72 @@ fn builtin_catalog_matches_catalog_json() {
     }
     assert_eq!(catalog.writer_for(RecordKind::GoodsReceived).version, 2);
 }
+
+/// A future assessment writer whose criteria items lack `min_score` (the reader's
+/// default 0 applies), carry an extra `weight` (skipped) and write `score` as `float`.
+const ASSESSMENT_V2: &str = r#"{"type":"record","name":"SupplierAssessmentCompleted","namespace":"io.tierline.v1","fields":[
+ {"name":"event_id","type":{"type":"string","logicalType":"uuid"}},
+ {"name":"source","type":"string"},
+ {"name":"occurred_at","type":{"type":"long","logicalType":"timestamp-millis"}},
+ {"name":"supplier_id","type":"string"},
+ {"name":"assessment_id","type":"string"},
+ {"name":"kind","type":{"type":"enum","name":"AssessmentKind","symbols":["ONSITE_AUDIT","SUPPLIER_SELF_CHECK","UNKNOWN"],"default":"UNKNOWN"}},
+ {"name":"assessor","type":"string"},
+ {"name":"criteria","type":{"type":"array","items":{"type":"record","name":"CriterionScore","fields":[
+   {"name":"criterion","type":"string"},{"name":"weight","type":"long"},{"name":"score","type":"float"},{"name":"max_score","type":"double"}]}}},
+ {"name":"valid_until","type":["null",{"type":"int","logicalType":"date"}],"default":null}]}"#;
+
+#[test]
+fn nested_criteria_resolve_with_defaults_skips_and_promotions() {
+    let codec = catalog_with(2002, ASSESSMENT_V2).unwrap();
+    let double = |d: f64| d.to_le_bytes().to_vec();
+    let mut w = W::default()
+        .str(ID)
+        .str("qms")
+        .long(1_767_225_600_000)
+        .str("SUP-1")
+        .str("AUD-1")
+        .long(1) // a symbol the reader lacks: the enum default
+        .str("P-7")
+        .long(2) // one block of two criteria
+        .str("cooperation")
+        .long(3)
+        .float(3.5);
+    w.0.extend(double(5.0));
+    w = w.str("rnd_strength").long(1).float(1.0);
+    w.0.extend(double(2.0));
+    let bytes = w.long(0).long(0).framed(2002);
+    let d = codec.decode(&bytes).unwrap();
+    let Record::SupplierAssessmentCompleted(a) = d.record else {
+        panic!()
+    };
+    assert_eq!(a.kind, AssessmentKind::Unknown);
+    assert_eq!(a.valid_until, None);
+    assert_eq!(
+        a.comment, None,
+        "a reader field the writer lacks takes its default"
+    );
+    assert_eq!(
+        a.criteria,
+        vec![
+            CriterionScore {
+                criterion: "cooperation".into(),
+                score: 3.5,
+                min_score: 0.0,
+                max_score: 5.0
+            },
+            CriterionScore {
+                criterion: "rnd_strength".into(),
+                score: 1.0,
+                min_score: 0.0,
+                max_score: 2.0
+            },
+        ]
+    );
+    // A truncated item is a malformed datum naming the array field, not a panic.
+    let cut = &bytes[..bytes.len() - 12];
+    assert!(matches!(
+        codec.decode(cut),
+        Err(DecodeError::Datum { ref field, .. }) if field == "criteria"
+    ));
+}

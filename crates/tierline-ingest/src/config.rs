@@ -43,6 +43,20 @@ pub struct IngestConfig {
         default_value = "srm.after-sales.v1"
     )]
     pub topic_after_sales: String,
+    /// Assessments, certificates, violations and risk signals topic (v2).
+    #[arg(
+        long,
+        env = "TIERLINE_TOPIC_ASSESSMENTS",
+        default_value = "srm.assessments.v1"
+    )]
+    pub topic_assessments: String,
+    /// Supplier actions topic (v2: plans, status decisions, categories, answers).
+    #[arg(
+        long,
+        env = "TIERLINE_TOPIC_SUPPLIER_ACTIONS",
+        default_value = "srm.supplier-actions.v1"
+    )]
+    pub topic_supplier_actions: String,
     /// Dead-letter topic.
     #[arg(
         long,
@@ -78,6 +92,8 @@ impl IngestConfig {
             topic_deliveries: "srm.deliveries.v1".into(),
             topic_inspections: "srm.inspections.v1".into(),
             topic_after_sales: "srm.after-sales.v1".into(),
+            topic_assessments: "srm.assessments.v1".into(),
+            topic_supplier_actions: "srm.supplier-actions.v1".into(),
             topic_dead_letter: "srm.dead-letter.v1".into(),
             batch_size: 1000,
             batch_linger_ms: 200,
@@ -87,13 +103,15 @@ impl IngestConfig {
         }
     }
 
-    /// The four inbound topics.
-    pub fn inbound_topics(&self) -> [&str; 4] {
+    /// The six inbound topics.
+    pub fn inbound_topics(&self) -> [&str; 6] {
         [
             &self.topic_purchase_orders,
             &self.topic_deliveries,
             &self.topic_inspections,
             &self.topic_after_sales,
+            &self.topic_assessments,
+            &self.topic_supplier_actions,
         ]
     }
 

@@ -178,7 +178,7 @@ async fn poison_messages_go_to_the_dead_letter_topic_and_good_ones_behind_them_a
     let mut invalid_bytes = Vec::new();
     codec.encode_unvalidated(&invalid_rule, Framing::Confluent, &mut invalid_bytes);
     let alert = codec
-        .to_bytes(&sample::all()[8], Framing::Confluent)
+        .to_bytes(&sample::alert_raised(), Framing::Confluent)
         .unwrap();
     // Same source + event_id as a good event, other content.
     let (first_record, first_msg) = &events[0];

@@ -490,7 +490,7 @@ fn events_of_other_suppliers_duplicates_and_alert_records_are_ignored() {
         g.supplier_id = "SUP-2".into();
     }
     assert!(l.apply(&other).is_empty());
-    assert!(l.apply(&tierline_events::sample::all()[8]).is_empty());
+    assert!(l.apply(&tierline_events::sample::alert_raised()).is_empty());
     assert_eq!(l.event_count(), 1);
 }
 

@@ -20,11 +20,13 @@ use rdkafka::{Offset, TopicPartitionList};
 use tierline_events::{Codec, sample};
 use tierline_store::EventStore;
 
-const TOPICS: [&str; 5] = [
+const TOPICS: [&str; 7] = [
     "srm.purchase-orders.v1",
     "srm.deliveries.v1",
     "srm.inspections.v1",
     "srm.after-sales.v1",
+    "srm.assessments.v1",
+    "srm.supplier-actions.v1",
     "srm.dead-letter.v1",
 ];
 

@@ -14,11 +14,13 @@ use rdkafka::{Offset, TopicPartitionList};
 use tierline_events::{Codec, Framing, Record, sample};
 use tierline_ingest::IngestConfig;
 
-pub const INBOUND: [&str; 4] = [
+pub const INBOUND: [&str; 6] = [
     "srm.purchase-orders.v1",
     "srm.deliveries.v1",
     "srm.inspections.v1",
     "srm.after-sales.v1",
+    "srm.assessments.v1",
+    "srm.supplier-actions.v1",
 ];
 pub const DLQ: &str = "srm.dead-letter.v1";
 pub const PARTITIONS: i32 = 3;
