@@ -131,6 +131,9 @@ pub(crate) enum State {
     Line(LineEvents),
     Inspection(Inspection),
     Case(CaseEvents),
+    /// The supplier's assessments, certificates, violations and risk signals: one
+    /// entity per supplier, whose states also start on the supplier's first day.
+    Profile(Box<crate::profile::ProfileEvents>),
 }
 
 /// Adds one term to an entity's part of (indicator, day), exactly.
@@ -154,17 +157,33 @@ pub(crate) fn push(
 
 /// The due date ("statistics date") of a line whose counted placement is `placed`.
 pub(crate) fn due_date(line: &LineEvents, placed_key: &EventKey, placed: &Placed) -> Date {
+    due_date_upto(line, placed_key, placed, |_| true)
+}
+
+/// The due date from the line's events that `known` admits (the leading indicators
+/// use only events dated on or before a day).
+pub(crate) fn due_date_upto(
+    line: &LineEvents,
+    placed_key: &EventKey,
+    placed: &Placed,
+    known: impl Fn(&EventKey) -> bool,
+) -> Date {
     let last_requested_change = line
         .changed
         .iter()
         .rev()
+        .filter(|(k, _)| known(k))
         .find(|(_, c)| c.requested_date.is_some());
     let c_at = last_requested_change.map(|(k, _)| k.at);
     let requested = last_requested_change
         .and_then(|(_, c)| c.requested_date)
         .unwrap_or(placed.requested_date);
-    let mut promises: Vec<(&EventKey, Date)> =
-        line.confirmed.iter().map(|(k, d)| (k, *d)).collect();
+    let mut promises: Vec<(&EventKey, Date)> = line
+        .confirmed
+        .iter()
+        .filter(|(k, _)| known(k))
+        .map(|(k, d)| (k, *d))
+        .collect();
     if let Some(p) = placed.promised_date {
         promises.push((placed_key, p));
     }
@@ -253,6 +272,7 @@ pub(crate) fn line_contributions(line: &LineEvents, policy: &Policy) -> Contribu
         1.0,
         1,
     );
+    crate::leading::leading_contributions(line, policy, &mut c);
     if let Some((k, CancelledBy::Supplier)) = cancellation {
         push(
             &mut c,

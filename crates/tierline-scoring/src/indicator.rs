@@ -1,6 +1,11 @@
-//! The ten indicators of docs/scoring.md and the dimensions they score.
+//! The indicators of docs/scoring.md and docs/assessments.md, the dimensions they score,
+//! and how each one turns daily buckets into a value on a date.
 
-use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::{Mutex, OnceLock};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 
 /// A scored dimension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -16,16 +21,22 @@ pub enum Dimension {
     Cost,
     /// confirmation_hours, supplier_cancellation_rate.
     Responsiveness,
+    /// The policy's assessment criteria (v2).
+    Capability,
+    /// certificate_coverage (v2).
+    Compliance,
 }
 
 impl Dimension {
-    /// Every dimension, in the order of docs/scoring.md.
-    pub const ALL: [Dimension; 5] = [
+    /// Every dimension, in the order of the specs.
+    pub const ALL: [Dimension; 7] = [
         Dimension::Delivery,
         Dimension::Quality,
         Dimension::Service,
         Dimension::Cost,
         Dimension::Responsiveness,
+        Dimension::Capability,
+        Dimension::Compliance,
     ];
 
     /// Its name.
@@ -36,13 +47,73 @@ impl Dimension {
             Dimension::Service => "service",
             Dimension::Cost => "cost",
             Dimension::Responsiveness => "responsiveness",
+            Dimension::Capability => "capability",
+            Dimension::Compliance => "compliance",
         }
+    }
+
+    /// Whether a policy file written before v2 may leave it out (weight 0).
+    pub fn is_v2(self) -> bool {
+        matches!(self, Dimension::Capability | Dimension::Compliance)
     }
 }
 
+/// The name of an assessment criterion (`[a-z0-9_]`, 1..64), interned so that an
+/// [`Indicator`] stays `Copy`. The set of names is bounded by the policies loaded.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Criterion(&'static str);
+
+impl Criterion {
+    /// The criterion of this name, if the name follows the rule.
+    pub fn new(name: &str) -> Option<Criterion> {
+        let ok = (1..=64).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        ok.then(|| Criterion(intern(name)))
+    }
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        self.0
+    }
+}
+
+impl fmt::Debug for Criterion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+fn intern(name: &str) -> &'static str {
+    static NAMES: OnceLock<Mutex<BTreeSet<&'static str>>> = OnceLock::new();
+    let mut names = NAMES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(n) = names.get(name) {
+        return n;
+    }
+    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    names.insert(leaked);
+    leaked
+}
+
+/// How an indicator's value on a date is made from its daily buckets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The sum of the buckets of the window's days.
+    Window,
+    /// The bucket of the date alone, whatever the window (`late_promise_rate`).
+    Daily,
+    /// A state: the latest bucket dated on or before the date, whatever the window
+    /// (criteria, `certificate_coverage`, `violation_points`, `external_risk`). Each
+    /// bucket is a change point: the state from its day until the next one.
+    State,
+}
+
 /// An indicator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Indicator {
     /// Lines on time in full / lines due.
     OtifRate,
@@ -64,15 +135,24 @@ pub enum Indicator {
     SupplierCancellationRate,
     /// Critical nonconformities (monitored, not scored).
     CriticalDefects,
+    /// An assessment criterion of the policy (state; capability).
+    Criterion(Criterion),
+    /// Required standards covered / required standards (state; compliance).
+    CertificateCoverage,
+    /// Points of the violations of the compliance window (state; monitored).
+    ViolationPoints,
+    /// Highest risk score of the valid risk signals (state; monitored).
+    ExternalRisk,
+    /// Open lines due in the next 14 days promised late / those lines (daily; monitored).
+    LatePromiseRate,
+    /// Days each re-confirmation moved the promise later, per confirmation (monitored).
+    PromiseSlipDays,
 }
 
 impl Indicator {
-    /// All ten, in the order of docs/scoring.md.
-    /// How many there are.
-    pub const COUNT: usize = 10;
-
-    /// Every indicator, in index order.
-    pub const ALL: [Indicator; Indicator::COUNT] = [
+    /// Every indicator that is not a criterion, in the order of the specs (criteria
+    /// come after `critical_defects`: see [`Policy::indicators_all`](crate::Policy::indicators_all)).
+    pub const FIXED: [Indicator; 15] = [
         Indicator::OtifRate,
         Indicator::AvgDaysLate,
         Indicator::DefectPpm,
@@ -83,17 +163,20 @@ impl Indicator {
         Indicator::ConfirmationHours,
         Indicator::SupplierCancellationRate,
         Indicator::CriticalDefects,
+        Indicator::CertificateCoverage,
+        Indicator::ViolationPoints,
+        Indicator::ExternalRisk,
+        Indicator::LatePromiseRate,
+        Indicator::PromiseSlipDays,
     ];
 
-    /// The nine that are scored: all but `critical_defects`, the last.
-    pub const SCORED: &'static [Indicator] = Indicator::ALL.split_at(9).0;
+    /// The ten of v1 (docs/scoring.md), in its order.
+    pub const V1: &'static [Indicator] = Indicator::FIXED.split_at(10).0;
 
-    /// Position in [`Indicator::ALL`].
-    pub fn index(self) -> usize {
-        self as usize
-    }
+    /// The nine of v1 that are scored: all of [`Indicator::V1`] but `critical_defects`.
+    pub const SCORED: &'static [Indicator] = Indicator::FIXED.split_at(9).0;
 
-    /// Its name as in docs/scoring.md and the API.
+    /// Its name as in the specs and the API.
     pub fn name(self) -> &'static str {
         match self {
             Indicator::OtifRate => "otif_rate",
@@ -106,12 +189,41 @@ impl Indicator {
             Indicator::ConfirmationHours => "confirmation_hours",
             Indicator::SupplierCancellationRate => "supplier_cancellation_rate",
             Indicator::CriticalDefects => "critical_defects",
+            Indicator::Criterion(c) => c.name(),
+            Indicator::CertificateCoverage => "certificate_coverage",
+            Indicator::ViolationPoints => "violation_points",
+            Indicator::ExternalRisk => "external_risk",
+            Indicator::LatePromiseRate => "late_promise_rate",
+            Indicator::PromiseSlipDays => "promise_slip_days",
         }
     }
 
-    /// By name.
+    /// A fixed indicator by name (`None` for criteria and unknown names).
+    pub fn fixed(name: &str) -> Option<Indicator> {
+        Indicator::FIXED.into_iter().find(|i| i.name() == name)
+    }
+
+    /// By name: a fixed indicator, else a criterion of that name (any name that follows
+    /// the criterion rule; whether a policy defines it is the policy's business).
     pub fn from_name(name: &str) -> Option<Indicator> {
-        Indicator::ALL.into_iter().find(|i| i.name() == name)
+        Indicator::fixed(name).or_else(|| Criterion::new(name).map(Indicator::Criterion))
+    }
+
+    /// How its value on a date is made from daily buckets.
+    pub fn kind(self) -> Kind {
+        match self {
+            Indicator::Criterion(_)
+            | Indicator::CertificateCoverage
+            | Indicator::ViolationPoints
+            | Indicator::ExternalRisk => Kind::State,
+            Indicator::LatePromiseRate => Kind::Daily,
+            _ => Kind::Window,
+        }
+    }
+
+    /// Whether the minimum-sample rule applies (not to counts and states).
+    pub fn needs_min_samples(self) -> bool {
+        !matches!(self.kind(), Kind::State) && self != Indicator::CriticalDefects
     }
 
     /// The dimension it scores (`None`: monitored only).
@@ -124,7 +236,13 @@ impl Indicator {
             Indicator::ConfirmationHours | Indicator::SupplierCancellationRate => {
                 Dimension::Responsiveness
             }
-            Indicator::CriticalDefects => return None,
+            Indicator::Criterion(_) => Dimension::Capability,
+            Indicator::CertificateCoverage => Dimension::Compliance,
+            Indicator::CriticalDefects
+            | Indicator::ViolationPoints
+            | Indicator::ExternalRisk
+            | Indicator::LatePromiseRate
+            | Indicator::PromiseSlipDays => return None,
         })
     }
 
@@ -135,5 +253,25 @@ impl Indicator {
             Indicator::PriceVariancePct => 100.0,
             _ => 1.0,
         }
+    }
+}
+
+impl fmt::Display for Indicator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for Indicator {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Indicator {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Indicator::from_name(&s)
+            .ok_or_else(|| de::Error::custom(format!("unknown indicator `{s}`")))
     }
 }

@@ -21,6 +21,7 @@ use crate::entity::{
 use crate::exact::ExactSum;
 use crate::indicator::Indicator;
 use crate::policy::Policy;
+use crate::profile::{Certificate, Completed, ProfileEvents, Signal, profile_contributions};
 use crate::window::Dense;
 
 /// numerator, denominator, samples: each sum exact (see [`ExactSum`]), so a total
@@ -113,6 +114,9 @@ pub struct SupplierLedger {
     /// PO number -> (line number, entity).
     lines: HashMap<Arc<str>, Vec<(i32, NodeId)>>,
     cases: HashMap<Arc<str>, NodeId>,
+    /// The supplier-wide profile entity (assessments, certificates, violations, risk),
+    /// created with the first event: its states start on the first day.
+    profile: Option<NodeId>,
     /// Entities with events staged since they were last computed.
     dirty: Vec<NodeId>,
     /// Per (indicator, day): the exact sum over its entities.
@@ -131,6 +135,7 @@ impl SupplierLedger {
             nodes: Vec::new(),
             lines: HashMap::default(),
             cases: HashMap::default(),
+            profile: None,
             dirty: Vec::new(),
             totals: BTreeMap::new(),
         }
@@ -179,16 +184,34 @@ impl SupplierLedger {
     /// then settles once). Until [`settle`](Self::settle), the buckets do not show
     /// staged events. Returns whether the event was new to this ledger.
     pub fn stage(&mut self, record: &Record) -> bool {
-        match self.insert(record) {
+        let first_day = self.first_day;
+        let staged = match self.insert(record) {
             Some(id) => {
-                let node = &mut self.nodes[id as usize];
-                if !node.dirty {
-                    node.dirty = true;
-                    self.dirty.push(id);
-                }
+                self.mark(id);
                 true
             }
             None => false,
+        };
+        // The profile's states start on the first day: a new first day moves them.
+        if self.first_day != first_day {
+            let id = match self.profile {
+                Some(id) => id,
+                None => {
+                    let id = self.node(State::Profile(Box::default()));
+                    self.profile = Some(id);
+                    id
+                }
+            };
+            self.mark(id);
+        }
+        staged
+    }
+
+    fn mark(&mut self, id: NodeId) {
+        let node = &mut self.nodes[id as usize];
+        if !node.dirty {
+            node.dirty = true;
+            self.dirty.push(id);
         }
     }
 
@@ -290,6 +313,60 @@ impl SupplierLedger {
             Record::AfterSalesCaseResolved(r) => self.case(&r.case_id, |c| {
                 c.resolved.insert(key, r.supplier_attributable)
             }),
+            Record::SupplierAssessmentCompleted(r) => {
+                let c = Completed {
+                    kind: r.kind,
+                    criteria: r.criteria.clone(),
+                    valid_until: r.valid_until,
+                };
+                self.profile_of(|p| {
+                    p.assessments
+                        .entry(r.assessment_id.as_str().into())
+                        .or_default()
+                        .insert(key, c)
+                })
+            }
+            Record::SupplierAssessmentRetracted(r) => self.profile_of(|p| {
+                p.retracted_assessments
+                    .insert(r.assessment_id.as_str().into());
+            }),
+            Record::SupplierCertificateRecorded(r) => {
+                let c = Certificate {
+                    standard: r.standard.clone(),
+                    status: r.status,
+                    valid_from: r.valid_from,
+                    valid_until: r.valid_until,
+                };
+                self.profile_of(|p| {
+                    p.certificates
+                        .entry(r.certificate_id.as_str().into())
+                        .or_default()
+                        .insert(key, c)
+                })
+            }
+            Record::SupplierComplianceViolationRecorded(r) => self.profile_of(|p| {
+                p.violations
+                    .entry(r.violation_id.as_str().into())
+                    .or_default()
+                    .insert(key, r.severity)
+            }),
+            Record::SupplierComplianceViolationRetracted(r) => self.profile_of(|p| {
+                p.retracted_violations
+                    .insert(r.violation_id.as_str().into());
+            }),
+            Record::SupplierRiskSignalRecorded(r) => {
+                let s = Signal {
+                    risk_score: r.risk_score,
+                    valid_until: r.valid_until,
+                    kind: r.kind,
+                };
+                self.profile_of(|p| {
+                    p.signals
+                        .entry(r.signal_id.as_str().into())
+                        .or_default()
+                        .insert(key, s)
+                })
+            }
             _ => return None,
         };
         Some(id)
@@ -320,6 +397,36 @@ impl SupplierLedger {
         id
     }
 
+    /// The profile entity (created on first sight), with `f` applied to its events.
+    fn profile_of(&mut self, f: impl FnOnce(&mut ProfileEvents)) -> NodeId {
+        let id = match self.profile {
+            Some(id) => id,
+            None => {
+                let id = self.node(State::Profile(Box::default()));
+                self.profile = Some(id);
+                id
+            }
+        };
+        if let State::Profile(p) = &mut self.nodes[id as usize].state {
+            f(p);
+        }
+        id
+    }
+
+    fn profile(&self) -> Option<&ProfileEvents> {
+        match &self.nodes.get(self.profile? as usize)?.state {
+            State::Profile(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// Every assessment of the supplier, by id (void ones included, flagged).
+    pub fn assessments(&self) -> Vec<crate::profile::Assessment<'_>> {
+        self.profile()
+            .map(|p| p.assessments(&self.policy))
+            .unwrap_or_default()
+    }
+
     /// The case's entity (created on first sight), with `f` applied to its events.
     fn case(&mut self, case_id: &str, f: impl FnOnce(&mut CaseEvents)) -> NodeId {
         let id = match self.cases.get(case_id) {
@@ -345,6 +452,10 @@ impl SupplierLedger {
             State::Line(l) => line_contributions(l, &self.policy),
             State::Inspection(i) => inspection_contributions(i, &self.policy),
             State::Case(c) => case_contributions(c, &self.policy),
+            State::Profile(p) => match self.first_day {
+                Some(first) => profile_contributions(p, first, &self.policy),
+                None => Contributions::new(),
+            },
         };
         if new == node.contributions {
             return;
@@ -377,33 +488,50 @@ impl SupplierLedger {
             .unwrap_or_default()
     }
 
-    /// Sum over the window of `days` days ending on `as_of`, days in ascending order.
+    /// A bucket, if the ledger has one (a state's bucket may be empty: the state
+    /// ends there).
+    pub fn bucket(&self, indicator: Indicator, day: Date) -> Option<&Agg> {
+        self.totals.get(&(indicator, day)).map(|b| &b.total)
+    }
+
+    /// The indicator's total as of `as_of` on a window of `days` days (the window's sum,
+    /// the day's bucket or the state in force, by the indicator's kind).
     pub fn window(&self, indicator: Indicator, as_of: Date, days: u32) -> Agg {
-        let from = Date(as_of.0.saturating_sub(days as i32 - 1));
-        let mut sum = Agg::default();
-        for (_, b) in self.totals.range((indicator, from)..=(indicator, as_of)) {
-            sum.add(&b.total);
-        }
-        sum
+        crate::window::window_of(&self.totals, |b| &b.total, indicator, as_of, days)
     }
 
     /// The day totals from `from` to `to` laid out densely, for the day-by-day walks.
     pub(crate) fn dense(&self, from: Date, to: Date) -> Dense<'_> {
+        let indicators = self.policy.indicators_all();
         let len = usize::try_from(to.0 - from.0 + 1).unwrap_or(0);
-        let mut days = vec![[None; Indicator::COUNT]; len];
-        if len > 0 {
-            for i in Indicator::ALL {
-                for ((_, d), b) in self.totals.range((i, from)..=(i, to)) {
-                    if let Some(slot) = usize::try_from(d.0 - from.0)
-                        .ok()
-                        .and_then(|k| days.get_mut(k))
-                    {
-                        slot[i.index()] = Some(&b.total);
-                    }
+        let mut days = vec![vec![None; indicators.len()]; len];
+        let mut before = vec![None; indicators.len()];
+        for (slot, &i) in indicators.iter().enumerate() {
+            if i.kind() == crate::indicator::Kind::State {
+                before[slot] = self
+                    .totals
+                    .range((i, Date(i32::MIN))..(i, from))
+                    .next_back()
+                    .map(|(_, b)| &b.total);
+            }
+            if len == 0 {
+                continue;
+            }
+            for ((_, d), b) in self.totals.range((i, from)..=(i, to)) {
+                if let Some(day) = usize::try_from(d.0 - from.0)
+                    .ok()
+                    .and_then(|k| days.get_mut(k))
+                {
+                    day[slot] = Some(&b.total);
                 }
             }
         }
-        Dense { start: from, days }
+        Dense {
+            start: from,
+            indicators,
+            days,
+            before,
+        }
     }
 
     /// Every (indicator, day) total, for persisting daily buckets.

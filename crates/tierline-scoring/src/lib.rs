@@ -9,18 +9,25 @@
 mod entity;
 mod exact;
 mod indicator;
+mod leading;
 mod ledger;
 mod policy;
+mod profile;
 mod score;
 mod tier;
 mod walk;
 mod window;
+pub use window::{window_of, window_start};
 
 pub use entity::EventKey;
 pub use exact::{ExactSum, fsum};
-pub use indicator::{Dimension, Indicator};
+pub use indicator::{Criterion, Dimension, Indicator, Kind};
 pub use ledger::{Agg, SupplierLedger};
-pub use policy::{AlertRule, Direction, IndicatorPolicy, Policy, PolicyError};
+pub use policy::{
+    AlertRule, AssessmentPolicy, CriterionPolicy, Direction, IndicatorPolicy, Policy, PolicyError,
+    ViolationPoints,
+};
+pub use profile::{Assessment, criterion_sources, standard_key};
 pub use score::{IndicatorValue, Scorecard, combine, indicator_value, scorecard_from_sums};
 pub use tier::Tier;
 pub use walk::{Episode, ID_NAMESPACE, Level, TierDay, Walks, alert_id, tier_change_id};

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use tierline_events::{Date, Timestamp};
+use tierline_events::{AssessmentKind, Date, Timestamp, ViolationSeverity};
 
-use crate::indicator::{Dimension, Indicator};
+use crate::indicator::{Criterion, Dimension, Indicator};
 use crate::tier::Tier;
 
 /// Which way an alert rule fires.
@@ -55,6 +55,100 @@ fn default_alert_window() -> u32 {
     30
 }
 
+/// An assessment criterion the policy scores (docs/assessments.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CriterionPolicy {
+    /// `[a-z0-9_]`, 1..64; not the name of any indicator of the specs.
+    pub name: String,
+    /// Weight within the `capability` dimension.
+    pub weight: f64,
+    /// The value (0..1 of the assessment's scale) that scores 0.
+    pub worst: f64,
+    /// The value that scores 100.
+    pub target: f64,
+    /// Days an assessment without `valid_until` counts, from its date.
+    pub validity_days: u32,
+}
+
+/// How assessments of different kinds rank (`[assessments]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssessmentPolicy {
+    /// Kinds in order of precedence, highest first; a kind not listed is never used.
+    pub precedence: Vec<AssessmentKind>,
+}
+
+impl Default for AssessmentPolicy {
+    fn default() -> Self {
+        AssessmentPolicy {
+            precedence: vec![
+                AssessmentKind::OnsiteAudit,
+                AssessmentKind::BuyerReview,
+                AssessmentKind::Questionnaire,
+            ],
+        }
+    }
+}
+
+/// Points per violation severity (`[violation_points]`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViolationPoints {
+    /// A MINOR violation.
+    #[serde(rename = "MINOR")]
+    pub minor: f64,
+    /// A MAJOR violation.
+    #[serde(rename = "MAJOR")]
+    pub major: f64,
+    /// A CRITICAL violation.
+    #[serde(rename = "CRITICAL")]
+    pub critical: f64,
+}
+
+impl Default for ViolationPoints {
+    fn default() -> Self {
+        ViolationPoints {
+            minor: 1.0,
+            major: 3.0,
+            critical: 10.0,
+        }
+    }
+}
+
+impl ViolationPoints {
+    /// The points of a severity (`UNKNOWN`: 0).
+    pub fn of(&self, s: ViolationSeverity) -> f64 {
+        match s {
+            ViolationSeverity::Minor => self.minor,
+            ViolationSeverity::Major => self.major,
+            ViolationSeverity::Critical => self.critical,
+            ViolationSeverity::Unknown => 0.0,
+        }
+    }
+}
+
+fn default_criteria() -> Vec<CriterionPolicy> {
+    let c = |name: &str, weight| CriterionPolicy {
+        name: name.into(),
+        weight,
+        worst: 0.4,
+        target: 0.9,
+        validity_days: 365,
+    };
+    vec![
+        c("rnd_strength", 0.25),
+        c("cooperation", 0.25),
+        c("risk_resilience", 0.20),
+        c("technical_support", 0.20),
+        c("regional_advantage", 0.10),
+    ]
+}
+
+fn default_compliance_window() -> u32 {
+    365
+}
+
 /// The whole policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -75,10 +169,25 @@ pub struct Policy {
     pub tier_margin: f64,
     /// Lower bound of each rated tier.
     pub tiers: BTreeMap<Tier, f64>,
-    /// Dimension weights.
+    /// Dimension weights (`capability` and `compliance` may be left out: weight 0).
     pub dimensions: BTreeMap<Dimension, f64>,
-    /// Indicator parameters (every scored indicator).
+    /// Indicator parameters (every scored indicator of v1).
     pub indicators: BTreeMap<Indicator, IndicatorPolicy>,
+    /// Assessment criteria scored in `capability` (left out: the five defaults).
+    #[serde(default = "default_criteria")]
+    pub criteria: Vec<CriterionPolicy>,
+    /// How assessment kinds rank.
+    #[serde(default)]
+    pub assessments: AssessmentPolicy,
+    /// Standards every supplier must hold (empty: compliance scoring off).
+    #[serde(default)]
+    pub required_certificates: Vec<String>,
+    /// Days of violations `violation_points` counts.
+    #[serde(default = "default_compliance_window")]
+    pub compliance_window_days: u32,
+    /// Points per violation severity.
+    #[serde(default)]
+    pub violation_points: ViolationPoints,
     /// Alert rules.
     pub alerts: Vec<AlertRule>,
 }
@@ -107,8 +216,41 @@ fn invalid(key: impl Into<String>, problem: impl Into<String>) -> PolicyError {
 }
 
 impl Default for Policy {
-    /// The defaults of docs/scoring.md.
+    /// The v2 default policy (docs/assessments.md "Default policy v2").
     fn default() -> Self {
+        let mut p = Policy::v1();
+        p.version = "scoring-v2-default".into();
+        p.dimensions = BTreeMap::from([
+            (Dimension::Delivery, 0.30),
+            (Dimension::Quality, 0.30),
+            (Dimension::Service, 0.10),
+            (Dimension::Cost, 0.10),
+            (Dimension::Responsiveness, 0.05),
+            (Dimension::Capability, 0.10),
+            (Dimension::Compliance, 0.05),
+        ]);
+        let rule = |rule: &str, window_days, direction, warning, critical, margin| AlertRule {
+            rule: rule.into(),
+            window_days,
+            direction,
+            warning,
+            critical,
+            margin,
+        };
+        p.alerts.extend([
+            rule("certificate_coverage", 30, Direction::Below, 1.0, 0.5, 0.0),
+            rule("violation_points", 365, Direction::Above, 2.0, 9.0, 0.0),
+            rule("external_risk", 30, Direction::Above, 50.0, 80.0, 5.0),
+            rule("late_promise_rate", 30, Direction::Above, 0.2, 0.5, 0.05),
+        ]);
+        p
+    }
+}
+
+impl Policy {
+    /// The v1 default policy of docs/scoring.md (five dimensions, five alert rules),
+    /// with the v2 parts at their defaults (capability and compliance weigh 0).
+    pub fn v1() -> Self {
         let ind = |worst, target, weight| IndicatorPolicy {
             worst,
             target,
@@ -155,6 +297,11 @@ impl Default for Policy {
                 (Dimension::Responsiveness, 0.05),
             ]),
             indicators,
+            criteria: default_criteria(),
+            assessments: AssessmentPolicy::default(),
+            required_certificates: Vec::new(),
+            compliance_window_days: default_compliance_window(),
+            violation_points: ViolationPoints::default(),
             alerts: vec![
                 rule("otif_rate", Direction::Below, 0.90, 0.80, 0.02),
                 rule("defect_ppm", Direction::Above, 5000.0, 10000.0, 500.0),
@@ -244,6 +391,7 @@ impl Policy {
                         "must be a number >= 0",
                     ));
                 }
+                None if d.is_v2() => {}
                 None => return Err(invalid(format!("dimensions.{}", d.name()), "missing")),
             }
         }
@@ -265,18 +413,26 @@ impl Policy {
                 return Err(invalid(format!("{key}.weight"), "must be >= 0"));
             }
         }
-        if self.indicators.contains_key(&Indicator::CriticalDefects) {
+        if let Some(i) = self
+            .indicators
+            .keys()
+            .find(|i| !Indicator::SCORED.contains(i))
+        {
             return Err(invalid(
-                "indicators.critical_defects",
-                "is monitored, not scored: it takes no worst/target/weight",
+                format!("indicators.{}", i.name()),
+                "only the nine scored indicators of v1 take worst/target/weight here (criteria go in [[criteria]]; the others are monitored or fixed)",
             ));
         }
+        self.validate_v2()?;
         for (n, a) in self.alerts.iter().enumerate() {
             let key = format!("alerts[{n}]");
-            if Indicator::from_name(&a.rule).is_none() {
+            if !self.defines(&a.rule) {
                 return Err(invalid(
                     format!("{key}.rule"),
-                    format!("`{}` is not an indicator", a.rule),
+                    format!(
+                        "`{}` is not an indicator of the specs nor a criterion of this policy",
+                        a.rule
+                    ),
                 ));
             }
             if a.window_days == 0 || a.window_days > 3660 {
@@ -315,9 +471,122 @@ impl Policy {
         Ok(())
     }
 
-    /// The parameters of a scored indicator.
-    pub fn indicator(&self, i: Indicator) -> Option<&IndicatorPolicy> {
-        self.indicators.get(&i)
+    /// Checks the v2 keys: criteria, precedence, certificates, compliance window, points.
+    fn validate_v2(&self) -> Result<(), PolicyError> {
+        for (n, c) in self.criteria.iter().enumerate() {
+            let key = format!("criteria[{n}]");
+            if Criterion::new(&c.name).is_none() {
+                return Err(invalid(format!("{key}.name"), "must be 1..64 of [a-z0-9_]"));
+            }
+            if Indicator::fixed(&c.name).is_some() {
+                return Err(invalid(
+                    format!("{key}.name"),
+                    format!("`{}` is an indicator of the specs", c.name),
+                ));
+            }
+            if self.criteria[..n].iter().any(|o| o.name == c.name) {
+                return Err(invalid(
+                    format!("{key}.name"),
+                    format!("`{}` is listed twice", c.name),
+                ));
+            }
+            if !(c.worst.is_finite() && c.target.is_finite()) || c.worst == c.target {
+                return Err(invalid(key, "worst and target must be finite and differ"));
+            }
+            if !(c.weight.is_finite() && c.weight >= 0.0) {
+                return Err(invalid(format!("{key}.weight"), "must be >= 0"));
+            }
+            if c.validity_days == 0 || c.validity_days > 36_600 {
+                return Err(invalid(format!("{key}.validity_days"), "must be 1..=36600"));
+            }
+        }
+        if self
+            .assessments
+            .precedence
+            .contains(&AssessmentKind::Unknown)
+        {
+            return Err(invalid("assessments.precedence", "UNKNOWN is never used"));
+        }
+        for (n, k) in self.assessments.precedence.iter().enumerate() {
+            if self.assessments.precedence[..n].contains(k) {
+                return Err(invalid(
+                    "assessments.precedence",
+                    format!("{k} is listed twice"),
+                ));
+            }
+        }
+        for (n, s) in self.required_certificates.iter().enumerate() {
+            if crate::profile::standard_key(s).is_empty() || s.chars().count() > 64 {
+                return Err(invalid(
+                    format!("required_certificates[{n}]"),
+                    "must name a standard (1..64 characters)",
+                ));
+            }
+        }
+        if self.compliance_window_days == 0 || self.compliance_window_days > 36_600 {
+            return Err(invalid("compliance_window_days", "must be 1..=36600"));
+        }
+        let v = &self.violation_points;
+        for (key, x) in [
+            ("MINOR", v.minor),
+            ("MAJOR", v.major),
+            ("CRITICAL", v.critical),
+        ] {
+            if !(x.is_finite() && x >= 0.0) {
+                return Err(invalid(format!("violation_points.{key}"), "must be >= 0"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the policy defines an indicator of this name: every fixed indicator of
+    /// the specs and the policy's own criteria.
+    pub fn defines(&self, name: &str) -> bool {
+        Indicator::fixed(name).is_some() || self.criteria.iter().any(|c| c.name == name)
+    }
+
+    /// Every indicator under this policy, in the order of the specs: the nine scored,
+    /// `critical_defects`, the criteria (policy order), then `certificate_coverage`,
+    /// `violation_points`, `external_risk`, `late_promise_rate`, `promise_slip_days`.
+    pub fn indicators_all(&self) -> Vec<Indicator> {
+        let criteria = self
+            .criteria
+            .iter()
+            .filter_map(|c| Criterion::new(&c.name).map(Indicator::Criterion));
+        Indicator::V1
+            .iter()
+            .copied()
+            .chain(criteria)
+            .chain(Indicator::FIXED[10..].iter().copied())
+            .collect()
+    }
+
+    /// The parameters of a scored indicator (`None` for monitored ones and criteria
+    /// the policy does not list). `certificate_coverage`: worst 0, target 1, weight 1.
+    pub fn indicator(&self, i: Indicator) -> Option<IndicatorPolicy> {
+        match i {
+            Indicator::Criterion(c) => {
+                self.criteria
+                    .iter()
+                    .find(|p| p.name == c.name())
+                    .map(|p| IndicatorPolicy {
+                        worst: p.worst,
+                        target: p.target,
+                        weight: p.weight,
+                    })
+            }
+            Indicator::CertificateCoverage => Some(IndicatorPolicy {
+                worst: 0.0,
+                target: 1.0,
+                weight: 1.0,
+            }),
+            other => self.indicators.get(&other).copied(),
+        }
+    }
+
+    /// The weight of a dimension (0 when the policy leaves it out).
+    pub fn dimension_weight(&self, d: Dimension) -> f64 {
+        self.dimensions.get(&d).copied().unwrap_or(0.0)
     }
 
     /// The bound of a rated tier.

@@ -61,7 +61,7 @@ pub fn indicator_value(policy: &Policy, indicator: Indicator, agg: &Agg) -> Indi
     let value = if indicator == Indicator::CriticalDefects {
         // A count: insufficient only when the window holds no inspection.
         (den > 0.0).then_some(num)
-    } else if agg.samples < policy.min_samples || den == 0.0 {
+    } else if den == 0.0 || (indicator.needs_min_samples() && agg.samples < policy.min_samples) {
         None
     } else {
         Some(num / den * indicator.scale())
@@ -88,14 +88,8 @@ pub fn combine(
     for d in Dimension::ALL {
         // A weighted mean is two exact sums, then one division.
         let (mut weighted, mut weights) = (ExactSum::default(), ExactSum::default());
-        for i in Indicator::SCORED
-            .iter()
-            .filter(|i| i.dimension() == Some(d))
-        {
-            if let (Some(s), Some(p)) = (
-                indicators.get(i).and_then(|v| v.subscore),
-                policy.indicator(*i),
-            ) {
+        for (i, v) in indicators.iter().filter(|(i, _)| i.dimension() == Some(d)) {
+            if let (Some(s), Some(p)) = (v.subscore, policy.indicator(*i)) {
                 weighted.add(p.weight * s);
                 weights.add(p.weight);
             }
@@ -106,7 +100,7 @@ pub fn combine(
     let (mut weighted, mut coverage) = (ExactSum::default(), ExactSum::default());
     for d in Dimension::ALL {
         if let Some(Some(score)) = dimensions.get(&d) {
-            let w = policy.dimensions.get(&d).copied().unwrap_or(0.0);
+            let w = policy.dimension_weight(d);
             weighted.add(w * score);
             coverage.add(w);
         }
@@ -126,7 +120,8 @@ pub fn scorecard_from_sums(
     window: u32,
     sum: impl Fn(Indicator) -> Agg,
 ) -> Scorecard {
-    let indicators: BTreeMap<Indicator, IndicatorValue> = Indicator::ALL
+    let indicators: BTreeMap<Indicator, IndicatorValue> = policy
+        .indicators_all()
         .into_iter()
         .map(|i| (i, indicator_value(policy, i, &sum(i))))
         .collect();

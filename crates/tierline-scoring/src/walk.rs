@@ -175,15 +175,20 @@ impl SupplierLedger {
     fn walk_tiers(&self, tiers: &mut Vec<TierDay>, from: Date, until: Date) {
         let w = self.policy().tier_window_days;
         let dense = self.dense(Date(from.0 - w as i32 + 1), until);
-        let mut windows: Vec<_> = Indicator::ALL
-            .into_iter()
-            .map(|i| dense.sliding(i, w))
-            .collect();
+        let indicators = dense.indicators.clone();
+        let mut windows: Vec<_> = indicators.iter().map(|i| dense.sliding(*i, w)).collect();
         let mut previous = tiers.last().map(|t| t.tier);
         for date in days(from, until) {
             let sums: Vec<&Agg> = windows.iter_mut().map(|s| s.at(date)).collect();
             let score = self
-                .scorecard_from(date, w, |i| sums[i.index()].clone())
+                .scorecard_from(date, w, |i| {
+                    indicators
+                        .iter()
+                        .position(|x| *x == i)
+                        .and_then(|k| sums.get(k))
+                        .map(|a| (*a).clone())
+                        .unwrap_or_default()
+                })
                 .composite;
             let tier = Tier::next(self.policy(), previous, score);
             previous = Some(tier);

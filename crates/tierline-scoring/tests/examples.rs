@@ -306,7 +306,8 @@ fn price_variance_confirmation_hours_and_cancellations() {
 
 #[test]
 fn min_samples_subscores_dimensions_and_coverage() {
-    let mut l = ledger();
+    // The v1 weights of docs/scoring.md (under v2, 0.30 + 0.10 + 0.05 = 0.45 < 0.5).
+    let mut l = ledger_with(Policy::v1());
     // Delivery: 5 lines due, nothing received (OTIF 0; avg_days_late has no samples);
     // cost: 5 priced lines; responsiveness: 5 placements. No receipts: no service.
     for n in 0..5 {
@@ -340,7 +341,7 @@ fn min_samples_subscores_dimensions_and_coverage() {
     assert_eq!(sc.coverage, 0.5);
     assert!(sc.composite.is_some());
     // With four samples the cost dimension is insufficient: coverage 0.40, UNRATED.
-    let mut few = ledger();
+    let mut few = ledger_with(Policy::v1());
     for n in 0..4 {
         few.apply(&priced(&format!("P{n}"), "2026-05-01", 10.0, 10.2, 10.0));
     }

@@ -198,3 +198,111 @@ pub fn apply_all(l: &mut SupplierLedger, events: &[Record]) {
         l.apply(e);
     }
 }
+
+/// An assessment: `criteria` as (name, score) on a 0..10 scale.
+pub fn assessed(
+    id: &str,
+    at: &str,
+    kind: AssessmentKind,
+    criteria: &[(&str, f64)],
+    valid_until: Option<&str>,
+) -> Record {
+    SupplierAssessmentCompleted {
+        event_id: next_id(),
+        source: "qms".into(),
+        occurred_at: t(at),
+        supplier_id: SUP.into(),
+        assessment_id: id.into(),
+        kind,
+        assessor: "P-1".into(),
+        criteria: criteria
+            .iter()
+            .map(|(c, s)| CriterionScore {
+                criterion: (*c).into(),
+                score: *s,
+                min_score: 0.0,
+                max_score: 10.0,
+            })
+            .collect(),
+        valid_until: valid_until.map(d),
+        comment: None,
+    }
+    .into()
+}
+
+pub fn assessment_retracted(id: &str, at: &str) -> Record {
+    SupplierAssessmentRetracted {
+        event_id: next_id(),
+        source: "qms".into(),
+        occurred_at: t(at),
+        supplier_id: SUP.into(),
+        assessment_id: id.into(),
+        reason: "void".into(),
+    }
+    .into()
+}
+
+pub fn certificate(
+    id: &str,
+    at: &str,
+    standard: &str,
+    status: CertificateStatus,
+    from: &str,
+    until: &str,
+) -> Record {
+    SupplierCertificateRecorded {
+        event_id: next_id(),
+        source: "qms".into(),
+        occurred_at: t(at),
+        supplier_id: SUP.into(),
+        certificate_id: id.into(),
+        standard: standard.into(),
+        status,
+        valid_from: d(from),
+        valid_until: d(until),
+        issuer: None,
+    }
+    .into()
+}
+
+pub fn violation(id: &str, at: &str, severity: ViolationSeverity) -> Record {
+    SupplierComplianceViolationRecorded {
+        event_id: next_id(),
+        source: "compliance".into(),
+        occurred_at: t(at),
+        supplier_id: SUP.into(),
+        violation_id: id.into(),
+        severity,
+        regulation: "REACH".into(),
+        description: "d".into(),
+    }
+    .into()
+}
+
+pub fn violation_retracted(id: &str, at: &str) -> Record {
+    SupplierComplianceViolationRetracted {
+        event_id: next_id(),
+        source: "compliance".into(),
+        occurred_at: t(at),
+        supplier_id: SUP.into(),
+        violation_id: id.into(),
+        reason: "r".into(),
+    }
+    .into()
+}
+
+pub fn risk(id: &str, at: &str, score: f64, until: &str) -> Record {
+    SupplierRiskSignalRecorded {
+        event_id: next_id(),
+        source: "risk".into(),
+        occurred_at: t(at),
+        supplier_id: SUP.into(),
+        signal_id: id.into(),
+        kind: RiskKind::Financial,
+        risk_score: score,
+        valid_until: d(until),
+        feed: "feed".into(),
+        summary: "s".into(),
+    }
+    .into()
+}
