@@ -124,6 +124,22 @@ pub(crate) use episode;
 
 /// A bucket from a row of [`BUCKET_COLUMNS`]; `None` for an indicator this build does
 /// not know. A row without partials (written before exact sums) is one term.
+/// The condition on `indicator_daily d` that selects each state indicator's latest
+/// bucket before the day bound to `from` (a state holds from its bucket's day on, so a
+/// reader of `from..` needs it: `tierline_scoring::window_of`).
+fn states_before(from: &str) -> String {
+    let windowed: Vec<String> = Indicator::FIXED
+        .iter()
+        .filter(|i| i.kind() != tierline_scoring::Kind::State)
+        .map(|i| format!("'{}'", i.name()))
+        .collect();
+    format!(
+        "d.day < {from} AND d.indicator NOT IN ({}) AND d.day = (SELECT MAX(m.day) FROM indicator_daily m
+         WHERE m.supplier_id = d.supplier_id AND m.indicator = d.indicator AND m.day < {from})",
+        windowed.join(", ")
+    )
+}
+
 macro_rules! bucket {
     ($r:expr) => {{
         let r = $r;
@@ -185,7 +201,10 @@ impl Projections {
     /// One supplier's daily buckets on `from..=to`.
     pub async fn buckets(&self, supplier: &str, from: Date, to: Date) -> Result<Vec<DayBucket>> {
         let sql = format!(
-            "SELECT {BUCKET_COLUMNS} FROM indicator_daily WHERE supplier_id = $1 AND day BETWEEN $2 AND $3"
+            "SELECT {BUCKET_COLUMNS} FROM indicator_daily WHERE supplier_id = $1 AND day BETWEEN $2 AND $3
+             UNION ALL
+             SELECT {BUCKET_COLUMNS} FROM indicator_daily d WHERE supplier_id = $1 AND {}",
+            states_before("$2")
         );
         on_pool!(self, p => {
             let rows = sqlx::query(&sql).bind(supplier).bind(Day(from)).bind(Day(to)).fetch_all(p).await?;
@@ -197,10 +216,14 @@ impl Projections {
         })
     }
 
-    /// Every supplier's daily buckets on `from..=to`.
+    /// Every supplier's daily buckets on `from..=to`, with each state's latest bucket
+    /// before `from`.
     pub async fn buckets_between(&self, from: Date, to: Date) -> Result<Vec<(String, DayBucket)>> {
         let sql = format!(
-            "SELECT supplier_id, {BUCKET_COLUMNS} FROM indicator_daily WHERE day BETWEEN $1 AND $2"
+            "SELECT supplier_id, {BUCKET_COLUMNS} FROM indicator_daily WHERE day BETWEEN $1 AND $2
+             UNION ALL
+             SELECT supplier_id, {BUCKET_COLUMNS} FROM indicator_daily d WHERE {}",
+            states_before("$1")
         );
         on_pool!(self, p => {
             let rows = sqlx::query(&sql).bind(Day(from)).bind(Day(to)).fetch_all(p).await?;

@@ -11,13 +11,10 @@ use tierline_scoring::{Agg, Indicator, Policy, Scorecard, Tier, scorecard_from_s
 use super::{Buckets, Sort};
 use crate::model::*;
 
+/// The indicator's total as of `as_of` (window sum, the day's bucket or the state in
+/// force: `b` holds each state's latest bucket before the window too).
 pub(crate) fn window_sum(b: &Buckets, i: Indicator, as_of: Date, days: u32) -> Agg {
-    let from = Date(as_of.0.saturating_sub(days as i32 - 1));
-    let mut sum = Agg::default();
-    for (_, a) in b.range((i, from)..=(i, as_of)) {
-        sum.add(a);
-    }
-    sum
+    tierline_scoring::window_of(b, |a| a, i, as_of, days)
 }
 
 /// The JSON of a scorecard's indicators.

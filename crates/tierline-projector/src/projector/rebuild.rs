@@ -103,7 +103,8 @@ impl Projector {
                 let mut bulk = BulkRows::for_tx(tx);
                 for (c, input) in computed.iter_mut().zip(part) {
                     for (i, day, total) in input.ledger.daily_totals() {
-                        if !total.is_empty() {
+                        // A state's empty bucket is kept: the state ends there.
+                        if !total.is_empty() || i.kind() == tierline_scoring::Kind::State {
                             bulk.day(&c.supplier, i, day, total);
                         }
                     }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use tierline_events::Date;
 use tierline_projections::{DayBucket, PageRows, ScorecardRow};
 
-use tierline_scoring::{Indicator, Scorecard, SupplierLedger, Tier, TierDay, WINDOWS, Walks};
+use tierline_scoring::{Indicator, Kind, Scorecard, SupplierLedger, Tier, TierDay, WINDOWS, Walks};
 
 /// One supplier's part of a step.
 pub(super) struct Input<'a> {
@@ -33,16 +33,17 @@ pub(super) fn compute(input: &Input<'_>, today: Date, policy_version: &str) -> C
     let supplier = l.supplier_id().to_owned();
     let mut rows = PageRows::default();
     for &(indicator, day) in input.changed {
-        let total = l.day(indicator, day);
-        if total.is_empty() {
-            rows.emptied.push((supplier.clone(), indicator, day));
-        } else {
-            let b = DayBucket {
-                indicator,
-                day,
-                total,
-            };
-            rows.days.push((supplier.clone(), b));
+        // A state's empty bucket is kept: the state ends there.
+        match l.bucket(indicator, day) {
+            Some(total) if indicator.kind() == Kind::State || !total.is_empty() => {
+                let b = DayBucket {
+                    indicator,
+                    day,
+                    total: total.clone(),
+                };
+                rows.days.push((supplier.clone(), b));
+            }
+            _ => rows.emptied.push((supplier.clone(), indicator, day)),
         }
     }
     let changed = input.changed.iter().map(|(_, d)| *d).min();
@@ -203,7 +204,7 @@ mod tests {
         let sc = Scorecard {
             as_of: Date(20_000),
             window: 90,
-            indicators: Indicator::ALL
+            indicators: Indicator::FIXED
                 .iter()
                 .enumerate()
                 .map(|(k, i)| {
