@@ -189,7 +189,12 @@ pub(crate) struct CacheState {
 /// Middleware: serve successful GETs from the cache (lineage reads the store directly,
 /// which changes before the projections do, so it is never cached).
 pub(crate) async fn cached(State(s): State<CacheState>, req: Request, next: Next) -> Response {
-    if req.method() != Method::GET || req.uri().path().ends_with("/events") {
+    // Lineage reads the store; who-am-I and the key list depend on the caller.
+    let path = req.uri().path();
+    if req.method() != Method::GET
+        || path.ends_with("/events")
+        || matches!(path, "/v1/me" | "/v1/keys")
+    {
         return next.run(req).await;
     }
     // The default `as_of` is today: the key carries it.

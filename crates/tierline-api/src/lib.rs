@@ -16,6 +16,7 @@ mod read;
 mod routes;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod write;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,10 +35,10 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use auth::{ApiKeys, BadKeyHash, hash_key};
+pub use auth::{ApiKeys, BadKeyHash, BadKeyLine, Identity, Role, hash_key};
 pub use http_metrics::HttpMetrics;
 pub use model::*;
-pub use problem::Problem;
+pub use problem::{Fault, Problem};
 pub use read::Reader;
 
 /// Limits and authentication of the API service.
@@ -75,6 +76,7 @@ impl ApiConfig {
 #[derive(Clone)]
 pub(crate) struct AppState {
     reader: Reader,
+    keys: Arc<ApiKeys>,
     clock: Arc<dyn Clock>,
     max_page_size: usize,
 }
@@ -123,6 +125,20 @@ async fn timeout(State(limit): State<Duration>, req: Request, next: Next) -> Res
     }
 }
 
+/// Reads take no body: one announced larger than the configured limit is a 413 (writes
+/// are limited per endpoint, up to `write::limits::MAX`).
+async fn read_body_limit(State(limit): State<usize>, req: Request, next: Next) -> Response {
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if req.method() != axum::http::Method::POST && announced.is_some_and(|n| n > limit) {
+        return Problem::too_large(limit).into_response();
+    }
+    next.run(req).await
+}
+
 /// The body limit's 413 as a problem document, like every other error.
 async fn too_large_as_problem(State(limit): State<usize>, req: Request, next: Next) -> Response {
     let res = next.run(req).await;
@@ -159,6 +175,7 @@ pub fn app(
     let use_cache = config.cache && pg_pool.is_some();
     let state = AppState {
         reader,
+        keys: Arc::new(config.keys.clone()),
         clock,
         max_page_size: config.max_page_size.max(1),
     };
@@ -179,7 +196,15 @@ pub fn app(
         .routes(routes!(routes::events))
         .routes(routes!(routes::alerts))
         .routes(routes!(routes::tiers))
-        .routes(routes!(routes::policy));
+        .routes(routes!(routes::policy))
+        .routes(routes!(routes::me))
+        .routes(routes!(routes::keys))
+        .routes(routes!(write::post_assessment))
+        .routes(routes!(write::retract_assessment))
+        .routes(routes!(write::post_certificate))
+        .routes(routes!(write::post_violation))
+        .routes(routes!(write::retract_violation))
+        .routes(routes!(write::post_risk_signal));
     if use_cache {
         v1 = v1.route_layer(middleware::from_fn_with_state(cache_state, cache::cached));
     }
@@ -199,6 +224,8 @@ pub fn app(
     doc.merge(v1_doc);
     doc.merge(ops_doc);
     let served = doc.clone();
+    // Reads take no body; writes take up to their endpoint's limit (`write::limits`).
+    let body_limit = config.body_limit.max(write::limits::MAX);
     let text_metrics = metrics.clone();
     let router = Router::new()
         .merge(v1)
@@ -233,9 +260,13 @@ pub fn app(
             config.request_timeout,
             timeout,
         ))
-        .layer(RequestBodyLimitLayer::new(config.body_limit))
         .layer(middleware::from_fn_with_state(
             config.body_limit,
+            read_body_limit,
+        ))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(middleware::from_fn_with_state(
+            body_limit,
             too_large_as_problem,
         ));
     (router, doc)

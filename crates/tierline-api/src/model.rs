@@ -176,3 +176,10 @@ pub struct TierCounts {
     /// Count per tier, every tier present.
     pub counts: BTreeMap<String, i64>,
 }
+
+/// The configured API keys (`GET /v1/keys`).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct KeyList {
+    /// Names, roles and supplier scopes; never digests.
+    pub items: Vec<crate::auth::Identity>,
+}

@@ -20,6 +20,18 @@ pub struct Problem {
     /// The query parameter at fault, when one is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parameter: Option<String>,
+    /// The body field at fault and the rule it breaks (a write), when there is one.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<Box<Fault>>,
+}
+
+/// The body field a write got wrong.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Fault {
+    /// The field, e.g. `criteria` or `valid_until`.
+    pub field: String,
+    /// The rule it breaks: a stable code (as in dead letters), e.g. `length`.
+    pub rule: String,
 }
 
 impl Problem {
@@ -30,7 +42,44 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             parameter: None,
+            fault: None,
         }
+    }
+
+    /// 400: a request body that is not a valid record (the field and rule named).
+    pub fn bad_body(field: &str, rule: &str, detail: impl Into<String>) -> Problem {
+        Problem {
+            fault: Some(Box::new(Fault {
+                field: field.to_owned(),
+                rule: rule.to_owned(),
+            })),
+            ..Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-body",
+                "Invalid request body",
+                detail,
+            )
+        }
+    }
+
+    /// 403: the key's role does not allow the call.
+    pub fn forbidden(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail)
+    }
+
+    /// 409: the `Idempotency-Key` was used for another request.
+    pub fn conflict(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", detail)
+    }
+
+    /// 415: the body is not JSON.
+    pub fn unsupported_media(detail: impl Into<String>) -> Problem {
+        Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            detail,
+        )
     }
 
     /// 400: a query parameter is missing a valid value, unknown or repeated.
@@ -123,7 +172,7 @@ impl Problem {
             StatusCode::METHOD_NOT_ALLOWED,
             "method-not-allowed",
             "Method not allowed",
-            "this resource is read-only: use GET",
+            "this method is not allowed on this resource",
         )
     }
 }

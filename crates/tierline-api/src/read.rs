@@ -84,6 +84,16 @@ impl Reader {
         &self.policy
     }
 
+    /// The event store (lineage, and the write path appends to it).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The codec events are read and written with.
+    pub fn codec(&self) -> &Codec {
+        &self.codec
+    }
+
     /// The read model.
     pub fn projections(&self) -> &Projections {
         &self.projections

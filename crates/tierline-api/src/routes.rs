@@ -6,10 +6,12 @@ use tierline_events::{Date, RecordKind};
 use tierline_scoring::Tier;
 
 use crate::AppState;
+use crate::auth::{Identity, Role};
 use crate::model::*;
 use crate::params::Params;
 use crate::problem::Problem;
 use crate::read::{AlertFilter, AlertStatus, EventQuery, Sort};
+use axum::Extension;
 
 const TIER_NAMES: [&str; 5] = ["STRATEGIC", "KEY", "RESERVE", "AT_RISK", "UNRATED"];
 
@@ -185,6 +187,7 @@ pub(crate) async fn events(
     State(s): State<AppState>,
     Path(supplier): Path<String>,
     RawQuery(q): RawQuery,
+    who: Option<Extension<Identity>>,
 ) -> Result<Json<EventPage>, Problem> {
     let supplier = known_shape(supplier)?;
     let p = Params::parse(
@@ -238,7 +241,15 @@ pub(crate) async fn events(
         after: p.page_token()?,
     };
     q.check_token(&supplier)?;
-    Ok(Json(s.reader.events(&supplier, q).await?))
+    let mut page = s.reader.events(&supplier, q).await?;
+    // A supplier key sees the lineage of only the events its own key wrote.
+    if let Some(Extension(who)) = who
+        && who.role == Role::Supplier
+    {
+        let mine = who.source();
+        page.items.retain(|e| e.source == mine);
+    }
+    Ok(Json(page))
 }
 
 /// Alert episodes, newest first: open and over by default; retracted ones (announced,
@@ -333,4 +344,29 @@ pub(crate) async fn policy(
     serde_json::to_value(s.reader.policy())
         .map(Json)
         .map_err(|_| Problem::internal())
+}
+
+/// Who this key is: its name, role and (for a supplier key) supplier. The dashboard
+/// shows only what the role may do.
+#[utoipa::path(get, path = "/v1/me", tag = "keys",
+    responses((status = 200, body = Identity), (status = 401, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+pub(crate) async fn me(axum::Extension(who): axum::Extension<Identity>) -> Json<Identity> {
+    Json(who)
+}
+
+/// Every configured key's name, role and supplier (never a digest). Admin only.
+#[utoipa::path(get, path = "/v1/keys", tag = "keys",
+    responses(
+        (status = 200, body = KeyList),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn keys(State(s): State<AppState>) -> Json<KeyList> {
+    Json(KeyList {
+        items: s.keys.identities(),
+    })
 }

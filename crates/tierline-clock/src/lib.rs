@@ -20,6 +20,11 @@ pub trait Clock: Send + Sync {
     fn today(&self, policy: &Policy) -> Date {
         policy.day_of(self.now())
     }
+    /// The `occurred_at` of a record written now through the API: [`now`](Self::now),
+    /// except that a clock pinned to a date gives that date at the current time of day.
+    fn write_instant(&self) -> Timestamp {
+        self.now()
+    }
 }
 
 /// A shared clock that configuration structs can carry (`Debug`, `Clone`).
@@ -57,6 +62,10 @@ impl FixedClock {
 impl Clock for FixedClock {
     fn now(&self) -> Timestamp {
         self.0
+    }
+    fn write_instant(&self) -> Timestamp {
+        let day = self.0.0.div_euclid(86_400_000) * 86_400_000;
+        Timestamp(day + SystemClock.now().0.rem_euclid(86_400_000))
     }
 }
 

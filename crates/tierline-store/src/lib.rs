@@ -146,6 +146,18 @@ pub enum Store {
 }
 
 impl Store {
+    /// The stored event with this dedupe key (`source`, `event_id`), if any.
+    pub async fn event(
+        &self,
+        source: &str,
+        event_id: uuid::Uuid,
+    ) -> Result<Option<StoredEvent>, StoreError> {
+        match self {
+            Store::Postgres(s) => s.event(source, event_id).await,
+            Store::Sqlite(s) => s.event(source, event_id).await,
+        }
+    }
+
     /// Connects to `postgres://…` / `postgresql://…` or opens (creating) `sqlite://path`.
     pub async fn connect(url: &str, codec: Codec) -> Result<Store, StoreError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {

@@ -314,6 +314,22 @@ macro_rules! select_events {
     };
 }
 
+impl PgStore {
+    /// The stored event with this dedupe key, if any.
+    pub async fn event(
+        &self,
+        source: &str,
+        event_id: Uuid,
+    ) -> Result<Option<StoredEvent>, StoreError> {
+        let row = sqlx::query(select_events!("WHERE source = $1 AND event_id = $2"))
+            .bind(source)
+            .bind(event_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(Self::stored_event).transpose()?)
+    }
+}
+
 async fn write_offsets_and_quarantine<'a>(
     tx: &mut Transaction<'_, Postgres>,
     offsets: &[OffsetUpdate],

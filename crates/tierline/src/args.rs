@@ -166,7 +166,9 @@ pub(crate) struct ApiArgs {
     /// prints one); keys themselves are never configured in clear here.
     #[arg(long, env = "TIERLINE_API_KEY_HASHES", value_delimiter = ',')]
     pub(crate) api_key_hashes: Vec<String>,
-    /// A file with one API key per line (e.g. a mounted Secret); only digests are kept.
+    /// A keys file (e.g. a mounted Secret): lines `name role [supplier_id] sha256hex`
+    /// (roles viewer, editor, admin, supplier), or one v1 key in clear per line (a
+    /// viewer named key-N); only digests are kept.
     #[arg(long, env = "TIERLINE_API_KEYS_FILE")]
     pub(crate) api_keys_file: Option<PathBuf>,
     /// Serve /v1 without authentication (local use only).

@@ -24,7 +24,10 @@ pub(crate) fn api_keys(args: &ApiArgs) -> Result<tierline_api::ApiKeys> {
     if let Some(path) = &args.api_keys_file {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading API keys file {}", path.display()))?;
-        keys.extend(tierline_api::ApiKeys::from_keys(text.lines()));
+        keys.extend(
+            tierline_api::ApiKeys::from_file(&text)
+                .with_context(|| format!("API keys file {}", path.display()))?,
+        );
     }
     if keys.is_empty() {
         bail!(

@@ -1,0 +1,146 @@
+//! The `POST` handlers of docs/api.md "v2 writes" for assessments, certificates,
+//! violations and risk signals (editor role; checked in `auth`).
+
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+
+use super::bodies::*;
+use super::{append, common, limits, parse_body};
+use crate::AppState;
+use crate::auth::Identity;
+use crate::model::EventJson;
+use crate::problem::Problem;
+
+/// One write endpoint whose path names only the supplier.
+macro_rules! write_endpoint {
+    ($name:ident, $path:literal, $body:ty, $limit:expr, $what:literal, $list:literal) => {
+        #[doc = $what]
+        #[utoipa::path(post, path = $path, tag = "writes",
+            params(
+                ("supplier_id" = String, Path, description = "The supplier"),
+                ("Idempotency-Key" = Option<String>, Header, description = "A UUID: the event id; the same request again answers 200 with the stored event, another request with it a 409"),
+            ),
+            request_body = $body,
+            responses(
+                (status = 201, body = EventJson, description = "Stored; `Location` is where the object is shown"),
+                (status = 200, body = EventJson, description = "The same request again (same key, path, Idempotency-Key and fields)"),
+                (status = 400, body = Problem, content_type = "application/problem+json", description = "A field breaks a rule (named in `field` and `rule`)"),
+                (status = 401, body = Problem, content_type = "application/problem+json"),
+                (status = 403, body = Problem, content_type = "application/problem+json", description = "The key's role may not write this"),
+                (status = 409, body = Problem, content_type = "application/problem+json", description = "The Idempotency-Key was used for another request"),
+                (status = 413, body = Problem, content_type = "application/problem+json"),
+            ),
+            security(("bearer" = []))
+        )]
+        pub(crate) async fn $name(
+            State(s): State<AppState>,
+            Extension(who): Extension<Identity>,
+            Path(supplier): Path<String>,
+            headers: HeaderMap,
+            body: Bytes,
+        ) -> Result<Response, Problem> {
+            if body.len() > $limit {
+                return Err(Problem::too_large($limit));
+            }
+            let b: $body = parse_body(&headers, &body)?;
+            let given = b.occurred_at.clone();
+            let c = common(&s, &who, &supplier, &headers, given.as_deref())?;
+            let location = format!("/v1/suppliers/{supplier}/{}", $list);
+            append(&s, b.record(c), given.is_some(), location).await
+        }
+    };
+}
+
+write_endpoint!(
+    post_assessment,
+    "/v1/suppliers/{supplier_id}/assessments",
+    AssessmentBody,
+    limits::ASSESSMENT,
+    "Record an assessment (audit, buyer review, questionnaire), or amend one by posting its id again.",
+    "assessments"
+);
+write_endpoint!(
+    post_certificate,
+    "/v1/suppliers/{supplier_id}/certificates",
+    CertificateBody,
+    limits::CERTIFICATE,
+    "Record a certificate's state from `occurred_at` on.",
+    "certificates"
+);
+write_endpoint!(
+    post_violation,
+    "/v1/suppliers/{supplier_id}/violations",
+    ViolationBody,
+    limits::TEXT,
+    "Record a compliance violation, or amend one by posting its id again.",
+    "violations"
+);
+write_endpoint!(
+    post_risk_signal,
+    "/v1/suppliers/{supplier_id}/risk-signals",
+    RiskSignalBody,
+    limits::TEXT,
+    "Record an external risk signal.",
+    "risk-signals"
+);
+
+/// A retraction of the object named in the path.
+macro_rules! retract_endpoint {
+    ($name:ident, $path:literal, $id:literal, $make:ident, $what:literal, $list:literal) => {
+        #[doc = $what]
+        #[utoipa::path(post, path = $path, tag = "writes",
+            params(
+                ("supplier_id" = String, Path, description = "The supplier"),
+                ($id = String, Path, description = "The object retracted (it need not exist yet)"),
+                ("Idempotency-Key" = Option<String>, Header, description = "A UUID: the event id"),
+            ),
+            request_body = RetractBody,
+            responses(
+                (status = 201, body = EventJson),
+                (status = 200, body = EventJson, description = "The same request again"),
+                (status = 400, body = Problem, content_type = "application/problem+json"),
+                (status = 401, body = Problem, content_type = "application/problem+json"),
+                (status = 403, body = Problem, content_type = "application/problem+json"),
+                (status = 409, body = Problem, content_type = "application/problem+json"),
+                (status = 413, body = Problem, content_type = "application/problem+json"),
+            ),
+            security(("bearer" = []))
+        )]
+        pub(crate) async fn $name(
+            State(s): State<AppState>,
+            Extension(who): Extension<Identity>,
+            Path((supplier, id)): Path<(String, String)>,
+            headers: HeaderMap,
+            body: Bytes,
+        ) -> Result<Response, Problem> {
+            if body.len() > limits::TEXT {
+                return Err(Problem::too_large(limits::TEXT));
+            }
+            let b: RetractBody = parse_body(&headers, &body)?;
+            let given = b.occurred_at.clone();
+            let c = common(&s, &who, &supplier, &headers, given.as_deref())?;
+            let location = format!("/v1/suppliers/{supplier}/{}", $list);
+            append(&s, b.$make(c, id), given.is_some(), location).await
+        }
+    };
+}
+
+retract_endpoint!(
+    retract_assessment,
+    "/v1/suppliers/{supplier_id}/assessments/{assessment_id}/retract",
+    "assessment_id",
+    assessment,
+    "Retract an assessment: void for every date.",
+    "assessments"
+);
+retract_endpoint!(
+    retract_violation,
+    "/v1/suppliers/{supplier_id}/violations/{violation_id}/retract",
+    "violation_id",
+    violation,
+    "Retract a violation: void for every date.",
+    "violations"
+);
