@@ -20,6 +20,9 @@ pub struct IndicatorJson {
     pub denominator: f64,
     /// Samples in the window.
     pub samples: u64,
+    /// For a criterion: the assessments its value comes from on `as_of`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment_ids: Option<Vec<String>>,
 }
 
 /// A row of the supplier list.
@@ -67,7 +70,7 @@ pub struct ScorecardJson {
     pub tier: String,
     /// Dimension scores (null: insufficient).
     pub dimensions: BTreeMap<String, Option<f64>>,
-    /// All ten indicators of docs/scoring.md.
+    /// Every indicator of the specs and every criterion of the policy.
     pub indicators: BTreeMap<String, IndicatorJson>,
 }
 
@@ -182,4 +185,150 @@ pub struct TierCounts {
 pub struct KeyList {
     /// Names, roles and supplier scopes; never digests.
     pub items: Vec<crate::auth::Identity>,
+}
+
+/// One criterion of an assessment.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CriterionJson {
+    /// The criterion's name.
+    pub criterion: String,
+    /// The score given.
+    pub score: f64,
+    /// Bottom of its scale.
+    pub min_score: f64,
+    /// Top of its scale.
+    pub max_score: f64,
+    /// (score − min) / (max − min).
+    pub value: f64,
+    /// The last day it counts for this criterion (`valid_until`, else the assessment's
+    /// date + the criterion's `validity_days` − 1; null for a criterion the policy does
+    /// not score and an assessment without `valid_until`).
+    pub valid_through: Option<String>,
+    /// Whether the policy scores this criterion.
+    pub scored: bool,
+    /// Whether the criterion's value comes from this assessment on `as_of`.
+    pub used_today: bool,
+}
+
+/// One assessment as scoring sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AssessmentJson {
+    /// The assessment.
+    pub assessment_id: String,
+    /// `ONSITE_AUDIT`, `BUYER_REVIEW`, `QUESTIONNAIRE` or `UNKNOWN` (from its latest record).
+    pub kind: String,
+    /// The assessor's id (latest record).
+    pub assessor: String,
+    /// Its date (its earliest record's).
+    pub assessed_on: String,
+    /// The latest record's `valid_until`, or null.
+    pub valid_until: Option<String>,
+    /// Retracted: void for every date.
+    pub void: bool,
+    /// The latest record's comment.
+    pub comment: Option<String>,
+    /// Its criteria (latest record).
+    pub criteria: Vec<CriterionJson>,
+    /// Every `SupplierAssessmentCompleted` event of it, oldest first.
+    pub event_ids: Vec<String>,
+}
+
+/// `GET /v1/suppliers/{id}/assessments`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AssessmentList {
+    /// The day `used_today` and `sources` refer to (today).
+    pub as_of: String,
+    /// Every assessment, by id.
+    pub items: Vec<AssessmentJson>,
+    /// Per criterion of the policy: the assessments its value comes from on `as_of`
+    /// (empty: insufficient).
+    pub sources: BTreeMap<String, Vec<String>>,
+}
+
+/// A certificate's current state.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CertificateJson {
+    /// The supplier.
+    pub supplier_id: String,
+    /// The certificate.
+    pub certificate_id: String,
+    /// The standard as recorded.
+    pub standard: String,
+    /// `VALID`, `SUSPENDED`, `WITHDRAWN` or `UNKNOWN`.
+    pub status: String,
+    /// First day of validity.
+    pub valid_from: String,
+    /// Last day of validity.
+    pub valid_until: String,
+    /// Certification body.
+    pub issuer: Option<String>,
+    /// Whether it covers its standard today.
+    pub covers_today: bool,
+    /// `valid_until` − today, in days (negative: expired).
+    pub days_to_expiry: i32,
+    /// Whether the policy requires its standard.
+    pub required: bool,
+}
+
+/// A list of certificates.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CertificateList {
+    /// Today.
+    pub as_of: String,
+    /// The certificates.
+    pub items: Vec<CertificateJson>,
+}
+
+/// A compliance violation.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ViolationJson {
+    /// The violation.
+    pub violation_id: String,
+    /// Severity (latest record).
+    pub severity: String,
+    /// The rule broken.
+    pub regulation: String,
+    /// What happened.
+    pub description: String,
+    /// Its date (earliest record).
+    pub occurred_on: String,
+    /// Points under the policy.
+    pub points: f64,
+    /// Retracted: void for every date.
+    pub void: bool,
+}
+
+/// `GET /v1/suppliers/{id}/violations`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ViolationList {
+    /// The violations, by id.
+    pub items: Vec<ViolationJson>,
+}
+
+/// An external risk signal's current state.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RiskSignalJson {
+    /// The signal.
+    pub signal_id: String,
+    /// Kind of risk.
+    pub kind: String,
+    /// 0..100.
+    pub risk_score: f64,
+    /// Last day it counts.
+    pub valid_until: String,
+    /// Whether it counts today.
+    pub valid_today: bool,
+    /// The provider.
+    pub feed: String,
+    /// What it says.
+    pub summary: String,
+}
+
+/// `GET /v1/suppliers/{id}/risk-signals`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RiskSignalList {
+    /// Today.
+    pub as_of: String,
+    /// The signals, by id.
+    pub items: Vec<RiskSignalJson>,
 }

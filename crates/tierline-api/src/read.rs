@@ -18,6 +18,7 @@ use crate::problem::Problem;
 mod alerts;
 mod finish;
 mod lineage;
+pub(crate) mod profile;
 
 pub(crate) use alerts::{AlertFilter, AlertStatus};
 pub(crate) use finish::{
@@ -193,6 +194,11 @@ impl Reader {
             dimensions: dimensions_json(&sc),
             indicators: indicators_json(&sc),
         })
+    }
+
+    /// Whether the read model knows the supplier.
+    pub(crate) async fn is_known(&self, supplier: &str) -> Result<bool, Problem> {
+        self.known(supplier).await
     }
 
     async fn known(&self, supplier: &str) -> Result<bool, Problem> {

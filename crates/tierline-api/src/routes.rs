@@ -5,11 +5,14 @@ use axum::extract::{Path, RawQuery, State};
 use tierline_events::{Date, RecordKind};
 use tierline_scoring::Tier;
 
+pub(crate) mod profile;
+
 use crate::AppState;
 use crate::auth::{Identity, Role};
 use crate::model::*;
 use crate::params::Params;
 use crate::problem::Problem;
+use crate::read;
 use crate::read::{AlertFilter, AlertStatus, EventQuery, Sort};
 use axum::Extension;
 
@@ -100,7 +103,24 @@ pub(crate) async fn scorecard(
     let p = Params::parse(q.as_deref(), &["as_of", "window"])?;
     let window = p.window()?;
     let as_of = s.as_of(&p)?;
-    Ok(Json(s.reader.scorecard(&supplier, as_of, window).await?))
+    let mut sc = s.reader.scorecard(&supplier, as_of, window).await?;
+    // Each criterion names the assessments its value comes from on `as_of`.
+    if !s.reader.policy().criteria.is_empty() {
+        let kinds = [
+            RecordKind::SupplierAssessmentCompleted,
+            RecordKind::SupplierAssessmentRetracted,
+        ];
+        let records =
+            read::profile::records_of(s.reader.store(), s.reader.codec(), &supplier, &kinds)
+                .await?;
+        let list = read::profile::assessments(&supplier, s.reader.policy(), &records, as_of);
+        for (criterion, ids) in list.sources {
+            if let Some(i) = sc.indicators.get_mut(&criterion) {
+                i.assessment_ids = Some(ids);
+            }
+        }
+    }
+    Ok(Json(sc))
 }
 
 /// A path's supplier id: one that breaks the id rule names no supplier (404), and never

@@ -2,7 +2,7 @@
 "use strict";
 
 const TIERS = ["STRATEGIC", "KEY", "RESERVE", "AT_RISK", "UNRATED"];
-const DIMENSIONS = ["delivery", "quality", "service", "cost", "responsiveness"];
+const DIMENSIONS = ["delivery", "quality", "service", "cost", "responsiveness", "capability", "compliance"];
 const $ = (sel) => document.querySelector(sel);
 const state = { suppliers: [], next: null, sortKey: "score", asc: false, timer: null };
 
@@ -18,11 +18,11 @@ const fmt = (v, digits = 1) => (v === null || v === undefined ? "–" : Number(v
 const fmtNum = (v) => (v === null || v === undefined ? "–" : Math.abs(v) >= 1000 ? v.toFixed(0) : Number(v.toPrecision(4)).toString());
 const tierBadge = (t) => el("span", { class: "tier " + t, text: t });
 
-async function api(path) {
-  const headers = {};
+async function api(path, init) {
+  const headers = Object.assign({}, (init && init.headers) || {});
   const key = localStorage.getItem("tierline.apiKey");
   if (key) headers["Authorization"] = "Bearer " + key;
-  const res = await fetch(path, { headers });
+  const res = await fetch(path, Object.assign({}, init || {}, { headers }));
   if (res.status === 401) {
     $("#key-form").hidden = false;
     throw new Error("This API needs a key: enter it at the top right.");
@@ -153,7 +153,72 @@ async function supplierPage(id) {
   $("#supplier-alerts").replaceChildren(...(open.length ? open.map(alertItem) : [el("li", { class: "muted", text: "no open alerts" })]));
   drawHistory(hist);
   state.eventsNext = null;
-  await loadEvents(id, false);
+  await Promise.all([loadEvents(id, false), loadProfile(id, sc)]);
+}
+
+// ---- assessments, certificates, the assessment form (v2) ---------------------------
+const daysBetween = (a, b) => Math.round((Date.parse(b) - Date.parse(a)) / 86400000);
+
+async function loadProfile(id, sc) {
+  const enc = encodeURIComponent(id);
+  const [list, certs, policy] = await Promise.all([
+    api(`/v1/suppliers/${enc}/assessments`), api(`/v1/suppliers/${enc}/certificates`), api("/v1/policy"),
+  ]);
+  const criteria = (policy.criteria || []).map((c) => c.name);
+  // One bar per criterion of the policy: its value and the assessments it comes from.
+  $("#criteria-bars").replaceChildren(...criteria.map((name) => {
+    const v = sc.indicators[name] || {};
+    const fill = el("span", { class: "fill" });
+    fill.style.width = (v.value === null || v.value === undefined ? 0 : 260 * v.value) + "px";
+    const from = (list.sources[name] || []).map((aid) => {
+      const a = list.items.find((x) => x.assessment_id === aid);
+      const c = a && a.criteria.find((x) => x.criterion === name);
+      return a ? `${aid} (${a.kind}, ${a.assessed_on}${c && c.valid_through ? " – " + c.valid_through : ""})` : aid;
+    });
+    return el("div", { class: "bar", "data-criterion": name }, el("span", { class: "label", text: name }), fill,
+      el("span", { class: "n", text: v.value === null || v.value === undefined ? "no valid assessment" : fmt(v.value * 100, 0) + "%" }),
+      el("span", { class: "src", text: from.length ? "from " + from.join(", ") : "" }));
+  }));
+  // Re-assessments due: criteria whose value ends within 60 days or has ended.
+  const today = list.as_of;
+  const due = [];
+  for (const name of criteria) {
+    const ends = list.items.filter((a) => !a.void).flatMap((a) => a.criteria.filter((c) => c.criterion === name && c.valid_through).map((c) => c.valid_through));
+    if (!ends.length) continue;
+    const last = ends.sort().at(-1);
+    const left = daysBetween(today, last);
+    if (left <= 60) due.push({ name, last, left });
+  }
+  $("#reassessments").replaceChildren(...(due.length ? due.map((d) => el("li", { "data-due": d.name },
+    el("span", { class: "badge " + (d.left < 0 ? "expired" : "soon"), text: d.left < 0 ? "ended" : `${d.left} days` }),
+    ` ${d.name}: valid through ${d.last}`)) : [el("li", { class: "muted", text: "nothing due within 60 days" })]));
+  $("#certificate-table tbody").replaceChildren(...(certs.items.length ? certs.items.map((c) => {
+    const cls = !c.covers_today ? "expired" : c.days_to_expiry <= 60 ? "soon" : "ok";
+    const label = c.days_to_expiry < 0 ? "expired" : !c.covers_today ? c.status.toLowerCase() : `${c.days_to_expiry} days left`;
+    return el("tr", { "data-certificate": c.certificate_id }, el("td", { text: c.standard + (c.required ? " (required)" : "") }),
+      el("td", { text: c.status }), el("td", { text: `${c.valid_from} – ${c.valid_until}` }),
+      el("td", {}, el("span", { class: "badge " + cls, text: label })));
+  }) : [el("tr", {}, el("td", { class: "muted", text: "no certificates recorded", colspan: "4" }))]));
+  // The form is shown only to keys that may write.
+  const me = await api("/v1/me");
+  const mayWrite = me.role === "editor" || me.role === "admin";
+  $("#assessment-card").hidden = !mayWrite;
+  if (mayWrite) {
+    $("#criteria-inputs").replaceChildren(...criteria.map((name) => el("label", {}, el("span", { text: name + " (0–5)" }),
+      el("input", { name: "c_" + name, type: "number", min: "0", max: "5", step: "0.5" }))));
+    $("#assessment-form").onsubmit = (ev) => { ev.preventDefault(); recordAssessment(id, criteria).catch(showError); };
+  }
+}
+
+async function recordAssessment(id, criteria) {
+  const f = $("#assessment-form");
+  const body = { assessment_id: f.assessment_id.value, kind: f.kind.value, assessor: f.assessor.value,
+    criteria: criteria.filter((n) => f["c_" + n].value !== "").map((n) => ({ criterion: n, score: Number(f["c_" + n].value), max_score: 5 })) };
+  if (f.comment.value) body.comment = f.comment.value;
+  if (f.date.value) body.occurred_at = f.date.value + "T12:00:00Z";
+  const saved = await api(`/v1/suppliers/${encodeURIComponent(id)}/assessments`,
+    { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  $("#assessment-result").textContent = `recorded as event ${saved.event_id} by ${saved.source}; the scores follow within a second`;
 }
 function drawHistory(hist) {
   const xs = hist.points.map((p) => Date.parse(p.date) / 1000);

@@ -126,12 +126,78 @@ fn text_after(dom: &str, marker: &str) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// QUAL-01's audit (valid for 30 more days) and two certificates, one expiring in 40
+/// days, one expired.
+fn profile_records() -> Vec<tierline_events::Record> {
+    use tierline_events::*;
+    let at =
+        |days_ago: i32| Timestamp((i64::from(today().0 - days_ago) * 86_400 + 9 * 3600) * 1000);
+    let id = |n: u128| uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 | n);
+    let c = |name: &str, score: f64| CriterionScore {
+        criterion: name.into(),
+        score,
+        min_score: 0.0,
+        max_score: 5.0,
+    };
+    let cert = |n, cid: &str, std: &str, from: Date, until: Date| -> Record {
+        SupplierCertificateRecorded {
+            event_id: id(n),
+            source: "qms".into(),
+            occurred_at: at(100),
+            supplier_id: "QUAL-01".into(),
+            certificate_id: cid.into(),
+            standard: std.into(),
+            status: CertificateStatus::Valid,
+            valid_from: from,
+            valid_until: until,
+            issuer: None,
+        }
+        .into()
+    };
+    vec![
+        SupplierAssessmentCompleted {
+            event_id: id(9001),
+            source: "qms".into(),
+            occurred_at: at(30),
+            supplier_id: "QUAL-01".into(),
+            assessment_id: "AUD-Q1".into(),
+            kind: AssessmentKind::OnsiteAudit,
+            assessor: "P-7".into(),
+            criteria: vec![
+                c("rnd_strength", 3.0),
+                c("cooperation", 4.0),
+                c("risk_resilience", 2.5),
+                c("technical_support", 4.5),
+                c("regional_advantage", 5.0),
+            ],
+            valid_until: Some(Date(today().0 + 30)),
+            comment: None,
+        }
+        .into(),
+        cert(
+            9002,
+            "CERT-9001",
+            "ISO 9001:2015",
+            Date::from_ymd(2025, 7, 1).unwrap(),
+            Date(today().0 + 40),
+        ),
+        cert(
+            9003,
+            "CERT-14001",
+            "ISO14001",
+            Date::from_ymd(2023, 1, 1).unwrap(),
+            Date(today().0 - 5),
+        ),
+    ]
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_renders_real_data_in_chromium() {
     let db = tierline_store::testing::fresh(tierline_store::testing::Backend::Postgres)
         .await
         .unwrap();
-    let records = population_records(today(), 120);
+    let mut records = population_records(today(), 120);
+    records.extend(profile_records());
     append(&db.store, &records).await.unwrap();
     let policy = Arc::new(Policy::default());
     project(&db.store, policy.clone(), &noon(today()), records.len())
@@ -271,6 +337,37 @@ async fn the_dashboard_renders_real_data_in_chromium() {
         first_event.contains(&shown[..19]),
         "the first event row is not the newest ({shown}): {first_event:?}"
     );
+    // The criteria panel: each criterion's value and the assessment it comes from;
+    // re-assessments due; certificates with expiry badges; the form (no-auth: an admin).
+    let coop = text_after(&dom, r#"data-criterion="cooperation""#);
+    assert_eq!(
+        coop,
+        format!(
+            "cooperation 80% from AUD-Q1 (ONSITE_AUDIT, {} – {})",
+            Date(today().0 - 30),
+            Date(today().0 + 30)
+        ),
+        "{coop:?}"
+    );
+    let due = text_after(&dom, r#"data-due="cooperation""#);
+    // (The list's items run on to the next ones: one `li` each.)
+    let want = format!(
+        "30 days cooperation: valid through {} 30 days",
+        Date(today().0 + 30)
+    );
+    assert!(due.starts_with(&want), "{due:?}");
+    let cert = text_after(&dom, r#"data-certificate="CERT-9001""#);
+    assert!(
+        cert.ends_with("VALID 2025-07-01 – 2026-07-25 40 days left"),
+        "{cert:?}"
+    );
+    let old = text_after(&dom, r#"data-certificate="CERT-14001""#);
+    assert!(old.ends_with("expired"), "{old:?}");
+    assert!(
+        !dom.contains(r#"id="assessment-card" hidden"#),
+        "the form is shown to an admin"
+    );
+    assert!(dom.contains(r#"name="c_rnd_strength""#));
     let ids = dom.matches(r#"class="muted event-id">"#).count();
     assert!(ids > 0);
     let full = whole_event_ids(&dom);

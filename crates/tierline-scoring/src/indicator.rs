@@ -86,6 +86,20 @@ impl fmt::Debug for Criterion {
 }
 
 fn intern(name: &str) -> &'static str {
+    // Each thread keeps the names it has seen: the walks ask for them every day, and the
+    // shared set takes a lock.
+    thread_local! {
+        static SEEN: std::cell::RefCell<BTreeSet<&'static str>> = const { std::cell::RefCell::new(BTreeSet::new()) };
+    }
+    if let Some(n) = SEEN.with(|s| s.borrow().get(name).copied()) {
+        return n;
+    }
+    let n = intern_shared(name);
+    SEEN.with(|s| s.borrow_mut().insert(n));
+    n
+}
+
+fn intern_shared(name: &str) -> &'static str {
     static NAMES: OnceLock<Mutex<BTreeSet<&'static str>>> = OnceLock::new();
     let mut names = NAMES
         .get_or_init(Default::default)

@@ -7,7 +7,8 @@
 //! record type of docs/events.md (placements, confirmations with re-confirmations, buyer
 //! changes, cancellations by either side, partial and late receipts, inspections,
 //! after-sales cases and their resolutions), plus late-arriving events (emitted days
-//! after they occurred) and duplicates (emitted twice), day by day.
+//! after they occurred) and duplicates (emitted twice), day by day; and the v2 records
+//! of docs/events.md "Assessments, compliance and risk" (see `profile`).
 //!
 //! Pure: no clock, no I/O. [`Simulator::emit_day`] gives the events emitted on a day.
 
@@ -21,6 +22,7 @@ use tierline_events::{
 use uuid::Uuid;
 
 mod population;
+mod profile;
 
 use population::Rng;
 pub use population::{Incident, IncidentKind, Profile, SimConfig};
@@ -37,6 +39,8 @@ pub struct Simulator {
     rng: Rng,
     next_id: u64,
     generated_through: i32,
+    /// The qualitative records' own randomness and ids.
+    q: profile::ProfileRng,
 }
 
 fn ts(day: i32, ms_of_day: i64) -> Timestamp {
@@ -99,6 +103,7 @@ impl Simulator {
                 incident,
             });
         }
+        let config_seed = config.seed;
         Simulator {
             generated_through: config.start.0 - 1,
             config,
@@ -106,6 +111,7 @@ impl Simulator {
             pending: BTreeMap::new(),
             rng,
             next_id: 0,
+            q: profile::ProfileRng::new(config_seed),
         }
     }
 
@@ -191,6 +197,7 @@ impl Simulator {
             for line in 0..n {
                 self.line(k, &p, day, line + 1);
             }
+            self.profile_day(k, day);
         }
     }
 

@@ -146,6 +146,14 @@ pub enum Store {
 }
 
 impl Store {
+    /// Every stored `SupplierCertificateRecorded`, of every supplier.
+    pub async fn certificates(&self) -> Result<Vec<StoredEvent>, StoreError> {
+        match self {
+            Store::Postgres(s) => s.certificates().await,
+            Store::Sqlite(s) => s.certificates().await,
+        }
+    }
+
     /// The stored event with this dedupe key (`source`, `event_id`), if any.
     pub async fn event(
         &self,

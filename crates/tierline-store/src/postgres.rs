@@ -315,6 +315,19 @@ macro_rules! select_events {
 }
 
 impl PgStore {
+    /// Every stored certificate record, of every supplier (a partial index serves it).
+    pub async fn certificates(&self) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query(select_events!(
+            "WHERE record_name = 'io.tierline.v1.SupplierCertificateRecorded' ORDER BY supplier_id, position"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(Self::stored_event)
+            .collect::<Result<_, _>>()?)
+    }
+
     /// The stored event with this dedupe key, if any.
     pub async fn event(
         &self,

@@ -31,6 +31,7 @@ pub(crate) fn indicators_json(sc: &Scorecard) -> BTreeMap<String, IndicatorJson>
                     numerator: v.numerator,
                     denominator: v.denominator,
                     samples: v.samples,
+                    assessment_ids: None,
                 },
             )
         })
