@@ -16,6 +16,9 @@ use tierline_events::{
     AfterSalesCaseOpened, AfterSalesCaseResolved, Codec, Framing, GoodsReceived,
     InspectionCompleted, PurchaseOrderLineCancelled, PurchaseOrderLineChanged,
     PurchaseOrderLineConfirmed, PurchaseOrderLinePlaced, Record, RecordKind,
+    SupplierAssessmentCompleted, SupplierAssessmentRetracted, SupplierCertificateRecorded,
+    SupplierComplianceViolationRecorded, SupplierComplianceViolationRetracted,
+    SupplierRiskSignalRecorded,
 };
 use uuid::Uuid;
 
@@ -86,6 +89,8 @@ enum Cell {
     Int,
     Double,
     Bool,
+    /// An array (the criteria of an assessment): one JSON cell.
+    Json,
 }
 
 #[derive(Debug, Clone)]
@@ -105,6 +110,7 @@ fn cell_of(t: &Value) -> Cell {
         },
         // Logical types (uuid, date, timestamp) and enums read from their text form.
         Value::Object(o) if o.contains_key("logicalType") => Cell::Text,
+        Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("array") => Cell::Json,
         Value::Object(o) => o.get("type").map_or(Cell::Text, cell_of),
         _ => Cell::Text,
     }
@@ -273,6 +279,16 @@ fn typed_record(kind: RecordKind, obj: Value) -> Result<Record, String> {
         RecordKind::InspectionCompleted => typed::<InspectionCompleted>(obj),
         RecordKind::AfterSalesCaseOpened => typed::<AfterSalesCaseOpened>(obj),
         RecordKind::AfterSalesCaseResolved => typed::<AfterSalesCaseResolved>(obj),
+        RecordKind::SupplierAssessmentCompleted => typed::<SupplierAssessmentCompleted>(obj),
+        RecordKind::SupplierAssessmentRetracted => typed::<SupplierAssessmentRetracted>(obj),
+        RecordKind::SupplierCertificateRecorded => typed::<SupplierCertificateRecorded>(obj),
+        RecordKind::SupplierComplianceViolationRecorded => {
+            typed::<SupplierComplianceViolationRecorded>(obj)
+        }
+        RecordKind::SupplierComplianceViolationRetracted => {
+            typed::<SupplierComplianceViolationRetracted>(obj)
+        }
+        RecordKind::SupplierRiskSignalRecorded => typed::<SupplierRiskSignalRecorded>(obj),
         other => Err(format!(
             "{} is not imported (Tierline publishes it)",
             other.name()
@@ -319,6 +335,8 @@ fn row_record(
                     .and_then(serde_json::Number::from_f64)
                     .map(Value::Number)
                     .ok_or_else(|| format!("{}: {raw:?} is not a finite number", f.name))?,
+                Cell::Json => serde_json::from_str(raw)
+                    .map_err(|e| format!("{}: not JSON ({e}): {raw:?}", f.name))?,
                 Cell::Bool => match raw.to_ascii_lowercase().as_str() {
                     "true" | "1" | "yes" => Value::Bool(true),
                     "false" | "0" | "no" => Value::Bool(false),

@@ -251,3 +251,72 @@ wms-7,2026-03-04T09:00:00Z,SUP-1,GR-4,PO-1,4,10,plant-7,
     assert_eq!(outcome.new_count(), 2, "{outcome:?}");
     db.drop_db().await.unwrap();
 }
+
+/// Assessments with their criteria as one JSON cell; the v2 records' rules apply.
+const ASSESSMENTS: &str = r#"source,occurred_at,supplier_id,assessment_id,kind,assessor,criteria,valid_until,comment
+qms,2026-03-01T09:00:00Z,SUP-1,AUD-1,ONSITE_AUDIT,P-1,"[{""criterion"":""cooperation"",""score"":4,""max_score"":5},{""criterion"":""rnd_strength"",""score"":3.5,""min_score"":1,""max_score"":5}]",2027-02-28,plant 2
+qms,2026-03-02T09:00:00Z,SUP-1,AUD-2,BUYER_REVIEW,P-2,"[{""criterion"":""cooperation"",""score"":6,""max_score"":5}]",,
+qms,2026-03-03T09:00:00Z,SUP-1,AUD-3,ONSITE_AUDIT,P-3,not json,,
+qms,2026-03-04T09:00:00Z,SUP-1,AUD-4,ONSITE_AUDIT,P-4,"[{""criterion"":""cooperation"",""score"":4,""max_score"":5,""weight"":2}]",,
+"#;
+
+#[test]
+fn assessments_take_their_criteria_from_a_json_cell() {
+    let codec = Codec::default();
+    let kind = kind_for_file(Path::new("supplier_assessment_completed.csv")).unwrap();
+    assert_eq!(kind, RecordKind::SupplierAssessmentCompleted);
+    let out = read_csv(&codec, kind, "a.csv", ASSESSMENTS.as_bytes(), None).unwrap();
+    assert_eq!(out.records.len(), 1, "{:?}", out.errors);
+    let Record::SupplierAssessmentCompleted(a) = &out.records[0] else {
+        panic!()
+    };
+    assert_eq!(a.criteria.len(), 2);
+    assert_eq!(
+        (a.criteria[0].min_score, a.criteria[1].min_score),
+        (0.0, 1.0)
+    );
+    assert_eq!(a.comment.as_deref(), Some("plant 2"));
+    let problems: Vec<String> = out.errors.iter().map(ToString::to_string).collect();
+    assert!(
+        problems[0].starts_with("a.csv:3: ") && problems[0].contains("criteria"),
+        "{problems:?}"
+    );
+    assert!(
+        problems[1].starts_with("a.csv:4: ") && problems[1].contains("not JSON"),
+        "{problems:?}"
+    );
+    assert!(
+        problems[2].starts_with("a.csv:5: ") && problems[2].contains("weight"),
+        "{problems:?}"
+    );
+    // Every v2 record type is importable.
+    for k in [
+        RecordKind::SupplierAssessmentRetracted,
+        RecordKind::SupplierCertificateRecorded,
+        RecordKind::SupplierComplianceViolationRecorded,
+        RecordKind::SupplierComplianceViolationRetracted,
+        RecordKind::SupplierRiskSignalRecorded,
+    ] {
+        assert_eq!(
+            kind_for_file(Path::new(&format!("{}.csv", k.name()))),
+            Some(k)
+        );
+    }
+    let certs = "occurred_at,supplier_id,certificate_id,standard,status,valid_from,valid_until\n\
+                 2026-01-02T08:00:00Z,SUP-1,C-1,ISO 9001:2015,VALID,2026-01-01,2028-12-31\n\
+                 2026-01-02T08:00:00Z,SUP-1,C-2,ISO 9001:2015,VALID,2026-01-01,2025-12-31\n";
+    let out = read_csv(
+        &codec,
+        RecordKind::SupplierCertificateRecorded,
+        "c.csv",
+        certs.as_bytes(),
+        Some("import"),
+    )
+    .unwrap();
+    assert_eq!(out.records.len(), 1);
+    assert!(
+        out.errors[0].to_string().contains("valid_until"),
+        "{}",
+        out.errors[0]
+    );
+}
