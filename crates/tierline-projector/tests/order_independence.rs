@@ -160,9 +160,161 @@ async fn run(specs: Vec<Spec>, orders: Vec<(u64, usize, usize)>) {
     run_events(stream(&specs), orders).await;
 }
 
+/// Assessments (amended, retracted, of every kind), certificates (suspended, expiring,
+/// renewed), violations (amended, retracted) and risk signals of the 12 suppliers.
+fn profile_records() -> Vec<Record> {
+    use tierline_events::*;
+    let mut out = Vec::new();
+    let mut n: u128 = 0;
+    let mut id = || {
+        n += 1;
+        uuid::Uuid::from_u128(0x0190_0000_0000_7000_9000_0000_0000_0000 | n)
+    };
+    let at = |day: i32, h: i64| Timestamp(i64::from(D0 + day) * 86_400_000 + h * 3_600_000);
+    for k in 0..12i32 {
+        let supplier = format!("SUP-{k:05}");
+        let kinds = [
+            AssessmentKind::OnsiteAudit,
+            AssessmentKind::BuyerReview,
+            AssessmentKind::Questionnaire,
+            AssessmentKind::BuyerReview,
+        ];
+        for (j, kind) in kinds.into_iter().enumerate() {
+            let j = j as i32;
+            let day = -40 + 25 * j + k;
+            let score = f64::from((k * 7 + j * 3) % 10) / 2.0;
+            let criteria = vec![
+                CriterionScore {
+                    criterion: "cooperation".into(),
+                    score,
+                    min_score: 0.0,
+                    max_score: 5.0,
+                },
+                CriterionScore {
+                    criterion: "rnd_strength".into(),
+                    score: 5.0 - score,
+                    min_score: 0.0,
+                    max_score: 5.0,
+                },
+            ];
+            let valid_until = (j % 2 == 1).then_some(Date(D0 + day + 30));
+            let record = |event_id, occurred_at, criteria| -> Record {
+                SupplierAssessmentCompleted {
+                    event_id,
+                    source: "qms".into(),
+                    occurred_at,
+                    supplier_id: supplier.clone(),
+                    assessment_id: format!("A-{j}"),
+                    kind,
+                    assessor: "P-1".into(),
+                    criteria,
+                    valid_until,
+                    comment: None,
+                }
+                .into()
+            };
+            out.push(record(id(), at(day, 9), criteria.clone()));
+            if (k + j) % 3 == 0 {
+                // An amendment a week later.
+                out.push(record(id(), at(day + 7, 9), criteria[..1].to_vec()));
+            }
+            if (k + j) % 5 == 0 {
+                out.push(
+                    SupplierAssessmentRetracted {
+                        event_id: id(),
+                        source: "qms".into(),
+                        occurred_at: at(day + 40, 10),
+                        supplier_id: supplier.clone(),
+                        assessment_id: format!("A-{j}"),
+                        reason: "void".into(),
+                    }
+                    .into(),
+                );
+            }
+        }
+        for (c, (status, day, until)) in [
+            (CertificateStatus::Valid, -60, 40 + k),
+            (CertificateStatus::Suspended, 20 + k, 60),
+            (CertificateStatus::Valid, 45 + k, 400),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            out.push(
+                SupplierCertificateRecorded {
+                    event_id: id(),
+                    source: "qms".into(),
+                    occurred_at: at(day, 8),
+                    supplier_id: supplier.clone(),
+                    certificate_id: format!("C-{}", c % 2),
+                    standard: "ISO 9001:2015".into(),
+                    status,
+                    valid_from: Date(D0 - 60),
+                    valid_until: Date(D0 + until),
+                    issuer: None,
+                }
+                .into(),
+            );
+        }
+        for v in 0..(k % 4) {
+            let severity = [
+                ViolationSeverity::Minor,
+                ViolationSeverity::Major,
+                ViolationSeverity::Critical,
+            ][(v % 3) as usize];
+            out.push(
+                SupplierComplianceViolationRecorded {
+                    event_id: id(),
+                    source: "c".into(),
+                    occurred_at: at(10 * v + k, 13),
+                    supplier_id: supplier.clone(),
+                    violation_id: format!("V-{v}"),
+                    severity,
+                    regulation: "R".into(),
+                    description: "d".into(),
+                }
+                .into(),
+            );
+            if v == 2 {
+                out.push(
+                    SupplierComplianceViolationRetracted {
+                        event_id: id(),
+                        source: "c".into(),
+                        occurred_at: at(10 * v + k + 3, 9),
+                        supplier_id: supplier.clone(),
+                        violation_id: format!("V-{v}"),
+                        reason: "r".into(),
+                    }
+                    .into(),
+                );
+            }
+        }
+        out.push(
+            SupplierRiskSignalRecorded {
+                event_id: id(),
+                source: "r".into(),
+                occurred_at: at(k * 5, 6),
+                supplier_id: supplier.clone(),
+                signal_id: "S-1".into(),
+                kind: RiskKind::Financial,
+                risk_score: f64::from(40 + 4 * k),
+                valid_until: Date(D0 + k * 5 + 20),
+                feed: "f".into(),
+                summary: "s".into(),
+            }
+            .into(),
+        );
+    }
+    out
+}
+
 /// `orders`: (shuffle seed, batches, ledger cache size) of each live delivery.
 async fn run_events(events: Vec<Record>, orders: Vec<(u64, usize, usize)>) {
-    let policy = Arc::new(Policy::default());
+    // Certificates are required, so coverage is scored and alerted on.
+    let policy = Arc::new(Policy {
+        required_certificates: vec!["ISO9001".into()],
+        ..Policy::default()
+    });
     let end = clock(D0 + SPAN + 1);
 
     // The truth: a rebuild of the complete store on a fresh database.
@@ -284,10 +436,11 @@ proptest! {
 fn every_record_kind_shuffled_equals_a_fresh_rebuild() {
     // Placements, confirmations, changes, cancellations, receipts, inspections and
     // cases of 12 suppliers over a year, in three delivery orders.
-    let events: Vec<Record> = tierline_events::sample::mix(4000, 5)
+    let mut events: Vec<Record> = tierline_events::sample::mix(4000, 5)
         .into_iter()
         .filter(|r| r.supplier_id() < "SUP-00012")
         .collect();
+    events.extend(profile_records());
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
