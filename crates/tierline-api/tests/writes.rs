@@ -164,6 +164,80 @@ async fn writes_validate_store_and_project_with_the_audit_trail(backend: Backend
     assert_eq!(v7.get_version_num(), 7);
     assert_eq!(b7["payload"]["issuer"], Value::Null);
 
+    // The objects written read back at once (from the store), before any projection.
+    let (s, list) = get(&router, VIEWER, "/v1/suppliers/NEWCO/assessments").await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    let a = &list["items"][0];
+    assert_eq!(
+        (
+            a["assessment_id"].as_str(),
+            a["kind"].as_str(),
+            a["assessor"].as_str()
+        ),
+        (Some("AUD-1"), Some("ONSITE_AUDIT"), Some("P-1187"))
+    );
+    assert_eq!(a["assessed_on"], "2026-06-10");
+    assert_eq!(
+        a["event_ids"].as_array().unwrap().len(),
+        2,
+        "alice's and root's records of AUD-1"
+    );
+    assert_eq!(
+        a["criteria"][0]["valid_through"], "2027-06-09",
+        "365 days from its date"
+    );
+    assert_eq!(list["sources"]["cooperation"], json!(["AUD-1"]));
+    let (_, certs) = get(&router, VIEWER, "/v1/suppliers/NEWCO/certificates").await;
+    assert_eq!(certs["items"][0]["covers_today"], true, "{certs}");
+    assert_eq!(certs["items"][0]["days_to_expiry"], 930);
+    let (_, soon) = get(
+        &router,
+        VIEWER,
+        "/v1/certificates/expiring?within_days=1000",
+    )
+    .await;
+    assert_eq!(soon["items"].as_array().unwrap().len(), 1, "{soon}");
+    let (_, none) = get(&router, VIEWER, "/v1/certificates/expiring").await;
+    assert_eq!(
+        none["items"].as_array().unwrap().len(),
+        0,
+        "not within 60 days"
+    );
+    let (s, p) = get(&router, VIEWER, "/v1/certificates/expiring?within_days=-1").await;
+    assert_eq!(
+        (s, p["parameter"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("within_days"))
+    );
+    let (s, _, _) = post(&router, Some(EDITOR), "/v1/suppliers/NEWCO/violations", None,
+        json!({"violation_id": "V-1", "severity": "MAJOR", "regulation": "REACH", "description": "SVHC", "occurred_at": "2026-06-01T10:00:00Z"}).to_string()).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _, _) = post(&router, Some(EDITOR), "/v1/suppliers/NEWCO/risk-signals", None,
+        json!({"signal_id": "R-1", "kind": "FINANCIAL", "risk_score": 72.5, "valid_until": "2026-07-01", "feed": "cw", "summary": "late payments"}).to_string()).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (_, v) = get(&router, VIEWER, "/v1/suppliers/NEWCO/violations").await;
+    assert_eq!(
+        (
+            v["items"][0]["points"].as_f64(),
+            v["items"][0]["occurred_on"].as_str(),
+            v["items"][0]["void"].as_bool()
+        ),
+        (Some(3.0), Some("2026-06-01"), Some(false))
+    );
+    let (_, r) = get(&router, VIEWER, "/v1/suppliers/NEWCO/risk-signals").await;
+    assert_eq!(
+        (
+            r["items"][0]["risk_score"].as_f64(),
+            r["items"][0]["valid_today"].as_bool()
+        ),
+        (Some(72.5), Some(true))
+    );
+    assert_eq!(
+        get(&router, VIEWER, "/v1/suppliers/NOBODY/assessments")
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
     // Bad bodies: named field and rule, nothing stored.
     let count = db.store.count().await.unwrap();
     let cases: Vec<(Value, &str, &str)> = vec![
@@ -333,7 +407,7 @@ async fn writes_validate_store_and_project_with_the_audit_trail(backend: Backend
     assert!(!list.to_string().contains(&hash_key(EDITOR)));
 
     // The writes project like any event: NEWCO shows capability (and no composite:
-    // coverage 0.10 < 0.5 under the default policy).
+    // coverage 0.10 < 0.5 under the default policy), each criterion naming its source.
     let written = db.store.count().await.unwrap() - stored_before;
     project(&db.store, policy.clone(), &clock, written as usize)
         .await
@@ -342,6 +416,12 @@ async fn writes_validate_store_and_project_with_the_audit_trail(backend: Backend
     assert_eq!(s, StatusCode::OK, "{sc}");
     assert!(sc["dimensions"]["capability"].as_f64().is_some(), "{sc}");
     assert_eq!(sc["indicators"]["cooperation"]["status"], "ok");
+    assert_eq!(
+        sc["indicators"]["cooperation"]["assessment_ids"],
+        json!(["AUD-1"])
+    );
+    assert_eq!(sc["indicators"]["violation_points"]["value"], 3.0);
+    assert_eq!(sc["indicators"]["external_risk"]["value"], 72.5);
     assert_eq!(sc["tier"], "UNRATED");
     // Every event the API stored names its key.
     let (_, events) = get(&router, VIEWER, "/v1/suppliers/NEWCO/events").await;

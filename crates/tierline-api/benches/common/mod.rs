@@ -24,6 +24,7 @@ pub(crate) const KEY: &str = "bench-key";
 pub(crate) struct Conn {
     stream: TcpStream,
     buf: Vec<u8>,
+    body_at: usize,
 }
 
 impl Conn {
@@ -33,13 +34,36 @@ impl Conn {
         Conn {
             stream,
             buf: Vec::with_capacity(64 * 1024),
+            body_at: 0,
         }
     }
 
     /// Sends GET `path` and reads the whole response; returns the status.
     pub(crate) async fn get(&mut self, path: &str) -> u16 {
-        let req =
-            format!("GET {path} HTTP/1.1\r\nhost: bench\r\nauthorization: Bearer {KEY}\r\n\r\n");
+        self.request("GET", path, None, KEY).await
+    }
+
+    /// Sends a request (a JSON body for a POST) with key `key`, reads the whole
+    /// response, returns the status; the body is [`Conn::body`].
+    pub(crate) async fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        key: &str,
+    ) -> u16 {
+        let mut req =
+            format!("{method} {path} HTTP/1.1\r\nhost: bench\r\nauthorization: Bearer {key}\r\n");
+        if let Some(b) = body {
+            req.push_str(&format!(
+                "content-type: application/json\r\ncontent-length: {}\r\n",
+                b.len()
+            ));
+        }
+        req.push_str("\r\n");
+        if let Some(b) = body {
+            req.push_str(b);
+        }
         self.stream.write_all(req.as_bytes()).await.unwrap();
         self.buf.clear();
         let mut chunk = [0u8; 16 * 1024];
@@ -60,12 +84,18 @@ impl Conn {
                     assert!(n > 0, "connection closed");
                     self.buf.extend_from_slice(&chunk[..n]);
                 }
+                self.body_at = end + 4;
                 return status;
             }
             let n = self.stream.read(&mut chunk).await.unwrap();
             assert!(n > 0, "connection closed");
             self.buf.extend_from_slice(&chunk[..n]);
         }
+    }
+
+    /// The body of the last response.
+    pub(crate) fn body(&self) -> &[u8] {
+        self.buf.get(self.body_at..).unwrap_or_default()
     }
 }
 
