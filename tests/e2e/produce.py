@@ -25,8 +25,14 @@ TOPICS = {
     "InspectionCompleted": "srm.inspections.v1",
     "AfterSalesCaseOpened": "srm.after-sales.v1",
     "AfterSalesCaseResolved": "srm.after-sales.v1",
+    "SupplierAssessmentCompleted": "srm.assessments.v1",
+    "SupplierAssessmentRetracted": "srm.assessments.v1",
+    "SupplierCertificateRecorded": "srm.assessments.v1",
+    "SupplierComplianceViolationRecorded": "srm.assessments.v1",
+    "SupplierComplianceViolationRetracted": "srm.assessments.v1",
+    "SupplierRiskSignalRecorded": "srm.assessments.v1",
 }
-ALL_TOPICS = sorted(set(TOPICS.values())) + ["srm.supplier-alerts.v1", "srm.dead-letter.v1"]
+ALL_TOPICS = sorted(set(TOPICS.values())) + ["srm.supplier-actions.v1", "srm.supplier-alerts.v1", "srm.dead-letter.v1"]
 
 
 def load_schemas():

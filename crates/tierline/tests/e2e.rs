@@ -347,6 +347,9 @@ async fn audit(
     )
 }
 
+/// The inbound topics' partitions: six topics of three.
+const PARTITIONS: u64 = 18;
+
 /// Two ingest instances in one group. The second is stopped (SIGTERM) while it works
 /// through its share of a stream: the first takes over its partitions, and the store
 /// holds every produced event exactly once. Then the second, back in the group, is
@@ -362,10 +365,10 @@ async fn two_ingest_instances_one_stopped_or_killed() {
     let both_hold_partitions = |what: &str| {
         until(what, 90, || {
             let (a, bb) = (assigned(w.ports[0])?, assigned(port_b)?);
-            (a > 0 && bb > 0 && a + bb == 12).then_some((a, bb))
+            (a > 0 && bb > 0 && a + bb == PARTITIONS).then_some((a, bb))
         })
     };
-    let split = both_hold_partitions("both ingest instances to hold partitions (12 in all)");
+    let split = both_hold_partitions("both ingest instances to hold partitions (18 in all)");
 
     // 1. SIGTERM of the second instance mid-stream: it leaves the group; the first takes over.
     let (stream, mut produced) = sim_stream(45, 23);
@@ -380,14 +383,14 @@ async fn two_ingest_instances_one_stopped_or_killed() {
         "the second instance did not stop cleanly on SIGTERM"
     );
     produce(&w.brokers, &w.dir, &stream[half..], 0, false);
-    until("the first instance to hold all 12 partitions", 60, || {
-        (assigned(w.ports[0])? == 12).then_some(())
+    until("the first instance to hold all 18 partitions", 60, || {
+        (assigned(w.ports[0])? == PARTITIONS).then_some(())
     });
     let takeover = stopped_at.elapsed();
     let stored = wait_count(&store, produced.len() as i64).await;
     let (rows, unique, missing) = audit(&store, &produced).await;
     eprintln!(
-        "two ingest instances ({}+{} partitions), the second stopped (SIGTERM) after storing {b_stored} events: {} messages ({} distinct) produced, {stored} stored, lost {missing}, doubled {}; all 12 partitions on the first {:.1} s after the stop",
+        "two ingest instances ({}+{} partitions), the second stopped (SIGTERM) after storing {b_stored} events: {} messages ({} distinct) produced, {stored} stored, lost {missing}, doubled {}; all 18 partitions on the first {:.1} s after the stop",
         split.0,
         split.1,
         stream.len(),
@@ -419,15 +422,15 @@ async fn two_ingest_instances_one_stopped_or_killed() {
     // The session timeout here is 6 s: the coordinator drops the dead member after it
     // and the survivor takes its partitions.
     until(
-        "the survivor to hold all 12 partitions after the kill",
+        "the survivor to hold all 18 partitions after the kill",
         60,
-        || (assigned(w.ports[0])? == 12).then_some(()),
+        || (assigned(w.ports[0])? == PARTITIONS).then_some(()),
     );
     let takeover = killed_at.elapsed();
     let stored = wait_count(&store, produced.len() as i64).await;
     let (rows, unique, missing) = audit(&store, &produced).await;
     eprintln!(
-        "the second instance SIGKILLed after storing {} more events: all 12 partitions on the first {:.1} s after the kill; {} more messages produced, {stored} stored in all, lost {missing}, doubled {}",
+        "the second instance SIGKILLed after storing {} more events: all 18 partitions on the first {:.1} s after the kill; {} more messages produced, {stored} stored in all, lost {missing}, doubled {}",
         b_stored - b_before,
         takeover.as_secs_f64(),
         more.len(),
