@@ -161,6 +161,11 @@ const daysBetween = (a, b) => Math.round((Date.parse(b) - Date.parse(a)) / 86400
 
 async function loadProfile(id, sc) {
   const enc = encodeURIComponent(id);
+  const me = await api("/v1/me");
+  // A supplier's own key sees its scores, not the assessments behind them.
+  const own = me.role === "supplier";
+  $("#criteria-card").hidden = own; $("#certificates-card").hidden = own;
+  if (own) { $("#assessment-card").hidden = true; return; }
   const [list, certs, policy] = await Promise.all([
     api(`/v1/suppliers/${enc}/assessments`), api(`/v1/suppliers/${enc}/certificates`), api("/v1/policy"),
   ]);
@@ -200,7 +205,6 @@ async function loadProfile(id, sc) {
       el("td", {}, el("span", { class: "badge " + cls, text: label })));
   }) : [el("tr", {}, el("td", { class: "muted", text: "no certificates recorded", colspan: "4" }))]));
   // The form is shown only to keys that may write.
-  const me = await api("/v1/me");
   const mayWrite = me.role === "editor" || me.role === "admin";
   $("#assessment-card").hidden = !mayWrite;
   if (mayWrite) {
