@@ -24,7 +24,7 @@ pub(crate) use alerts::{AlertFilter, AlertStatus};
 pub(crate) use finish::{
     compare, continue_tiers, dimensions_json, history_of, indicators_json, window_sum,
 };
-pub(crate) use lineage::{EventQuery, events_page};
+pub(crate) use lineage::{EventQuery, event_json, events_page};
 
 /// Daily totals keyed like the ledger's, so window sums add days in the same order.
 pub(crate) type Buckets = BTreeMap<BucketKey, Agg>;

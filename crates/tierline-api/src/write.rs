@@ -15,7 +15,6 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Identity;
-use crate::model::EventJson;
 use crate::problem::Problem;
 
 mod bodies;
@@ -143,27 +142,6 @@ pub(crate) fn common(
     })
 }
 
-/// A stored event as the API shows it.
-fn event_json(s: &AppState, e: &StoredEvent) -> Result<EventJson, Problem> {
-    let record = e.decode(s.reader.codec()).map_err(|err| {
-        tracing::error!(position = e.position, error = %err, "stored event cannot be decoded");
-        Problem::internal()
-    })?;
-    let mut payload = serde_json::to_value(&record).map_err(|_| Problem::internal())?;
-    if let Some(o) = payload.as_object_mut() {
-        o.remove("type");
-    }
-    Ok(EventJson {
-        event_id: e.event_id.to_string(),
-        source: e.source.clone(),
-        kind: record.kind().name().to_owned(),
-        occurred_at: e.occurred_at.to_string(),
-        recorded_at: e.recorded_at.to_string(),
-        position: e.position,
-        payload,
-    })
-}
-
 /// The record's own fields (not the common ones), for "the same request again".
 fn own_fields(r: &Record) -> serde_json::Value {
     let mut v = serde_json::to_value(r).unwrap_or_default();
@@ -192,7 +170,7 @@ fn answer(
     stored: &StoredEvent,
     location: &str,
 ) -> Result<Response, Problem> {
-    let body = event_json(s, stored)?;
+    let body = crate::read::event_json(s.reader.codec(), stored)?;
     let mut res = (status, Json(body)).into_response();
     if let Ok(v) = HeaderValue::from_str(location) {
         res.headers_mut().insert(LOCATION, v);

@@ -155,6 +155,15 @@ pub fn criterion_sources<'a, 'b>(
     Vec::new()
 }
 
+/// What an object is on day `d`: its latest record dated on or before `d`.
+fn described_on<'a, T>(records: &'a Events<T>, policy: &Policy, d: Date) -> Option<&'a T> {
+    records
+        .iter()
+        .rev()
+        .find(|(k, _)| policy.day_of(k.at) <= d)
+        .map(|(_, r)| r)
+}
+
 /// Emits `state(d)` for each candidate day (ascending), where it differs from the
 /// state before: the change points of one state indicator.
 fn change_points(
@@ -241,13 +250,7 @@ fn certificate_coverage(c: &mut Contributions, p: &ProfileEvents, first: Date, p
         let covered: BTreeSet<String> = p
             .certificates
             .values()
-            .filter_map(|records| {
-                records
-                    .iter()
-                    .rev()
-                    .find(|(k, _)| policy.day_of(k.at) <= d)
-                    .map(|(_, r)| r)
-            })
+            .filter_map(|records| described_on(records, policy, d))
             .filter(|r| {
                 r.status == CertificateStatus::Valid && r.valid_from <= d && d <= r.valid_until
             })
@@ -305,13 +308,7 @@ fn external_risk(c: &mut Contributions, p: &ProfileEvents, first: Date, policy: 
         let valid: Vec<f64> = p
             .signals
             .values()
-            .filter_map(|records| {
-                records
-                    .iter()
-                    .rev()
-                    .find(|(k, _)| policy.day_of(k.at) <= d)
-                    .map(|(_, s)| s)
-            })
+            .filter_map(|records| described_on(records, policy, d))
             .filter(|s| d <= s.valid_until)
             .map(|s| s.risk_score)
             .collect();

@@ -86,31 +86,39 @@ pub(crate) async fn events_page<S: EventStore>(
         p: e.position,
         q: digest,
     });
-    let mut items = Vec::with_capacity(page.len());
-    for e in &page {
-        let record = e.decode(codec).map_err(|err| {
-            tracing::error!(position = e.position, error = %err, "stored event cannot be decoded");
-            Problem::internal()
-        })?;
-        let mut payload = serde_json::to_value(&record).map_err(|err| {
-            tracing::error!(position = e.position, error = %err, "event cannot be shown as JSON");
-            Problem::internal()
-        })?;
-        if let Some(o) = payload.as_object_mut() {
-            o.remove("type");
-        }
-        items.push(EventJson {
-            event_id: e.event_id.to_string(),
-            source: e.source.clone(),
-            kind: record.kind().name().to_owned(),
-            occurred_at: e.occurred_at.to_string(),
-            recorded_at: e.recorded_at.to_string(),
-            position: e.position,
-            payload,
-        });
-    }
+    let items = page
+        .iter()
+        .map(|e| event_json(codec, e))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(EventPage {
         items,
         next_page_token,
+    })
+}
+
+/// A stored event as the API shows it: decoded, its fields as `payload`.
+pub(crate) fn event_json(
+    codec: &Codec,
+    e: &tierline_store::StoredEvent,
+) -> Result<EventJson, Problem> {
+    let record = e.decode(codec).map_err(|err| {
+        tracing::error!(position = e.position, error = %err, "stored event cannot be decoded");
+        Problem::internal()
+    })?;
+    let mut payload = serde_json::to_value(&record).map_err(|err| {
+        tracing::error!(position = e.position, error = %err, "event cannot be shown as JSON");
+        Problem::internal()
+    })?;
+    if let Some(o) = payload.as_object_mut() {
+        o.remove("type");
+    }
+    Ok(EventJson {
+        event_id: e.event_id.to_string(),
+        source: e.source.clone(),
+        kind: record.kind().name().to_owned(),
+        occurred_at: e.occurred_at.to_string(),
+        recorded_at: e.recorded_at.to_string(),
+        position: e.position,
+        payload,
     })
 }
