@@ -9,7 +9,7 @@ use tierline_events::Date;
 use crate::exact::ExactSum;
 use crate::indicator::{Dimension, Indicator};
 use crate::ledger::{Agg, SupplierLedger};
-use crate::policy::Policy;
+use crate::policy::{IndicatorPolicy, Policy};
 
 /// One indicator over a window.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -110,6 +110,57 @@ pub fn combine(
     let composite =
         (coverage >= policy.min_coverage - 1e-9 && coverage > 0.0).then(|| weighted / coverage);
     (dimensions, composite, coverage)
+}
+
+/// The composite alone from the indicators' totals in a fixed slot order: what the tier
+/// walk asks every day. The same numbers as [`combine`] (every sum is exact, so the
+/// order of the terms does not matter), without building a scorecard.
+pub(crate) struct Composite<'p> {
+    policy: &'p Policy,
+    /// Per slot: the indicator, and for a scored one its dimension's position in
+    /// [`Dimension::ALL`] and its parameters.
+    slots: Vec<(Indicator, Option<(usize, IndicatorPolicy)>)>,
+}
+
+impl<'p> Composite<'p> {
+    pub(crate) fn new(policy: &'p Policy, indicators: &[Indicator]) -> Self {
+        let slots = indicators
+            .iter()
+            .map(|&i| {
+                let scored = i.dimension().and_then(|d| {
+                    let k = Dimension::ALL.iter().position(|x| *x == d)?;
+                    Some((k, policy.indicator(i)?))
+                });
+                (i, scored)
+            })
+            .collect();
+        Composite { policy, slots }
+    }
+
+    /// The composite from each slot's total (`None`: coverage too low).
+    pub(crate) fn of(&self, sums: &[&Agg]) -> Option<f64> {
+        let mut weighted: [ExactSum; 7] = Default::default();
+        let mut weights: [ExactSum; 7] = Default::default();
+        for ((i, scored), agg) in self.slots.iter().zip(sums) {
+            let Some((d, p)) = scored else { continue };
+            if let Some(s) = indicator_value(self.policy, *i, agg).subscore {
+                weighted[*d].add(p.weight * s);
+                weights[*d].add(p.weight);
+            }
+        }
+        let (mut total, mut coverage) = (ExactSum::default(), ExactSum::default());
+        for (k, d) in Dimension::ALL.iter().enumerate() {
+            let w_sum = weights[k].value();
+            if w_sum > 0.0 {
+                let score = weighted[k].value() / w_sum;
+                let w = self.policy.dimension_weight(*d);
+                total.add(w * score);
+                coverage.add(w);
+            }
+        }
+        let (total, coverage) = (total.value(), coverage.value());
+        (coverage >= self.policy.min_coverage - 1e-9 && coverage > 0.0).then(|| total / coverage)
+    }
 }
 
 /// A scorecard from window sums given by `sum`: how a reader of the persisted daily

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::indicator::Indicator;
 use crate::ledger::{Agg, SupplierLedger};
 use crate::policy::{AlertRule, Direction};
+use crate::score::Composite;
 use crate::score::indicator_value;
 use crate::tier::Tier;
 
@@ -175,21 +176,16 @@ impl SupplierLedger {
     fn walk_tiers(&self, tiers: &mut Vec<TierDay>, from: Date, until: Date) {
         let w = self.policy().tier_window_days;
         let dense = self.dense(Date(from.0 - w as i32 + 1), until);
-        let indicators = dense.indicators.clone();
-        let mut windows: Vec<_> = indicators.iter().map(|i| dense.sliding(*i, w)).collect();
+        let scorer = Composite::new(self.policy(), &dense.indicators);
+        let mut windows: Vec<_> = dense
+            .indicators
+            .iter()
+            .map(|i| dense.sliding(*i, w))
+            .collect();
         let mut previous = tiers.last().map(|t| t.tier);
         for date in days(from, until) {
             let sums: Vec<&Agg> = windows.iter_mut().map(|s| s.at(date)).collect();
-            let score = self
-                .scorecard_from(date, w, |i| {
-                    indicators
-                        .iter()
-                        .position(|x| *x == i)
-                        .and_then(|k| sums.get(k))
-                        .map(|a| (*a).clone())
-                        .unwrap_or_default()
-                })
-                .composite;
+            let score = scorer.of(&sums);
             let tier = Tier::next(self.policy(), previous, score);
             previous = Some(tier);
             tiers.push(TierDay { date, score, tier });
