@@ -79,7 +79,7 @@ pub(crate) async fn list_suppliers(
     ))
 }
 
-/// A supplier's scorecard: composite, tier, dimensions and all ten indicators.
+/// A supplier's scorecard: composite, tier, dimensions and every indicator (criteria name their assessments).
 #[utoipa::path(get, path = "/v1/suppliers/{supplier_id}/scorecard", tag = "suppliers",
     params(
         ("supplier_id" = String, Path, description = "Supplier id"),
