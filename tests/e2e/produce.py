@@ -31,8 +31,12 @@ TOPICS = {
     "SupplierComplianceViolationRecorded": "srm.assessments.v1",
     "SupplierComplianceViolationRetracted": "srm.assessments.v1",
     "SupplierRiskSignalRecorded": "srm.assessments.v1",
+    "RectificationPlanOpened": "srm.supplier-actions.v1",
+    "RectificationProgressReported": "srm.supplier-actions.v1",
+    "RectificationPlanClosed": "srm.supplier-actions.v1",
+    "SupplierStatusDecided": "srm.supplier-actions.v1",
 }
-ALL_TOPICS = sorted(set(TOPICS.values())) + ["srm.supplier-actions.v1", "srm.supplier-alerts.v1", "srm.dead-letter.v1"]
+ALL_TOPICS = sorted(set(TOPICS.values())) + ["srm.supplier-alerts.v1", "srm.dead-letter.v1"]
 
 
 def load_schemas():

@@ -135,6 +135,13 @@ CASES = [
     ("SupplierComplianceViolationRecorded", 1, dict(event_id=U % 22, source="compliance", occurred_at="2026-05-11T07:30:00.000Z", supplier_id="SUP-00042", violation_id="VIO-17", severity="CRITICAL", regulation="REACH Annex XVII", description="SVHC above 0.1% in trim")),
     ("SupplierComplianceViolationRetracted", 1, dict(event_id=U % 23, source="compliance", occurred_at="2026-05-12T07:30:00.000Z", supplier_id="SUP-00042", violation_id="VIO-17", reason="lab retest below the limit")),
     ("SupplierRiskSignalRecorded", 1, dict(event_id=U % 24, source="riskfeed", occurred_at="2026-02-01T00:00:00.000Z", supplier_id="SUP-00042", signal_id="RS-3301", kind="NATURAL_DISASTER", risk_score=100.0, valid_until="2026-03-02", feed="creditwatch", summary="flooding near plant 2")),
+    ("RectificationPlanOpened", 1, dict(event_id=U % 25, source="api:alice", occurred_at="2026-06-02T10:00:00.000Z", supplier_id="SUP-00042", plan_id="PLAN-7", indicator="otif_rate", window_days=30, target=0.92, due_date="2026-08-01", trigger_alert_id=U % 14, owner="P-2231", measures=["second shift in packing", "weekly call ✓"])),
+    ("RectificationPlanOpened", 1, dict(event_id=U % 26, source="erp", occurred_at="2026-06-02T23:59:59.999Z", supplier_id="SUP-00042", plan_id="P" * 64, indicator="c_" + "x" * 62, window_days=365, target=-1e300, due_date="2026-06-03", trigger_alert_id=None, owner="o" * 128, measures=[])),
+    ("RectificationProgressReported", 1, dict(event_id=U % 27, source="api:acme", occurred_at="2026-06-20T08:00:00.000Z", supplier_id="SUP-00042", plan_id="PLAN-7", percent_complete=100, note="done\nall lines")),
+    ("RectificationPlanClosed", 1, dict(event_id=U % 28, source="api:alice", occurred_at="2026-07-01T08:00:00.000Z", supplier_id="SUP-00042", plan_id="PLAN-7", reason="COMPLETED", note=None)),
+    ("SupplierStatusDecided", 1, dict(event_id=U % 29, source="api:root", occurred_at="2026-06-03T08:00:00.000Z", supplier_id="SUP-00042", status="SUSPENDED", reason="two failed plans", decided_by="P-0001", valid_until="2026-12-31")),
+    ("RectificationPlanReviewed", 1, dict(event_id=U % 30, supplier_id="SUP-00042", plan_id="PLAN-7", indicator="otif_rate", window_days=30, target=0.92, value=None, outcome="UNVERIFIABLE", due_date="2026-08-01", policy_version="scoring-v2-default")),
+    ("SupplierStatusChanged", 1, dict(event_id=U % 31, supplier_id="SUP-00042", from_status=None, to_status="BLACKLISTED", effective_date="2026-06-03", reason="expired:" + U % 29)),
     ("SupplierTierChanged", 1, dict(event_id=U % 16, supplier_id="SUP-00042", from_tier=None, to_tier="KEY", score=71.33333333333333, effective_date="2026-06-02", policy_version="2026.1")),
 ]
 

@@ -131,6 +131,10 @@ pub enum Rule {
     BetweenFields(&'static str, &'static str),
     /// A date before the (UTC) date of `occurred_at`.
     BeforeOccurredAt,
+    /// A date on or before the (UTC) date of `occurred_at` (it must come after).
+    NotAfterOccurredAt,
+    /// A window other than 30, 90 or 365 days.
+    Window,
     /// A CloudEvents header disagrees with the datum.
     HeaderMismatch {
         /// The header name, e.g. `ce_id`.
@@ -172,6 +176,8 @@ impl fmt::Display for Rule {
             Rule::AtLeastField(other) => write!(f, "must be >= `{other}`"),
             Rule::BetweenFields(lo, hi) => write!(f, "must be in `{lo}`..=`{hi}`"),
             Rule::BeforeOccurredAt => f.write_str("must not be before the UTC date of `occurred_at`"),
+            Rule::NotAfterOccurredAt => f.write_str("must be after the UTC date of `occurred_at`"),
+            Rule::Window => f.write_str("must be 30, 90 or 365"),
             Rule::HeaderMismatch {
                 header,
                 header_value,
@@ -210,6 +216,8 @@ impl Rule {
             Rule::AtLeastField(_) => "at-least-field",
             Rule::BetweenFields(..) => "between-fields",
             Rule::BeforeOccurredAt => "before-occurred-at",
+            Rule::NotAfterOccurredAt => "not-after-occurred-at",
+            Rule::Window => "window",
             Rule::HeaderMismatch { .. } => "header-mismatch",
         }
     }

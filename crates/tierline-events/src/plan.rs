@@ -42,6 +42,8 @@ enum Read {
     WriterUnion(Box<[Option<Read>]>),
     /// An array of records, each read by the nested body.
     Records(Box<Body>),
+    /// An array of strings (a writer's strings or bytes, read as UTF-8).
+    Strings,
 }
 
 #[derive(Debug, Clone)]
@@ -331,6 +333,11 @@ fn resolve(w: &Ty, r: &Ty) -> Result<Option<Read>, CatalogError> {
         return Ok(None);
     }
     if let (Ty::Array(wi), Ty::Array(ri)) = (w, r)
+        && matches!(ri.as_ref(), Ty::String)
+    {
+        return Ok(matches!(wi.as_ref(), Ty::String | Ty::Bytes).then_some(Read::Strings));
+    }
+    if let (Ty::Array(wi), Ty::Array(ri)) = (w, r)
         && let (Ty::Record(wr), Ty::Record(rr)) = (wi.as_ref(), ri.as_ref())
     {
         if Ty::short_name(&wr.name) != Ty::short_name(&rr.name) {
@@ -456,6 +463,11 @@ fn exec<'a>(read: &'a Read, c: &mut Cursor<'a>) -> Result<Val<'a>, DatumError> {
             })?;
             Val::Records(c.since(start), BodyRef(body))
         }
+        Read::Strings => {
+            let start = c.position();
+            walk_blocks(c, |c| c.str().map(|_| ()))?;
+            Val::Strings(c.since(start))
+        }
         Read::WriterUnion(branches) => {
             let i = c.long()?;
             let branch = usize::try_from(i)
@@ -529,7 +541,7 @@ fn skip(ty: &Ty, c: &mut Cursor<'_>) -> Result<(), DatumError> {
 
 /// Array and map blocks: a count, items, until a zero count. A negative count is
 /// followed by the block's size in bytes.
-fn walk_blocks<'a>(
+pub(crate) fn walk_blocks<'a>(
     c: &mut Cursor<'a>,
     mut item: impl FnMut(&mut Cursor<'a>) -> Result<(), DatumError>,
 ) -> Result<(), DatumError> {

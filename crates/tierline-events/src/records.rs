@@ -127,6 +127,36 @@ avro_enum! {
     }
 }
 
+avro_enum! {
+    /// Why a rectification plan closed (closed-loop.md).
+    PlanCloseReason {
+        /** Withdrawn: never reviewed. */ Withdrawn = "WITHDRAWN",
+        /** Replaced by another plan: never reviewed. */ Superseded = "SUPERSEDED",
+        /** Completed early: reviewed on the closing date. */ Completed = "COMPLETED",
+        /** A symbol this version does not know (the enum default; ignored). */ Unknown = "UNKNOWN",
+    }
+}
+avro_enum! {
+    /// A supplier's status, least severe first.
+    SupplierStatus {
+        /** May be used. */ Approved = "APPROVED",
+        /** May be used with care. */ Conditional = "CONDITIONAL",
+        /** No new orders. */ Suspended = "SUSPENDED",
+        /** Never again. */ Blacklisted = "BLACKLISTED",
+        /** A symbol this version does not know (the enum default; ignored). */ Unknown = "UNKNOWN",
+    }
+}
+avro_enum! {
+    /// A plan's verdict on its review date.
+    PlanOutcome {
+        /** The target was met. */ Verified = "VERIFIED",
+        /** The target was missed. */ Failed = "FAILED",
+        /** The indicator was insufficient or undefined. */ Unverifiable = "UNVERIFIABLE",
+        /** A late event erased the outcome published before. */ Retracted = "RETRACTED",
+        /** A symbol this version does not know (the enum default). */ Unknown = "UNKNOWN",
+    }
+}
+
 /// One criterion's score on its own scale, inside a `SupplierAssessmentCompleted`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -443,6 +473,52 @@ records! {
         /** The risk provider. */ feed: String,
         /** What the feed says. */ summary: String,
     }
+    /// A rectification plan opened, or amended (closed-loop.md).
+    RectificationPlanOpened {
+        /** Unique per source. */ event_id: Uuid,
+        /** Emitting system. */ source: String,
+        /** Business time. */ occurred_at: Timestamp,
+        /** Supplier. */ supplier_id: String,
+        /** The plan. */ plan_id: String,
+        /** The indicator it must improve. */ indicator: String,
+        /** 30, 90 or 365. */ window_days: i32,
+        /** The value to reach, in the indicator's units. */ target: f64,
+        /** The review date. */ due_date: Date,
+        /** The alert episode behind it. */ trigger_alert_id: Option<Uuid>,
+        /** The owner's id. */ owner: String,
+        /** 0..32 measures. */ measures: Vec<String>,
+    }
+    /// Progress on a plan.
+    RectificationProgressReported {
+        /** Unique per source. */ event_id: Uuid,
+        /** Emitting system. */ source: String,
+        /** Business time. */ occurred_at: Timestamp,
+        /** Supplier. */ supplier_id: String,
+        /** The plan. */ plan_id: String,
+        /** 0..100. */ percent_complete: i32,
+        /** What was done. */ note: String,
+    }
+    /// A plan closed.
+    RectificationPlanClosed {
+        /** Unique per source. */ event_id: Uuid,
+        /** Emitting system. */ source: String,
+        /** Business time. */ occurred_at: Timestamp,
+        /** Supplier. */ supplier_id: String,
+        /** The plan. */ plan_id: String,
+        /** Why. */ reason: PlanCloseReason,
+        /** Free text. */ note: Option<String>,
+    }
+    /// An admin's decision on a supplier's status.
+    SupplierStatusDecided {
+        /** Unique per source. */ event_id: Uuid,
+        /** Emitting system. */ source: String,
+        /** From when. */ occurred_at: Timestamp,
+        /** Supplier. */ supplier_id: String,
+        /** The status decided. */ status: SupplierStatus,
+        /** Why. */ reason: String,
+        /** The decider's id. */ decided_by: String,
+        /** Last day in force (`None`: until another decision). */ valid_until: Option<Date>,
+    }
     /// Tierline raised an alert episode.
     SupplierAlertRaised {
         /** Deterministic episode id. */ alert_id: Uuid,
@@ -466,6 +542,28 @@ records! {
         /** When resolved. */ resolved_at: Timestamp,
         /** Policy version. */ policy_version: String,
         /** Why (schema version 2; v1 data reads as `CLEARED`). */ reason: ResolutionReason,
+    }
+    /// Tierline reviewed a plan (or retracted an outcome a late event erased).
+    RectificationPlanReviewed {
+        /** Deterministic id. */ event_id: Uuid,
+        /** Supplier. */ supplier_id: String,
+        /** The plan. */ plan_id: String,
+        /** Its indicator. */ indicator: String,
+        /** Its window. */ window_days: i32,
+        /** Its target. */ target: f64,
+        /** The indicator on the review date (`None`: insufficient). */ value: Option<f64>,
+        /** The verdict. */ outcome: PlanOutcome,
+        /** Its due date. */ due_date: Date,
+        /** Policy version. */ policy_version: String,
+    }
+    /// A supplier's status changed.
+    SupplierStatusChanged {
+        /** Deterministic id. */ event_id: Uuid,
+        /** Supplier. */ supplier_id: String,
+        /** Previous status. */ from_status: Option<SupplierStatus>,
+        /** New status. */ to_status: SupplierStatus,
+        /** First day of the new status's run. */ effective_date: Date,
+        /** The decision's reason, or `expired:{event_id}`. */ reason: String,
     }
     /// A supplier's tier changed.
     SupplierTierChanged {
@@ -520,8 +618,14 @@ impl Record {
             Record::SupplierComplianceViolationRecorded(r) => env!(r),
             Record::SupplierComplianceViolationRetracted(r) => env!(r),
             Record::SupplierRiskSignalRecorded(r) => env!(r),
+            Record::RectificationPlanOpened(r) => env!(r),
+            Record::RectificationProgressReported(r) => env!(r),
+            Record::RectificationPlanClosed(r) => env!(r),
+            Record::SupplierStatusDecided(r) => env!(r),
             Record::SupplierAlertRaised(_)
             | Record::SupplierAlertResolved(_)
+            | Record::RectificationPlanReviewed(_)
+            | Record::SupplierStatusChanged(_)
             | Record::SupplierTierChanged(_) => None,
         }
     }
@@ -532,6 +636,8 @@ impl Record {
             Record::SupplierAlertRaised(r) => &r.supplier_id,
             Record::SupplierAlertResolved(r) => &r.supplier_id,
             Record::SupplierTierChanged(r) => &r.supplier_id,
+            Record::RectificationPlanReviewed(r) => &r.supplier_id,
+            Record::SupplierStatusChanged(r) => &r.supplier_id,
             other => other.envelope().map(|e| e.supplier_id).unwrap_or_default(),
         }
     }
@@ -556,8 +662,14 @@ impl RecordKind {
             | RecordKind::SupplierComplianceViolationRecorded
             | RecordKind::SupplierComplianceViolationRetracted
             | RecordKind::SupplierRiskSignalRecorded => "srm.assessments.v1",
+            RecordKind::RectificationPlanOpened
+            | RecordKind::RectificationProgressReported
+            | RecordKind::RectificationPlanClosed
+            | RecordKind::SupplierStatusDecided => "srm.supplier-actions.v1",
             RecordKind::SupplierAlertRaised
             | RecordKind::SupplierAlertResolved
+            | RecordKind::RectificationPlanReviewed
+            | RecordKind::SupplierStatusChanged
             | RecordKind::SupplierTierChanged => "srm.supplier-alerts.v1",
         }
     }
@@ -568,6 +680,8 @@ impl RecordKind {
             self,
             RecordKind::SupplierAlertRaised
                 | RecordKind::SupplierAlertResolved
+                | RecordKind::RectificationPlanReviewed
+                | RecordKind::SupplierStatusChanged
                 | RecordKind::SupplierTierChanged
         )
     }

@@ -225,6 +225,52 @@ pub fn all() -> Vec<Record> {
             summary: "payment delays reported".into(),
         }
         .into(),
+        RectificationPlanOpened {
+            event_id: id(26),
+            source: "api:alice".into(),
+            occurred_at: t(61 * 24),
+            supplier_id: "SUP-00042".into(),
+            plan_id: "PLAN-7".into(),
+            indicator: "otif_rate".into(),
+            window_days: 30,
+            target: 0.92,
+            due_date: Date(D0 + 121),
+            trigger_alert_id: Some(id(9)),
+            owner: "P-2231".into(),
+            measures: vec!["second shift in packing".into(), "weekly call".into()],
+        }
+        .into(),
+        RectificationProgressReported {
+            event_id: id(27),
+            source: "api:acme".into(),
+            occurred_at: t(75 * 24),
+            supplier_id: "SUP-00042".into(),
+            plan_id: "PLAN-7".into(),
+            percent_complete: 40,
+            note: "second shift started".into(),
+        }
+        .into(),
+        RectificationPlanClosed {
+            event_id: id(28),
+            source: "api:alice".into(),
+            occurred_at: t(100 * 24),
+            supplier_id: "SUP-00042".into(),
+            plan_id: "PLAN-7".into(),
+            reason: PlanCloseReason::Completed,
+            note: None,
+        }
+        .into(),
+        SupplierStatusDecided {
+            event_id: id(29),
+            source: "api:root".into(),
+            occurred_at: t(62 * 24),
+            supplier_id: "SUP-00042".into(),
+            status: SupplierStatus::Conditional,
+            reason: "open plan on delivery".into(),
+            decided_by: "P-0001".into(),
+            valid_until: Some(Date(D0 + 150)),
+        }
+        .into(),
         SupplierAlertRaised {
             alert_id: id(9),
             supplier_id: "SUP-00042".into(),
@@ -247,6 +293,28 @@ pub fn all() -> Vec<Record> {
             resolved_at: t(75 * 24),
             policy_version: "2026.1".into(),
             reason: ResolutionReason::Cleared,
+        }
+        .into(),
+        RectificationPlanReviewed {
+            event_id: id(30),
+            supplier_id: "SUP-00042".into(),
+            plan_id: "PLAN-7".into(),
+            indicator: "otif_rate".into(),
+            window_days: 30,
+            target: 0.92,
+            value: Some(0.95),
+            outcome: PlanOutcome::Verified,
+            due_date: Date(D0 + 121),
+            policy_version: "2026.1".into(),
+        }
+        .into(),
+        SupplierStatusChanged {
+            event_id: id(31),
+            supplier_id: "SUP-00042".into(),
+            from_status: Some(SupplierStatus::Approved),
+            to_status: SupplierStatus::Conditional,
+            effective_date: Date(D0 + 62),
+            reason: "open plan on delivery".into(),
         }
         .into(),
         SupplierTierChanged {

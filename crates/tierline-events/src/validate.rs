@@ -192,11 +192,7 @@ impl Check {
         for (n, c) in criteria.iter().enumerate() {
             let at = |what: &str, v: &dyn std::fmt::Display| format!("criteria[{n}].{what} = {v}");
             let name = &c.criterion;
-            if !(1..=64).contains(&name.len())
-                || !name
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-            {
+            if !snake_name(name) {
                 let rule = Rule::Charset {
                     allowed: "[a-z0-9_], 1..64",
                 };
@@ -250,6 +246,13 @@ impl Check {
         self.text("po_number", po_number)?;
         self.at_least("line_number", line_number, 1)
     }
+}
+
+/// A criterion's or indicator's name: 1..64 of `[a-z0-9_]`.
+fn snake_name(v: &str) -> bool {
+    (1..=64).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// Only the characters a supplier id may hold: `[A-Za-z0-9._:-]`.
@@ -437,6 +440,86 @@ pub fn validate(record: &Record) -> Result {
             c.not_before_occurred("valid_until", r.valid_until, r.occurred_at)?;
             c.name("feed", &r.feed)?;
             c.free_text("summary", &r.summary)
+        }
+        Record::RectificationPlanOpened(r) => {
+            c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
+            c.object_id("plan_id", &r.plan_id)?;
+            if !snake_name(&r.indicator) {
+                let rule = Rule::Charset {
+                    allowed: "[a-z0-9_], 1..64",
+                };
+                return c.fail("indicator", rule, &r.indicator);
+            }
+            if ![30, 90, 365].contains(&r.window_days) {
+                return c.fail("window_days", Rule::Window, r.window_days);
+            }
+            c.finite("target", r.target)?;
+            c.date("due_date", r.due_date)?;
+            if r.occurred_at.date().is_some_and(|d| r.due_date <= d) {
+                return c.fail("due_date", Rule::NotAfterOccurredAt, r.due_date);
+            }
+            if let Some(a) = &r.trigger_alert_id {
+                c.uuid("trigger_alert_id", a)?;
+            }
+            c.name("owner", &r.owner)?;
+            if r.measures.len() > 32 {
+                let rule = Rule::Count {
+                    min: 0,
+                    max: 32,
+                    actual: r.measures.len(),
+                };
+                return c.fail("measures", rule, format!("{} entries", r.measures.len()));
+            }
+            for (n, m) in r.measures.iter().enumerate() {
+                if let Err(mut e) = c.free_text("measures", m) {
+                    e.value = truncate(&format!("measures[{n}] = {}", e.value));
+                    return Err(e);
+                }
+            }
+            Ok(())
+        }
+        Record::RectificationProgressReported(r) => {
+            c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
+            c.object_id("plan_id", &r.plan_id)?;
+            if !(0..=100).contains(&r.percent_complete) {
+                let rule = Rule::Within {
+                    min: 0.0,
+                    max: 100.0,
+                };
+                return c.fail("percent_complete", rule, r.percent_complete);
+            }
+            c.free_text("note", &r.note)
+        }
+        Record::RectificationPlanClosed(r) => {
+            c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
+            c.object_id("plan_id", &r.plan_id)?;
+            match &r.note {
+                Some(t) => c.free_text("note", t),
+                None => Ok(()),
+            }
+        }
+        Record::SupplierStatusDecided(r) => {
+            c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
+            c.free_text("reason", &r.reason)?;
+            c.name("decided_by", &r.decided_by)?;
+            match r.valid_until {
+                Some(d) => c.date("valid_until", d),
+                None => Ok(()),
+            }
+        }
+        Record::RectificationPlanReviewed(r) => {
+            c.uuid("event_id", &r.event_id)?;
+            c.supplier_id("supplier_id", &r.supplier_id)?;
+            c.finite("target", r.target)?;
+            if let Some(v) = r.value {
+                c.finite("value", v)?;
+            }
+            c.date("due_date", r.due_date)
+        }
+        Record::SupplierStatusChanged(r) => {
+            c.uuid("event_id", &r.event_id)?;
+            c.supplier_id("supplier_id", &r.supplier_id)?;
+            c.date("effective_date", r.effective_date)
         }
         Record::SupplierAlertRaised(r) => {
             c.uuid("alert_id", &r.alert_id)?;

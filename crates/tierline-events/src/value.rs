@@ -26,6 +26,8 @@ pub(crate) enum Val<'a> {
     Enum(u32),
     /// An array of records: its bytes (already checked) and how to read each item.
     Records(&'a [u8], crate::plan::BodyRef<'a>),
+    /// An array of strings: its bytes (already checked).
+    Strings(&'a [u8]),
 }
 
 /// Why a slot could not become a field value.
@@ -121,6 +123,32 @@ impl<T: NestedRecord> AvroField for Vec<T> {
             put_long(buf, self.len() as i64);
             for item in self {
                 item.encode_datum(buf);
+            }
+        }
+        put_long(buf, 0);
+    }
+}
+
+/// An array of strings, written as one block.
+impl AvroField for Vec<String> {
+    fn from_val(v: &Val<'_>) -> Result<Self, FieldErr> {
+        let Val::Strings(bytes) = v else {
+            return Err(FieldErr::Missing);
+        };
+        let mut out = Vec::new();
+        let mut c = crate::binary::Cursor::new(bytes);
+        crate::plan::walk_blocks(&mut c, |c| {
+            out.push(c.str()?.to_owned());
+            Ok(())
+        })
+        .map_err(|_| FieldErr::Missing)?;
+        Ok(out)
+    }
+    fn encode(&self, buf: &mut Vec<u8>) {
+        if !self.is_empty() {
+            put_long(buf, self.len() as i64);
+            for s in self {
+                put_str(buf, s);
             }
         }
         put_long(buf, 0);

@@ -16,9 +16,10 @@ use tierline_events::{
     AfterSalesCaseOpened, AfterSalesCaseResolved, Codec, Framing, GoodsReceived,
     InspectionCompleted, PurchaseOrderLineCancelled, PurchaseOrderLineChanged,
     PurchaseOrderLineConfirmed, PurchaseOrderLinePlaced, Record, RecordKind,
+    RectificationPlanClosed, RectificationPlanOpened, RectificationProgressReported,
     SupplierAssessmentCompleted, SupplierAssessmentRetracted, SupplierCertificateRecorded,
     SupplierComplianceViolationRecorded, SupplierComplianceViolationRetracted,
-    SupplierRiskSignalRecorded,
+    SupplierRiskSignalRecorded, SupplierStatusDecided,
 };
 use uuid::Uuid;
 
@@ -289,6 +290,10 @@ fn typed_record(kind: RecordKind, obj: Value) -> Result<Record, String> {
             typed::<SupplierComplianceViolationRetracted>(obj)
         }
         RecordKind::SupplierRiskSignalRecorded => typed::<SupplierRiskSignalRecorded>(obj),
+        RecordKind::RectificationPlanOpened => typed::<RectificationPlanOpened>(obj),
+        RecordKind::RectificationProgressReported => typed::<RectificationProgressReported>(obj),
+        RecordKind::RectificationPlanClosed => typed::<RectificationPlanClosed>(obj),
+        RecordKind::SupplierStatusDecided => typed::<SupplierStatusDecided>(obj),
         other => Err(format!(
             "{} is not imported (Tierline publishes it)",
             other.name()

@@ -1,16 +1,18 @@
 //! The qualitative side of the population (docs/assessments.md): quarterly audits or
 //! questionnaires, monthly buyer reviews for some suppliers, yearly certificates (some
 //! renewed late, suspended during a quality collapse), occasional violations (some
-//! retracted) and risk signals (a high one when a delivery slide starts).
+//! retracted) and risk signals (a high one when a delivery slide starts); a rectification
+//! plan for each incident, with progress and outcomes, and one suspension.
 //!
 //! Drawn from a randomness of its own, with ids of their own, so the transactional
 //! stream of a seed is the same with or without these records.
 
 use tierline_events::{
-    AssessmentKind, CertificateStatus, CriterionScore, Date, Record, RiskKind,
+    AssessmentKind, CertificateStatus, CriterionScore, Date, PlanCloseReason, Record,
+    RectificationPlanClosed, RectificationPlanOpened, RectificationProgressReported, RiskKind,
     SupplierAssessmentCompleted, SupplierAssessmentRetracted, SupplierCertificateRecorded,
     SupplierComplianceViolationRecorded, SupplierComplianceViolationRetracted,
-    SupplierRiskSignalRecorded, ViolationSeverity,
+    SupplierRiskSignalRecorded, SupplierStatus, SupplierStatusDecided, ViolationSeverity,
 };
 use uuid::Uuid;
 
@@ -267,6 +269,98 @@ impl Simulator {
             }
             IncidentKind::DeliverySlide => self.risk(k, day, 86.0, RiskKind::Financial),
             IncidentKind::Recovery => {}
+        }
+        if inc.kind != IncidentKind::Recovery {
+            self.plan(k, day, inc.kind);
+        }
+    }
+
+    /// A rectification plan five days into an incident, the supplier's progress, and an
+    /// outcome: completed early for some, withdrawn for a few, left to its due date for
+    /// the rest; the first quality collapse's supplier is suspended by an admin.
+    fn plan(&mut self, k: usize, start: i32, kind: IncidentKind) {
+        let supplier = self.profiles[k].supplier_id.clone();
+        let plan_id = format!("PLAN-{k}-{start}");
+        let (indicator, target) = match kind {
+            IncidentKind::QualityCollapse => ("defect_ppm", 4500.0),
+            _ => ("otif_rate", 0.92),
+        };
+        let opened = start + 5;
+        let event_id = self.profile_id(k);
+        self.schedule_profile(
+            RectificationPlanOpened {
+                event_id,
+                source: "api:sqe-desk".into(),
+                occurred_at: ts(opened, hours(10.0)),
+                supplier_id: supplier.clone(),
+                plan_id: plan_id.clone(),
+                indicator: indicator.into(),
+                window_days: 30,
+                target,
+                due_date: Date(opened + 60),
+                trigger_alert_id: None,
+                owner: format!("P-{}", 2000 + k),
+                measures: vec![
+                    "root-cause analysis (8D)".into(),
+                    "containment: 100% inspection".into(),
+                ],
+            }
+            .into(),
+        );
+        for (after, percent) in [(20, 50), (40, 90)] {
+            let event_id = self.profile_id(k);
+            self.schedule_profile(
+                RectificationProgressReported {
+                    event_id,
+                    source: "supplier-portal".into(),
+                    occurred_at: ts(opened + after, hours(16.0)),
+                    supplier_id: supplier.clone(),
+                    plan_id: plan_id.clone(),
+                    percent_complete: percent,
+                    note: format!("{percent}% of the measures in place"),
+                }
+                .into(),
+            );
+        }
+        let close = match k % 4 {
+            1 => Some((PlanCloseReason::Completed, 45)),
+            3 if k % 8 == 7 => Some((PlanCloseReason::Withdrawn, 10)),
+            _ => None,
+        };
+        if let Some((reason, after)) = close {
+            let event_id = self.profile_id(k);
+            self.schedule_profile(
+                RectificationPlanClosed {
+                    event_id,
+                    source: "api:sqe-desk".into(),
+                    occurred_at: ts(opened + after, hours(11.0)),
+                    supplier_id: supplier.clone(),
+                    plan_id,
+                    reason,
+                    note: None,
+                }
+                .into(),
+            );
+        }
+        let first_collapse = self.profiles.iter().position(|p| {
+            p.incident
+                .is_some_and(|i| i.kind == IncidentKind::QualityCollapse)
+        });
+        if first_collapse == Some(k) {
+            let event_id = self.profile_id(k);
+            self.schedule_profile(
+                SupplierStatusDecided {
+                    event_id,
+                    source: "api:sqe-admin".into(),
+                    occurred_at: ts(start + 30, hours(9.0)),
+                    supplier_id: supplier,
+                    status: SupplierStatus::Suspended,
+                    reason: "persistent quality failures".into(),
+                    decided_by: "P-0001".into(),
+                    valid_until: None,
+                }
+                .into(),
+            );
         }
     }
 

@@ -656,6 +656,119 @@ pub fn breakers() -> Vec<Breaker> {
             "summary",
             "control-character"
         ),
+        // closed-loop records.
+        breaker!(
+            "plan id with a space",
+            RectificationPlanOpened,
+            |r| r.plan_id = "PLAN 7".into(),
+            "plan_id",
+            "charset"
+        ),
+        breaker!(
+            "indicator in upper case",
+            RectificationPlanOpened,
+            |r| r.indicator = "OTIF".into(),
+            "indicator",
+            "charset"
+        ),
+        breaker!(
+            "window of 60 days",
+            RectificationPlanOpened,
+            |r| r.window_days = 60,
+            "window_days",
+            "window"
+        ),
+        breaker!(
+            "target NaN",
+            RectificationPlanOpened,
+            |r| r.target = f64::NAN,
+            "target",
+            "not-finite"
+        ),
+        breaker!(
+            "due on the day it opens",
+            RectificationPlanOpened,
+            |r| r.due_date = r.occurred_at.date().unwrap(),
+            "due_date",
+            "not-after-occurred-at"
+        ),
+        breaker!(
+            "nil trigger alert",
+            RectificationPlanOpened,
+            |r| r.trigger_alert_id = Some(uuid::Uuid::nil()),
+            "trigger_alert_id",
+            "nil-uuid"
+        ),
+        breaker!(
+            "empty owner",
+            RectificationPlanOpened,
+            |r| r.owner = String::new(),
+            "owner",
+            "length"
+        ),
+        breaker!(
+            "33 measures",
+            RectificationPlanOpened,
+            |r| r.measures = vec!["m".into(); 33],
+            "measures",
+            "count"
+        ),
+        breaker!(
+            "an empty measure",
+            RectificationPlanOpened,
+            |r| r.measures[1] = String::new(),
+            "measures",
+            "length"
+        ),
+        breaker!(
+            "a measure of 4001",
+            RectificationPlanOpened,
+            |r| r.measures[0] = "m".repeat(4001),
+            "measures",
+            "length"
+        ),
+        breaker!(
+            "progress of 101%",
+            RectificationProgressReported,
+            |r| r.percent_complete = 101,
+            "percent_complete",
+            "within"
+        ),
+        breaker!(
+            "progress below 0%",
+            RectificationProgressReported,
+            |r| r.percent_complete = -1,
+            "percent_complete",
+            "within"
+        ),
+        breaker!(
+            "empty progress note",
+            RectificationProgressReported,
+            |r| r.note = String::new(),
+            "note",
+            "length"
+        ),
+        breaker!(
+            "close note with a bell",
+            RectificationPlanClosed,
+            |r| r.note = Some("\u{7}".into()),
+            "note",
+            "control-character"
+        ),
+        breaker!(
+            "empty status reason",
+            SupplierStatusDecided,
+            |r| r.reason = String::new(),
+            "reason",
+            "length"
+        ),
+        breaker!(
+            "decided_by of 129",
+            SupplierStatusDecided,
+            |r| r.decided_by = "d".repeat(129),
+            "decided_by",
+            "length"
+        ),
     ]
 }
 
