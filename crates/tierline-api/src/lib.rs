@@ -202,6 +202,7 @@ pub fn app(
         .routes(routes!(routes::profile::violations))
         .routes(routes!(routes::profile::risk_signals))
         .routes(routes!(routes::profile::expiring))
+        .routes(routes!(routes::profile::status, write::post_status))
         .routes(routes!(routes::me))
         .routes(routes!(routes::keys))
         .routes(routes!(write::post_assessment))

@@ -332,3 +332,39 @@ pub struct RiskSignalList {
     /// The signals, by id.
     pub items: Vec<RiskSignalJson>,
 }
+
+/// One status decision.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct DecisionJson {
+    /// Its event.
+    pub event_id: String,
+    /// Who recorded it (`api:{key}` for the API).
+    pub source: String,
+    /// From when.
+    pub occurred_at: String,
+    /// The status decided.
+    pub status: String,
+    /// Why.
+    pub reason: String,
+    /// The decider's id.
+    pub decided_by: String,
+    /// Last day in force, or null.
+    pub valid_until: Option<String>,
+    /// Whether it gives the status on `as_of`.
+    pub in_force: bool,
+}
+
+/// `GET /v1/suppliers/{id}/status`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct StatusJson {
+    /// The day asked.
+    pub as_of: String,
+    /// The status on `as_of`.
+    pub status: String,
+    /// First day of the current run of that status (null: since the beginning).
+    pub since: Option<String>,
+    /// The reason of the decision in force, or `expired:{event_id}`.
+    pub reason: String,
+    /// Every decision, oldest first by ordering key.
+    pub decisions: Vec<DecisionJson>,
+}

@@ -453,6 +453,61 @@ async fn writes_validate_store_and_project_with_the_audit_trail(backend: Backend
     project(&db.store, policy, &clock, 2).await.unwrap();
     let (_, sc) = get(&router, VIEWER, "/v1/suppliers/NEWCO/scorecard").await;
     assert_eq!(sc["dimensions"]["capability"], Value::Null, "{sc}");
+    // Only an admin decides a status; it is in force from its date.
+    let decision =
+        json!({"status": "SUSPENDED", "reason": "two failed plans", "decided_by": "P-0001",
+        "occurred_at": "2026-06-01T08:00:00Z"})
+        .to_string();
+    let (s, _, _) = post(
+        &router,
+        Some(EDITOR),
+        "/v1/suppliers/ACME-02/status",
+        None,
+        decision.clone(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, h, b) = post(
+        &router,
+        Some(ADMIN),
+        "/v1/suppliers/ACME-02/status",
+        None,
+        decision,
+    )
+    .await;
+    assert_eq!(
+        (s, h[header::LOCATION].to_str().unwrap()),
+        (StatusCode::CREATED, "/v1/suppliers/ACME-02/status"),
+        "{b}"
+    );
+    let (s, st) = get(&router, VIEWER, "/v1/suppliers/ACME-02/status").await;
+    assert_eq!(s, StatusCode::OK, "{st}");
+    assert_eq!(
+        (
+            st["status"].as_str(),
+            st["since"].as_str(),
+            st["reason"].as_str()
+        ),
+        (
+            Some("SUSPENDED"),
+            Some("2026-06-01"),
+            Some("two failed plans")
+        )
+    );
+    assert_eq!(
+        (
+            st["decisions"][0]["decided_by"].as_str(),
+            st["decisions"][0]["source"].as_str()
+        ),
+        (Some("P-0001"), Some("api:root"))
+    );
+    let (_, before) = get(
+        &router,
+        VIEWER,
+        "/v1/suppliers/ACME-02/status?as_of=2026-05-31",
+    )
+    .await;
+    assert_eq!(before["status"], "APPROVED");
     // The OpenAPI document lists the writes.
     let paths = serde_json::to_value(&doc).unwrap()["paths"].clone();
     for p in [
@@ -462,6 +517,7 @@ async fn writes_validate_store_and_project_with_the_audit_trail(backend: Backend
         "/v1/suppliers/{supplier_id}/violations",
         "/v1/suppliers/{supplier_id}/violations/{violation_id}/retract",
         "/v1/suppliers/{supplier_id}/risk-signals",
+        "/v1/suppliers/{supplier_id}/status",
     ] {
         assert!(
             paths[p]["post"].is_object(),

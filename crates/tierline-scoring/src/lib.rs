@@ -14,6 +14,7 @@ mod ledger;
 mod policy;
 mod profile;
 mod score;
+mod status;
 mod tier;
 mod walk;
 mod window;
@@ -29,6 +30,7 @@ pub use policy::{
 };
 pub use profile::{Assessment, criterion_sources, standard_key};
 pub use score::{IndicatorValue, Scorecard, combine, indicator_value, scorecard_from_sums};
+pub use status::{Decision, StatusLine, StatusOn};
 pub use tier::Tier;
 pub use walk::{Episode, ID_NAMESPACE, Level, TierDay, Walks, alert_id, tier_change_id};
 

@@ -458,3 +458,60 @@ fn late_promise_rate_looks_two_weeks_ahead_and_promise_slips_add_up() {
         None
     );
 }
+
+#[test]
+fn status_follows_the_latest_decision_in_force() {
+    use tierline_events::SupplierStatus::*;
+    let t = |s: &str| common::t(s);
+    let decision = |n: u128, at: &str, status, until: Option<&str>| Decision {
+        occurred_at: t(at),
+        event_id: uuid::Uuid::from_u128(n),
+        source: "api:root".into(),
+        status,
+        reason: format!("r{n}"),
+        valid_until: until.map(d),
+    };
+    let line = StatusLine::new(
+        vec![
+            decision(3, "2026-03-01", Suspended, Some("2026-03-31")),
+            decision(1, "2026-01-10", Conditional, None),
+            decision(4, "2026-05-01", Unknown, None),
+            decision(5, "2026-06-01", Blacklisted, Some("2026-05-01")),
+        ],
+        |ts| Policy::default().day_of(ts),
+    );
+    let on = |day: &str| line.on(d(day)).status;
+    assert_eq!(on("2026-01-09"), Approved, "no decision yet");
+    assert_eq!(on("2026-01-10"), Conditional);
+    assert_eq!(on("2026-03-15"), Suspended);
+    assert_eq!(
+        on("2026-04-01"),
+        Conditional,
+        "an expired decision gives way to the earlier one"
+    );
+    assert_eq!(on("2026-05-02"), Conditional, "UNKNOWN is ignored");
+    assert_eq!(
+        on("2026-06-02"),
+        Conditional,
+        "valid_until before its own date: never in force"
+    );
+    assert_eq!(line.since(d("2026-03-15")), Some(d("2026-03-01")));
+    assert_eq!(line.since(d("2026-04-15")), Some(d("2026-04-01")));
+    assert_eq!(line.reason(d("2026-04-15")), "r1");
+    // An expiry that leaves nothing in force: back to APPROVED, reason expired:{id}.
+    let alone = StatusLine::new(
+        vec![decision(9, "2026-02-01", Suspended, Some("2026-02-10"))],
+        |ts| Policy::default().day_of(ts),
+    );
+    assert_eq!(alone.on(d("2026-02-11")).status, Approved);
+    assert_eq!(
+        alone.reason(d("2026-02-11")),
+        format!("expired:{}", uuid::Uuid::from_u128(9))
+    );
+    assert_eq!(alone.since(d("2026-02-11")), Some(d("2026-02-11")));
+    assert_eq!(
+        alone.since(d("2026-01-15")),
+        None,
+        "approved from the start"
+    );
+}

@@ -194,3 +194,71 @@ pub(crate) async fn expiring(
         items,
     }))
 }
+
+/// A supplier's status on `as_of` (default today), since when and why, with every
+/// decision.
+#[utoipa::path(get, path = "/v1/suppliers/{supplier_id}/status", tag = "status",
+    params(
+        ("supplier_id" = String, Path, description = "Supplier id"),
+        ("as_of" = Option<String>, Query, description = "YYYY-MM-DD, default today"),
+    ),
+    responses(
+        (status = 200, body = StatusJson),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn status(
+    State(s): State<AppState>,
+    Path(supplier): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<StatusJson>, Problem> {
+    let supplier = known_shape(supplier)?;
+    let p = Params::parse(q.as_deref(), &["as_of"])?;
+    let as_of = s.as_of(&p)?;
+    let records = s
+        .profile_records(&supplier, &[RecordKind::SupplierStatusDecided])
+        .await?;
+    let policy = s.reader.policy();
+    let mut deciders = std::collections::HashMap::new();
+    let decisions: Vec<tierline_scoring::Decision> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::SupplierStatusDecided(d) => {
+                deciders.insert(d.event_id, d.decided_by.clone());
+                Some(tierline_scoring::Decision {
+                    occurred_at: d.occurred_at,
+                    event_id: d.event_id,
+                    source: d.source.clone(),
+                    status: d.status,
+                    reason: d.reason.clone(),
+                    valid_until: d.valid_until,
+                })
+            }
+            _ => None,
+        })
+        .collect();
+    let line = tierline_scoring::StatusLine::new(decisions, |t| policy.day_of(t));
+    let on = line.on(as_of);
+    Ok(Json(StatusJson {
+        as_of: as_of.to_string(),
+        status: on.status.symbol().to_owned(),
+        since: line.since(as_of).map(|d| d.to_string()),
+        reason: line.reason(as_of),
+        decisions: line
+            .decisions()
+            .iter()
+            .enumerate()
+            .map(|(k, d)| DecisionJson {
+                event_id: d.event_id.to_string(),
+                source: d.source.clone(),
+                occurred_at: d.occurred_at.to_string(),
+                status: d.status.symbol().to_owned(),
+                reason: d.reason.clone(),
+                decided_by: deciders.get(&d.event_id).cloned().unwrap_or_default(),
+                valid_until: d.valid_until.map(|u| u.to_string()),
+                in_force: on.decision == Some(k),
+            })
+            .collect(),
+    }))
+}

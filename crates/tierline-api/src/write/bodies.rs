@@ -6,7 +6,7 @@ use tierline_events::{
     AssessmentKind, CertificateStatus, CriterionScore, Date, Record, RiskKind,
     SupplierAssessmentCompleted, SupplierAssessmentRetracted, SupplierCertificateRecorded,
     SupplierComplianceViolationRecorded, SupplierComplianceViolationRetracted,
-    SupplierRiskSignalRecorded, ViolationSeverity,
+    SupplierRiskSignalRecorded, SupplierStatus, SupplierStatusDecided, ViolationSeverity,
 };
 use utoipa::ToSchema;
 
@@ -206,6 +206,42 @@ impl RiskSignalBody {
             valid_until: self.valid_until,
             feed: self.feed,
             summary: self.summary,
+        }
+        .into()
+    }
+}
+
+/// `POST /v1/suppliers/{id}/status` (admin).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StatusBody {
+    /// `APPROVED`, `CONDITIONAL`, `SUSPENDED` or `BLACKLISTED`.
+    #[schema(value_type = String)]
+    pub(crate) status: SupplierStatus,
+    /// Why (1..4000 characters).
+    pub(crate) reason: String,
+    /// The decider's id in the people directory.
+    pub(crate) decided_by: String,
+    /// Last day in force (`YYYY-MM-DD`); null: until another decision.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub(crate) valid_until: Option<Date>,
+    /// From when (RFC 3339); default now.
+    #[serde(default)]
+    pub(crate) occurred_at: Option<String>,
+}
+
+impl StatusBody {
+    pub(crate) fn record(self, c: Common) -> Record {
+        SupplierStatusDecided {
+            event_id: c.event_id,
+            source: c.source,
+            occurred_at: c.occurred_at,
+            supplier_id: c.supplier_id,
+            status: self.status,
+            reason: self.reason,
+            decided_by: self.decided_by,
+            valid_until: self.valid_until,
         }
         .into()
     }

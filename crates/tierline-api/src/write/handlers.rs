@@ -87,6 +87,15 @@ write_endpoint!(
     "risk-signals"
 );
 
+write_endpoint!(
+    post_status,
+    "/v1/suppliers/{supplier_id}/status",
+    StatusBody,
+    limits::TEXT,
+    "Decide a supplier's status (admin only): in force from `occurred_at` until `valid_until`.",
+    "status"
+);
+
 /// A retraction of the object named in the path.
 macro_rules! retract_endpoint {
     ($name:ident, $path:literal, $id:literal, $make:ident, $what:literal, $list:literal) => {
