@@ -210,7 +210,10 @@ pub fn app(
         .routes(routes!(write::post_certificate))
         .routes(routes!(write::post_violation))
         .routes(routes!(write::retract_violation))
-        .routes(routes!(write::post_risk_signal));
+        .routes(routes!(write::post_risk_signal))
+        .routes(routes!(write::post_plan))
+        .routes(routes!(write::post_progress))
+        .routes(routes!(write::post_close));
     if use_cache {
         v1 = v1.route_layer(middleware::from_fn_with_state(cache_state, cache::cached));
     }

@@ -31,8 +31,10 @@ pub(crate) mod limits {
     pub(crate) const TEXT: usize = 32 * 1024;
     /// A certificate: names only.
     pub(crate) const CERTIFICATE: usize = 8 * 1024;
+    /// A plan: 32 measures of 4,000 characters.
+    pub(crate) const PLAN: usize = 800 * 1024;
     /// The largest of them (the service-wide body limit is at least this).
-    pub(crate) const MAX: usize = ASSESSMENT;
+    pub(crate) const MAX: usize = PLAN;
 }
 
 /// The common fields of a record written through the API.

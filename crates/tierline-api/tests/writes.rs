@@ -453,6 +453,118 @@ async fn writes_validate_store_and_project_with_the_audit_trail(backend: Backend
     project(&db.store, policy, &clock, 2).await.unwrap();
     let (_, sc) = get(&router, VIEWER, "/v1/suppliers/NEWCO/scorecard").await;
     assert_eq!(sc["dimensions"]["capability"], Value::Null, "{sc}");
+    // Plans: opened by an editor (id generated), progress by the supplier's own key,
+    // a 404 for a plan that exists nowhere, closing by an editor only.
+    let plan = json!({"indicator": "otif_rate", "window_days": 30, "target": 0.95, "due_date": "2026-08-15",
+        "owner": "P-2231", "measures": ["second shift", "weekly call"]}).to_string();
+    let (s, h, b) = post(
+        &router,
+        Some(EDITOR),
+        "/v1/suppliers/ACME-01/plans",
+        None,
+        plan,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let plan_id = b["payload"]["plan_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        h[header::LOCATION],
+        format!("/v1/suppliers/ACME-01/plans/{plan_id}")
+    );
+    let progress = json!({"percent_complete": 40, "note": "second shift started"}).to_string();
+    let (s, _, b) = post(
+        &router,
+        Some(SUPPLIER),
+        &format!("/v1/suppliers/ACME-01/plans/{plan_id}/progress"),
+        None,
+        progress.clone(),
+    )
+    .await;
+    assert_eq!(
+        (s, b["source"].as_str()),
+        (StatusCode::CREATED, Some("api:acme")),
+        "{b}"
+    );
+    let (s, _, _) = post(
+        &router,
+        Some(SUPPLIER),
+        "/v1/suppliers/ACME-01/plans/NO-SUCH-PLAN/progress",
+        None,
+        progress.clone(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _, _) = post(
+        &router,
+        Some(SUPPLIER),
+        &format!("/v1/suppliers/ACME-02/plans/{plan_id}/progress"),
+        None,
+        progress.clone(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "another supplier's plan");
+    let close = json!({"reason": "COMPLETED"}).to_string();
+    let (s, _, _) = post(
+        &router,
+        Some(SUPPLIER),
+        &format!("/v1/suppliers/ACME-01/plans/{plan_id}/close"),
+        None,
+        close.clone(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = post(
+        &router,
+        Some(EDITOR),
+        &format!("/v1/suppliers/ACME-01/plans/{plan_id}/close"),
+        None,
+        close,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    // A derived plan (UUIDv5 of `{alert_id}|PLAN` of a CRITICAL episode) exists too.
+    let (_, critical) = get(
+        &router,
+        VIEWER,
+        "/v1/alerts?supplier_id=QUAL-01&level=CRITICAL",
+    )
+    .await;
+    let alert_id = critical["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["rule"] == "defect_ppm")
+        .unwrap()["alert_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let derived = uuid::Uuid::new_v5(
+        &tierline_scoring::ID_NAMESPACE,
+        format!("{alert_id}|PLAN").as_bytes(),
+    );
+    let (s, _, b) = post(
+        &router,
+        Some(EDITOR),
+        &format!("/v1/suppliers/QUAL-01/plans/{derived}/progress"),
+        None,
+        progress,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let bad = json!({"indicator": "OTIF", "window_days": 60, "target": 0.9, "due_date": "2026-08-15", "owner": "P"}).to_string();
+    let (s, _, p) = post(
+        &router,
+        Some(EDITOR),
+        "/v1/suppliers/ACME-01/plans",
+        None,
+        bad,
+    )
+    .await;
+    assert_eq!(
+        (s, p["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("indicator"))
+    );
+
     // Only an admin decides a status; it is in force from its date.
     let decision =
         json!({"status": "SUSPENDED", "reason": "two failed plans", "decided_by": "P-0001",
@@ -518,6 +630,9 @@ async fn writes_validate_store_and_project_with_the_audit_trail(backend: Backend
         "/v1/suppliers/{supplier_id}/violations/{violation_id}/retract",
         "/v1/suppliers/{supplier_id}/risk-signals",
         "/v1/suppliers/{supplier_id}/status",
+        "/v1/suppliers/{supplier_id}/plans",
+        "/v1/suppliers/{supplier_id}/plans/{plan_id}/progress",
+        "/v1/suppliers/{supplier_id}/plans/{plan_id}/close",
     ] {
         assert!(
             paths[p]["post"].is_object(),

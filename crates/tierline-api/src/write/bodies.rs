@@ -3,7 +3,8 @@
 
 use serde::Deserialize;
 use tierline_events::{
-    AssessmentKind, CertificateStatus, CriterionScore, Date, Record, RiskKind,
+    AssessmentKind, CertificateStatus, CriterionScore, Date, PlanCloseReason, Record,
+    RectificationPlanClosed, RectificationPlanOpened, RectificationProgressReported, RiskKind,
     SupplierAssessmentCompleted, SupplierAssessmentRetracted, SupplierCertificateRecorded,
     SupplierComplianceViolationRecorded, SupplierComplianceViolationRetracted,
     SupplierRiskSignalRecorded, SupplierStatus, SupplierStatusDecided, ViolationSeverity,
@@ -242,6 +243,115 @@ impl StatusBody {
             reason: self.reason,
             decided_by: self.decided_by,
             valid_until: self.valid_until,
+        }
+        .into()
+    }
+}
+
+/// `POST /v1/suppliers/{id}/plans` (editor): opens a plan, or amends one (its `plan_id`
+/// again).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PlanBody {
+    /// 1..64 of `[A-Za-z0-9._:-]`; left out: generated.
+    #[serde(default)]
+    pub(crate) plan_id: Option<String>,
+    /// The indicator to improve (an indicator of the specs or a criterion).
+    pub(crate) indicator: String,
+    /// 30, 90 or 365.
+    pub(crate) window_days: i32,
+    /// The value to reach, in the indicator's units.
+    pub(crate) target: f64,
+    /// The review date (`YYYY-MM-DD`), after the plan's date.
+    #[schema(value_type = String)]
+    pub(crate) due_date: Date,
+    /// The alert episode behind the plan.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub(crate) trigger_alert_id: Option<uuid::Uuid>,
+    /// The owner's id in the people directory.
+    pub(crate) owner: String,
+    /// 0..32 measures.
+    #[serde(default)]
+    pub(crate) measures: Vec<String>,
+    /// When (RFC 3339); default now.
+    #[serde(default)]
+    pub(crate) occurred_at: Option<String>,
+}
+
+impl PlanBody {
+    pub(crate) fn record(self, c: Common, plan_id: String) -> Record {
+        RectificationPlanOpened {
+            event_id: c.event_id,
+            source: c.source,
+            occurred_at: c.occurred_at,
+            supplier_id: c.supplier_id,
+            plan_id,
+            indicator: self.indicator,
+            window_days: self.window_days,
+            target: self.target,
+            due_date: self.due_date,
+            trigger_alert_id: self.trigger_alert_id,
+            owner: self.owner,
+            measures: self.measures,
+        }
+        .into()
+    }
+}
+
+/// `POST .../plans/{plan_id}/progress` (editor, or the supplier itself).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProgressBody {
+    /// 0..100.
+    pub(crate) percent_complete: i32,
+    /// What was done.
+    pub(crate) note: String,
+    /// When (RFC 3339); default now.
+    #[serde(default)]
+    pub(crate) occurred_at: Option<String>,
+}
+
+impl ProgressBody {
+    pub(crate) fn record(self, c: Common, plan_id: String) -> Record {
+        RectificationProgressReported {
+            event_id: c.event_id,
+            source: c.source,
+            occurred_at: c.occurred_at,
+            supplier_id: c.supplier_id,
+            plan_id,
+            percent_complete: self.percent_complete,
+            note: self.note,
+        }
+        .into()
+    }
+}
+
+/// `POST .../plans/{plan_id}/close` (editor).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CloseBody {
+    /// `WITHDRAWN`, `SUPERSEDED` or `COMPLETED` (reviewed on this date).
+    #[schema(value_type = String)]
+    pub(crate) reason: PlanCloseReason,
+    /// Free text.
+    #[serde(default)]
+    pub(crate) note: Option<String>,
+    /// When (RFC 3339); default now.
+    #[serde(default)]
+    pub(crate) occurred_at: Option<String>,
+}
+
+impl CloseBody {
+    pub(crate) fn record(self, c: Common, plan_id: String) -> Record {
+        RectificationPlanClosed {
+            event_id: c.event_id,
+            source: c.source,
+            occurred_at: c.occurred_at,
+            supplier_id: c.supplier_id,
+            plan_id,
+            reason: self.reason,
+            note: self.note,
         }
         .into()
     }

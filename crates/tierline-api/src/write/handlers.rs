@@ -153,3 +153,150 @@ retract_endpoint!(
     "Retract a violation: void for every date.",
     "violations"
 );
+
+/// The rules whose CRITICAL episodes imply a plan (closed-loop.md, the default
+/// `[rectification] rules`).
+const PLAN_RULES: [&str; 5] = [
+    "otif_rate",
+    "defect_ppm",
+    "lot_acceptance_rate",
+    "return_rate_ppm",
+    "critical_defects",
+];
+
+/// Whether the plan exists: a stored Opened with its id, or a derived plan (UUIDv5 of
+/// `{alert_id}|PLAN`) of one of the supplier's CRITICAL episodes in the read model.
+async fn plan_exists(s: &AppState, supplier: &str, plan_id: &str) -> Result<bool, Problem> {
+    let opened = crate::read::profile::records_of(
+        s.reader.store(),
+        s.reader.codec(),
+        supplier,
+        &[tierline_events::RecordKind::RectificationPlanOpened],
+    )
+    .await?;
+    if opened.iter().any(|r| {
+        matches!(r, tierline_events::Record::RectificationPlanOpened(p) if p.plan_id == plan_id)
+    }) {
+        return Ok(true);
+    }
+    let Ok(id) = uuid::Uuid::try_parse(plan_id) else {
+        return Ok(false);
+    };
+    let episodes = s
+        .reader
+        .projections()
+        .alerts(&tierline_projections::AlertQuery {
+            status: tierline_projections::AlertStatus::Current,
+            supplier_id: Some(supplier),
+            level: Some("CRITICAL"),
+            after: None,
+            limit: 100_000,
+        })
+        .await?;
+    Ok(episodes.iter().any(|e| {
+        PLAN_RULES.contains(&e.rule.as_str())
+            && uuid::Uuid::new_v5(
+                &tierline_scoring::ID_NAMESPACE,
+                format!("{}|PLAN", e.alert_id).as_bytes(),
+            ) == id
+    }))
+}
+
+/// Open a rectification plan (editor), or amend one by posting its `plan_id` again.
+#[utoipa::path(post, path = "/v1/suppliers/{supplier_id}/plans", tag = "plans",
+    params(
+        ("supplier_id" = String, Path, description = "The supplier"),
+        ("Idempotency-Key" = Option<String>, Header, description = "A UUID: the event id"),
+    ),
+    request_body = PlanBody,
+    responses(
+        (status = 201, body = EventJson, description = "Stored; `Location` is the plan"),
+        (status = 200, body = EventJson, description = "The same request again"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn post_plan(
+    State(s): State<AppState>,
+    Extension(who): Extension<Identity>,
+    Path(supplier): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    if body.len() > limits::PLAN {
+        return Err(Problem::too_large(limits::PLAN));
+    }
+    let b: PlanBody = parse_body(&headers, &body)?;
+    let given = b.occurred_at.clone();
+    let c = common(&s, &who, &supplier, &headers, given.as_deref())?;
+    let plan_id = b
+        .plan_id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let location = format!("/v1/suppliers/{supplier}/plans/{plan_id}");
+    append(&s, b.record(c, plan_id), given.is_some(), location).await
+}
+
+/// A write on an existing plan: progress or closing.
+macro_rules! plan_endpoint {
+    ($name:ident, $path:literal, $body:ty, $what:literal) => {
+        #[doc = $what]
+        #[utoipa::path(post, path = $path, tag = "plans",
+            params(
+                ("supplier_id" = String, Path, description = "The supplier"),
+                ("plan_id" = String, Path, description = "A stored or derived plan (else 404)"),
+                ("Idempotency-Key" = Option<String>, Header, description = "A UUID: the event id"),
+            ),
+            request_body = $body,
+            responses(
+                (status = 201, body = EventJson),
+                (status = 200, body = EventJson, description = "The same request again"),
+                (status = 400, body = Problem, content_type = "application/problem+json"),
+                (status = 401, body = Problem, content_type = "application/problem+json"),
+                (status = 403, body = Problem, content_type = "application/problem+json"),
+                (status = 404, body = Problem, content_type = "application/problem+json", description = "No such plan"),
+                (status = 409, body = Problem, content_type = "application/problem+json"),
+                (status = 413, body = Problem, content_type = "application/problem+json"),
+            ),
+            security(("bearer" = []))
+        )]
+        pub(crate) async fn $name(
+            State(s): State<AppState>,
+            Extension(who): Extension<Identity>,
+            Path((supplier, plan_id)): Path<(String, String)>,
+            headers: HeaderMap,
+            body: Bytes,
+        ) -> Result<Response, Problem> {
+            if body.len() > limits::TEXT {
+                return Err(Problem::too_large(limits::TEXT));
+            }
+            let b: $body = parse_body(&headers, &body)?;
+            let given = b.occurred_at.clone();
+            let c = common(&s, &who, &supplier, &headers, given.as_deref())?;
+            if !plan_exists(&s, &supplier, &plan_id).await? {
+                return Err(Problem::not_found(&format!(
+                    "/v1/suppliers/{supplier}/plans/{plan_id}"
+                )));
+            }
+            let location = format!("/v1/suppliers/{supplier}/plans/{plan_id}");
+            append(&s, b.record(c, plan_id), given.is_some(), location).await
+        }
+    };
+}
+
+plan_endpoint!(
+    post_progress,
+    "/v1/suppliers/{supplier_id}/plans/{plan_id}/progress",
+    ProgressBody,
+    "Report progress on a plan (editor, or the supplier's own key)."
+);
+plan_endpoint!(
+    post_close,
+    "/v1/suppliers/{supplier_id}/plans/{plan_id}/close",
+    CloseBody,
+    "Close a plan: withdrawn, superseded, or completed early (editor)."
+);
