@@ -260,6 +260,17 @@ impl Indicator {
         })
     }
 
+    /// Whether a higher value is better (closed-loop.md: plans, benchmarks, gates).
+    pub fn higher_is_better(self) -> bool {
+        matches!(
+            self,
+            Indicator::OtifRate
+                | Indicator::LotAcceptanceRate
+                | Indicator::CertificateCoverage
+                | Indicator::Criterion(_)
+        )
+    }
+
     /// value = numerator / denominator x scale.
     pub fn scale(self) -> f64 {
         match self {

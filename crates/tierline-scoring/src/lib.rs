@@ -11,6 +11,7 @@ mod exact;
 mod indicator;
 mod leading;
 mod ledger;
+mod plan;
 mod policy;
 mod profile;
 mod score;
@@ -24,6 +25,7 @@ pub use entity::EventKey;
 pub use exact::{ExactSum, fsum};
 pub use indicator::{Criterion, Dimension, Indicator, Kind};
 pub use ledger::{Agg, SupplierLedger};
+pub use plan::{Key as OrderingKey, Plan, PlanFields, PlanRecords, PlanState};
 pub use policy::{
     AlertRule, AssessmentPolicy, CriterionPolicy, Direction, IndicatorPolicy, Policy, PolicyError,
     ViolationPoints,
