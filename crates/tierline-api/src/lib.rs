@@ -211,7 +211,8 @@ pub fn app(
         .routes(routes!(write::post_violation))
         .routes(routes!(write::retract_violation))
         .routes(routes!(write::post_risk_signal))
-        .routes(routes!(write::post_plan))
+        .routes(routes!(routes::profile::plans, write::post_plan))
+        .routes(routes!(routes::profile::plan))
         .routes(routes!(write::post_progress))
         .routes(routes!(write::post_close));
     if use_cache {

@@ -368,3 +368,62 @@ pub struct StatusJson {
     /// Every decision, oldest first by ordering key.
     pub decisions: Vec<DecisionJson>,
 }
+
+/// One progress report on a plan.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ProgressJson {
+    /// When.
+    pub occurred_at: String,
+    /// 0..100.
+    pub percent_complete: i32,
+    /// What was done.
+    pub note: String,
+    /// Who reported it (`api:{key}` through the API).
+    pub source: String,
+}
+
+/// A rectification plan and its state today.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PlanJson {
+    /// The plan.
+    pub plan_id: String,
+    /// The supplier.
+    pub supplier_id: String,
+    /// Derived from a CRITICAL episode (not stored).
+    pub derived: bool,
+    /// The indicator to improve.
+    pub indicator: String,
+    /// Its window.
+    pub window_days: i32,
+    /// The value to reach.
+    pub target: f64,
+    /// The due date.
+    pub due_date: String,
+    /// The day it opened.
+    pub opened_on: String,
+    /// `OPEN`, `CLOSED` (withdrawn or superseded), `VERIFIED`, `FAILED`, `UNVERIFIABLE`.
+    pub state: String,
+    /// The counted closing's reason, if any.
+    pub close_reason: Option<String>,
+    /// The review date (the due date, or a COMPLETED closing's date); null when closed.
+    pub review_date: Option<String>,
+    /// The indicator on the review date, once reviewed (null: insufficient).
+    pub value_at_review: Option<f64>,
+    /// The owner's id.
+    pub owner: String,
+    /// The measures.
+    pub measures: Vec<String>,
+    /// The alert episode behind it.
+    pub trigger_alert_id: Option<String>,
+    /// Progress reports, oldest first.
+    pub progress: Vec<ProgressJson>,
+}
+
+/// `GET /v1/suppliers/{id}/plans`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PlanList {
+    /// Today.
+    pub as_of: String,
+    /// Every plan, stored and derived, by id.
+    pub items: Vec<PlanJson>,
+}

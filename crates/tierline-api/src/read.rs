@@ -18,6 +18,7 @@ use crate::problem::Problem;
 mod alerts;
 mod finish;
 mod lineage;
+mod plans;
 pub(crate) mod profile;
 
 pub(crate) use alerts::{AlertFilter, AlertStatus};

@@ -776,10 +776,14 @@ async fn openapi_lists_every_route_and_each_answers(backend: Backend) {
             assert!(item["post"].is_object(), "{p}");
             continue;
         }
-        let uri = p.replace("{supplier_id}", "ACME-01");
+        let uri = p
+            .replace("{supplier_id}", "ACME-01")
+            .replace("{plan_id}", "NO-SUCH-PLAN");
         let (s, _) = get(&f.router, &uri).await;
         let want = if p == "/v1/keys" {
             StatusCode::FORBIDDEN
+        } else if p.contains("{plan_id}") {
+            StatusCode::NOT_FOUND
         } else {
             StatusCode::OK
         };

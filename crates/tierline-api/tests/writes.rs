@@ -551,6 +551,55 @@ async fn writes_validate_store_and_project_with_the_audit_trail(backend: Backend
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
+    // The plans read back: the stored one completed today and reviewed at once, the
+    // derived one with its episode's rule, target and due date.
+    let (s, list) = get(&router, SUPPLIER, "/v1/suppliers/ACME-01/plans").await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    let mine = &list["items"][0];
+    assert_eq!(
+        (mine["plan_id"].as_str(), mine["derived"].as_bool()),
+        (Some(plan_id.as_str()), Some(false))
+    );
+    assert_eq!(
+        (
+            mine["state"].as_str(),
+            mine["close_reason"].as_str(),
+            mine["review_date"].as_str()
+        ),
+        (Some("VERIFIED"), Some("COMPLETED"), Some("2026-06-15")),
+        "{mine}"
+    );
+    assert_eq!(mine["progress"][0]["source"], "api:acme");
+    assert_eq!(mine["measures"], json!(["second shift", "weekly call"]));
+    assert_eq!(
+        get(&router, SUPPLIER, "/v1/suppliers/QUAL-01/plans")
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, q) = get(
+        &router,
+        VIEWER,
+        &format!("/v1/suppliers/QUAL-01/plans/{derived}"),
+    )
+    .await;
+    assert_eq!(
+        (
+            q["derived"].as_bool(),
+            q["indicator"].as_str(),
+            q["owner"].as_str(),
+            q["target"].as_f64()
+        ),
+        (
+            Some(true),
+            Some("defect_ppm"),
+            Some("unassigned"),
+            Some(4500.0)
+        ),
+        "{q}"
+    );
+    assert_eq!(q["trigger_alert_id"].as_str(), Some(alert_id.as_str()));
+    assert_eq!(q["progress"].as_array().unwrap().len(), 1);
     let bad = json!({"indicator": "OTIF", "window_days": 60, "target": 0.9, "due_date": "2026-08-15", "owner": "P"}).to_string();
     let (s, _, p) = post(
         &router,

@@ -262,3 +262,54 @@ pub(crate) async fn status(
             .collect(),
     }))
 }
+
+/// A supplier's rectification plans, stored and derived, each with its state today.
+#[utoipa::path(get, path = "/v1/suppliers/{supplier_id}/plans", tag = "plans",
+    params(("supplier_id" = String, Path, description = "Supplier id")),
+    responses(
+        (status = 200, body = PlanList),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn plans(
+    State(s): State<AppState>,
+    Path(supplier): Path<String>,
+) -> Result<Json<PlanList>, Problem> {
+    let supplier = known_shape(supplier)?;
+    let today = s.today();
+    let items = s.reader.plans(&supplier, today).await?;
+    if items.is_empty() && !s.reader.is_known(&supplier).await? {
+        return Err(Problem::unknown_supplier(&supplier));
+    }
+    Ok(Json(PlanList {
+        as_of: today.to_string(),
+        items,
+    }))
+}
+
+/// One plan, stored or derived, with its state today.
+#[utoipa::path(get, path = "/v1/suppliers/{supplier_id}/plans/{plan_id}", tag = "plans",
+    params(
+        ("supplier_id" = String, Path, description = "Supplier id"),
+        ("plan_id" = String, Path, description = "Plan id"),
+    ),
+    responses(
+        (status = 200, body = PlanJson),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn plan(
+    State(s): State<AppState>,
+    Path((supplier, plan_id)): Path<(String, String)>,
+) -> Result<Json<PlanJson>, Problem> {
+    let supplier = known_shape(supplier)?;
+    s.reader
+        .plans(&supplier, s.today())
+        .await?
+        .into_iter()
+        .find(|p| p.plan_id == plan_id)
+        .map(Json)
+        .ok_or_else(|| Problem::not_found(&format!("/v1/suppliers/{supplier}/plans/{plan_id}")))
+}

@@ -154,52 +154,12 @@ retract_endpoint!(
     "violations"
 );
 
-/// The rules whose CRITICAL episodes imply a plan (closed-loop.md, the default
-/// `[rectification] rules`).
-const PLAN_RULES: [&str; 5] = [
-    "otif_rate",
-    "defect_ppm",
-    "lot_acceptance_rate",
-    "return_rate_ppm",
-    "critical_defects",
-];
-
-/// Whether the plan exists: a stored Opened with its id, or a derived plan (UUIDv5 of
-/// `{alert_id}|PLAN`) of one of the supplier's CRITICAL episodes in the read model.
+/// Whether the plan exists: stored (an Opened with its id) or derived from one of the
+/// supplier's CRITICAL episodes (and not suppressed), as `GET .../plans` lists them.
 async fn plan_exists(s: &AppState, supplier: &str, plan_id: &str) -> Result<bool, Problem> {
-    let opened = crate::read::profile::records_of(
-        s.reader.store(),
-        s.reader.codec(),
-        supplier,
-        &[tierline_events::RecordKind::RectificationPlanOpened],
-    )
-    .await?;
-    if opened.iter().any(|r| {
-        matches!(r, tierline_events::Record::RectificationPlanOpened(p) if p.plan_id == plan_id)
-    }) {
-        return Ok(true);
-    }
-    let Ok(id) = uuid::Uuid::try_parse(plan_id) else {
-        return Ok(false);
-    };
-    let episodes = s
-        .reader
-        .projections()
-        .alerts(&tierline_projections::AlertQuery {
-            status: tierline_projections::AlertStatus::Current,
-            supplier_id: Some(supplier),
-            level: Some("CRITICAL"),
-            after: None,
-            limit: 100_000,
-        })
-        .await?;
-    Ok(episodes.iter().any(|e| {
-        PLAN_RULES.contains(&e.rule.as_str())
-            && uuid::Uuid::new_v5(
-                &tierline_scoring::ID_NAMESPACE,
-                format!("{}|PLAN", e.alert_id).as_bytes(),
-            ) == id
-    }))
+    let today = s.clock.today(s.reader.policy());
+    let plans = s.reader.plans(supplier, today).await?;
+    Ok(plans.iter().any(|p| p.plan_id == plan_id))
 }
 
 /// Open a rectification plan (editor), or amend one by posting its `plan_id` again.
