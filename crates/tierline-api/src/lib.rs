@@ -213,6 +213,7 @@ pub fn app(
         .routes(routes!(write::post_risk_signal))
         .routes(routes!(routes::profile::plans, write::post_plan))
         .routes(routes!(routes::profile::plan))
+        .routes(routes!(routes::profile::credit))
         .routes(routes!(write::post_progress))
         .routes(routes!(write::post_close));
     if use_cache {

@@ -427,3 +427,34 @@ pub struct PlanList {
     /// Every plan, stored and derived, by id.
     pub items: Vec<PlanJson>,
 }
+
+/// One delta of a credit record.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CreditDeltaJson {
+    /// The day it counts on.
+    pub date: String,
+    /// The delta.
+    pub delta: f64,
+    /// `episode`, `plan` or `violation`.
+    pub cause: String,
+    /// The cause's id (alert_id, plan_id or violation_id).
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// What it was.
+    pub detail: String,
+    /// Its cause no longer gives a delta (a retracted episode, a void violation).
+    pub withdrawn: bool,
+}
+
+/// `GET /v1/suppliers/{id}/credit`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CreditJson {
+    /// The day asked.
+    pub as_of: String,
+    /// clamp(100 + the deltas of the 365 days ending on `as_of`, 0, 100).
+    pub score: f64,
+    /// A >= 90, B >= 75, C >= 60, else D.
+    pub class: String,
+    /// Every delta, oldest first.
+    pub deltas: Vec<CreditDeltaJson>,
+}

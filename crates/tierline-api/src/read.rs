@@ -16,6 +16,7 @@ use crate::model::*;
 use crate::problem::Problem;
 
 mod alerts;
+mod credit;
 mod finish;
 mod lineage;
 mod plans;

@@ -669,6 +669,35 @@ async fn writes_validate_store_and_project_with_the_audit_trail(backend: Backend
     )
     .await;
     assert_eq!(before["status"], "APPROVED");
+    // Credit: NEWCO's MAJOR violation costs 5; QUAL-01's episodes cost 3 (WARNING) and
+    // 7 for a CRITICAL starting while a WARNING of its rule is open (10 otherwise).
+    let (s, c) = get(&router, VIEWER, "/v1/suppliers/NEWCO/credit").await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(
+        (c["score"].as_f64(), c["class"].as_str()),
+        (Some(95.0), Some("A")),
+        "{c}"
+    );
+    assert_eq!(
+        (
+            c["deltas"][0]["cause"].as_str(),
+            c["deltas"][0]["ref"].as_str()
+        ),
+        (Some("violation"), Some("V-1"))
+    );
+    let (_, q) = get(&router, VIEWER, "/v1/suppliers/QUAL-01/credit").await;
+    let deltas = q["deltas"].as_array().unwrap();
+    assert!(
+        deltas.iter().any(|d| d["delta"] == -3.0) && deltas.iter().any(|d| d["delta"] == -7.0),
+        "{q}"
+    );
+    let sum: f64 = deltas
+        .iter()
+        .filter(|d| d["withdrawn"] == false)
+        .map(|d| d["delta"].as_f64().unwrap())
+        .sum();
+    assert_eq!(q["score"].as_f64(), Some((100.0 + sum).clamp(0.0, 100.0)));
+
     // The OpenAPI document lists the writes.
     let paths = serde_json::to_value(&doc).unwrap()["paths"].clone();
     for p in [

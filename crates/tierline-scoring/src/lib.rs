@@ -6,6 +6,7 @@
 //! denominator and samples. From them: [`Scorecard`]s over 30/90/365-day windows,
 //! the tier walk with hysteresis, and alert episodes with deterministic ids.
 
+mod credit;
 mod entity;
 mod exact;
 mod indicator;
@@ -21,6 +22,9 @@ mod walk;
 mod window;
 pub use window::{window_of, window_start};
 
+pub use credit::{
+    CREDIT_RULES, credit_class, credit_on, episode_delta, plan_delta, violation_delta,
+};
 pub use entity::EventKey;
 pub use exact::{ExactSum, fsum};
 pub use indicator::{Criterion, Dimension, Indicator, Kind};

@@ -160,3 +160,54 @@ fn a_derived_plan_opens_on_its_episode_start_and_takes_amendments() {
     // No opening at all: no plan.
     assert!(PlanRecords::default().plan(day_of).is_none());
 }
+
+#[test]
+fn credit_adds_a_year_of_deltas_and_clamps() {
+    use tierline_events::ViolationSeverity;
+    assert_eq!(episode_delta(Level::Warning, false), -3.0);
+    assert_eq!(episode_delta(Level::Critical, false), -10.0);
+    assert_eq!(
+        episode_delta(Level::Critical, true),
+        -7.0,
+        "a breach costs -10 in all"
+    );
+    assert_eq!(
+        (
+            plan_delta(PlanOutcome::Verified),
+            plan_delta(PlanOutcome::Failed),
+            plan_delta(PlanOutcome::Unverifiable)
+        ),
+        (5.0, -10.0, 0.0)
+    );
+    assert_eq!(violation_delta(ViolationSeverity::Critical), Some(-20.0));
+    assert_eq!(violation_delta(ViolationSeverity::Unknown), None);
+    let deltas = [
+        (d("2026-01-10"), -3.0),
+        (d("2026-01-10"), -7.0),
+        (d("2026-03-01"), 5.0),
+        (d("2026-04-01"), -20.0),
+    ];
+    assert_eq!(credit_on(&deltas, d("2026-01-09")), 100.0);
+    assert_eq!(credit_on(&deltas, d("2026-01-10")), 90.0);
+    assert_eq!(credit_on(&deltas, d("2026-03-01")), 95.0);
+    assert_eq!(credit_on(&deltas, d("2026-04-01")), 75.0);
+    // The January deltas leave the 365-day window on 2027-01-10.
+    assert_eq!(credit_on(&deltas, d("2027-01-09")), 75.0);
+    assert_eq!(credit_on(&deltas, d("2027-01-10")), 85.0);
+    // A credit never exceeds 100 nor falls below 0.
+    assert_eq!(credit_on(&[(d("2026-01-01"), 5.0)], d("2026-01-01")), 100.0);
+    assert_eq!(
+        credit_on(&[(d("2026-01-01"), -20.0); 6], d("2026-01-01")),
+        0.0
+    );
+    assert_eq!(
+        [
+            credit_class(90.0),
+            credit_class(89.9),
+            credit_class(75.0),
+            credit_class(60.0),
+            credit_class(59.9)
+        ],
+        ["A", "B", "B", "C", "D"]
+    );
+}

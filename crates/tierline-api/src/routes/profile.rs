@@ -313,3 +313,30 @@ pub(crate) async fn plan(
         .map(Json)
         .ok_or_else(|| Problem::not_found(&format!("/v1/suppliers/{supplier}/plans/{plan_id}")))
 }
+
+/// A supplier's credit record: score, class and every delta with its cause.
+#[utoipa::path(get, path = "/v1/suppliers/{supplier_id}/credit", tag = "status",
+    params(
+        ("supplier_id" = String, Path, description = "Supplier id"),
+        ("as_of" = Option<String>, Query, description = "YYYY-MM-DD, default today"),
+    ),
+    responses(
+        (status = 200, body = CreditJson),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn credit(
+    State(s): State<AppState>,
+    Path(supplier): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<CreditJson>, Problem> {
+    let supplier = known_shape(supplier)?;
+    let p = Params::parse(q.as_deref(), &["as_of"])?;
+    let as_of = s.as_of(&p)?;
+    let credit = s.reader.credit(&supplier, as_of).await?;
+    if credit.deltas.is_empty() && !s.reader.is_known(&supplier).await? {
+        return Err(Problem::unknown_supplier(&supplier));
+    }
+    Ok(Json(credit))
+}
