@@ -9,6 +9,7 @@ mod auth;
 mod cache;
 mod dashboard;
 mod http_metrics;
+mod keys;
 mod model;
 mod params;
 mod problem;
@@ -35,8 +36,8 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use auth::{ApiKeys, BadKeyHash, BadKeyLine, Identity, Role, hash_key};
 pub use http_metrics::HttpMetrics;
+pub use keys::{ApiKeys, BadKeyHash, BadKeyLine, Identity, Role, hash_key};
 pub use model::*;
 pub use problem::{Fault, Problem};
 pub use read::Reader;

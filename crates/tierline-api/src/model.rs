@@ -184,7 +184,7 @@ pub struct TierCounts {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct KeyList {
     /// Names, roles and supplier scopes; never digests.
-    pub items: Vec<crate::auth::Identity>,
+    pub items: Vec<crate::keys::Identity>,
 }
 
 /// One criterion of an assessment.

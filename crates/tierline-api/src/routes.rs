@@ -8,7 +8,7 @@ use tierline_scoring::Tier;
 pub(crate) mod profile;
 
 use crate::AppState;
-use crate::auth::{Identity, Role};
+use crate::keys::{Identity, Role};
 use crate::model::*;
 use crate::params::Params;
 use crate::problem::Problem;

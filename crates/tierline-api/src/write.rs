@@ -14,7 +14,7 @@ use tierline_store::{AppendBatch, Appended, EventStore, NewEvent, StoredEvent};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::auth::Identity;
+use crate::keys::Identity;
 use crate::problem::Problem;
 
 mod bodies;

@@ -14,6 +14,7 @@
 mod binary;
 mod catalog;
 mod codec;
+mod enums;
 mod error;
 mod plan;
 mod records;

@@ -1,4 +1,4 @@
-//! The credit record (docs/closed-loop.md "Credit record"): deltas from alert episodes,
+//! The credit record (docs/scoring.md "Plans, status and credit"): deltas from alert episodes,
 //! plan outcomes and violations, and the credit on a day. Pure.
 
 use tierline_events::{Date, PlanOutcome, ViolationSeverity};

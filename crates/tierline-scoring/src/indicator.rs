@@ -1,4 +1,4 @@
-//! The indicators of docs/scoring.md and docs/assessments.md, the dimensions they score,
+//! The indicators of docs/scoring.md (v2), the dimensions they score,
 //! and how each one turns daily buckets into a value on a date.
 
 use std::collections::BTreeSet;
@@ -260,7 +260,7 @@ impl Indicator {
         })
     }
 
-    /// Whether a higher value is better (closed-loop.md: plans, benchmarks, gates).
+    /// Whether a higher value is better (docs/scoring.md "Plans, status and credit").
     pub fn higher_is_better(self) -> bool {
         matches!(
             self,

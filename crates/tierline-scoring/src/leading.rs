@@ -1,4 +1,4 @@
-//! The leading indicators of docs/early-warning.md, per PO line: `late_promise_rate`
+//! The leading indicators of docs/scoring.md "Leading indicators", per PO line: `late_promise_rate`
 //! (the line's part of each day it is open and due within 14 days) and
 //! `promise_slip_days` (how far each re-confirmation moved the promise).
 
@@ -24,7 +24,7 @@ pub(crate) fn leading_contributions(line: &LineEvents, policy: &Policy, c: &mut 
 }
 
 /// Every `Confirmed` with an earlier promise contributes, on its own date, how many days
-/// later it promises than the promise before it (clarifications 26: the Placed promise
+/// later it promises than the promise before it (the Placed promise
 /// and the confirmations merged by ordering key).
 fn slips(
     line: &LineEvents,

@@ -1,4 +1,4 @@
-//! Rectification plans (docs/closed-loop.md "Plans"): a plan's fields from its Opened
+//! Rectification plans (docs/scoring.md "Plans, status and credit"): a plan's fields from its Opened
 //! records, its counted closing, its state on a day, its review date and verdict. Pure:
 //! records in, plans out; the indicator's value on the review date is an argument.
 

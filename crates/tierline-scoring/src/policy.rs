@@ -55,7 +55,7 @@ fn default_alert_window() -> u32 {
     30
 }
 
-/// An assessment criterion the policy scores (docs/assessments.md).
+/// An assessment criterion the policy scores (docs/scoring.md "Assessments, compliance and external risk").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CriterionPolicy {
@@ -216,7 +216,7 @@ fn invalid(key: impl Into<String>, problem: impl Into<String>) -> PolicyError {
 }
 
 impl Default for Policy {
-    /// The v2 default policy (docs/assessments.md "Default policy v2").
+    /// The v2 default policy (docs/scoring.md "Assessments, compliance and external risk (v2)").
     fn default() -> Self {
         let mut p = Policy::v1();
         p.version = "scoring-v2-default".into();

@@ -1,4 +1,4 @@
-//! A supplier's qualitative profile (docs/assessments.md): assessments and their
+//! A supplier's qualitative profile (docs/scoring.md "Assessments, compliance and external risk"): assessments and their
 //! criteria, certificates, compliance violations and external risk signals, and the
 //! state indicators they make. Each state is given as change points: the bucket of a
 //! day holds the state from that day until the next bucket.
@@ -39,7 +39,7 @@ pub(crate) struct Certificate {
 pub(crate) struct Signal {
     pub(crate) risk_score: f64,
     pub(crate) valid_until: Date,
-    #[allow(dead_code)] // shown by the API; every kind counts (clarifications 10)
+    #[allow(dead_code)] // shown by the API; every kind counts
     pub(crate) kind: RiskKind,
 }
 
@@ -54,7 +54,7 @@ pub(crate) struct ProfileEvents {
     pub(crate) signals: BTreeMap<Arc<str>, Events<Signal>>,
 }
 
-/// A standard's name as compared (clarifications 9): spaces removed, then a final
+/// A standard's name as compared (docs/scoring.md): spaces removed, then a final
 /// `:` and four ASCII digits (the edition), then upper-cased.
 pub fn standard_key(name: &str) -> String {
     let s: String = name.chars().filter(|c| *c != ' ').collect();

@@ -1,4 +1,4 @@
-//! A supplier's status on each day (docs/closed-loop.md "Status"): the latest decision
+//! A supplier's status on each day (docs/scoring.md "Plans, status and credit"): the latest decision
 //! in force, or `APPROVED`. Pure: decisions in, status out.
 
 use std::collections::BTreeSet;
@@ -104,7 +104,7 @@ impl StatusLine {
         start
     }
 
-    /// The reason of the status on `day` (clarifications 19): the decision in force's,
+    /// The reason of the status on `day`: the decision in force's,
     /// or `expired:{event_id}` when an expiry left no decision in force.
     pub fn reason(&self, day: Date) -> String {
         if let Some(k) = self.on(day).decision {

@@ -1,5 +1,5 @@
-//! Hand-worked examples of docs/assessments.md and the leading indicators of
-//! docs/early-warning.md: validity edges, amendments, retractions, precedence,
+//! Hand-worked examples of docs/scoring.md "Assessments, compliance and external risk" and the leading indicators of
+//! docs/scoring.md "Leading indicators": validity edges, amendments, retractions, precedence,
 //! certificate status changes and expiry, violation windows, risk signals.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::float_cmp)]
@@ -302,7 +302,7 @@ fn certificate_coverage_follows_status_changes_and_expiry() {
     // C1 expires after 2026-06-30.
     assert_eq!(at(&l, cov, "2026-06-30"), (Some(1.0), 2));
     assert_eq!(at(&l, cov, "2026-07-01"), (Some(0.5), 2));
-    // An UNKNOWN status covers nothing (clarifications 8).
+    // An UNKNOWN status covers nothing.
     l.apply(&certificate(
         "C2",
         "2026-08-01",

@@ -1,4 +1,4 @@
-//! Hand-worked rectification plans (docs/closed-loop.md "Plans"): met, missed,
+//! Hand-worked rectification plans (docs/scoring.md "Plans, status and credit"): met, missed,
 //! insufficient, completed early, withdrawn before the due date, an amended target, an
 //! amendment after the due date ignored, a plan withdrawn and never reviewed, a derived
 //! plan that opens on its episode's start.
@@ -66,7 +66,7 @@ fn met_missed_and_insufficient_on_the_due_date() {
         PlanState::Reviewed(PlanOutcome::Unverifiable, None)
     );
     // Lower is better for defect_ppm; an indicator the policy does not define is
-    // UNVERIFIABLE whatever the value (clarifications 18).
+    // UNVERIFIABLE whatever the value.
     let mut ppm = plan.clone();
     ppm.fields.indicator = "defect_ppm".into();
     ppm.fields.target = 4500.0;

@@ -14,13 +14,13 @@ fn the_shipped_policy_is_the_default() {
     assert_eq!(p.version, "scoring-v2-default");
     assert_eq!(p.indicators.len(), 9);
     assert_eq!(p.criteria.len(), 5);
-    assert_eq!(p.alerts.len(), 9, "clarifications 7: nine rules");
+    assert_eq!(p.alerts.len(), 9, "nine rules");
     assert_eq!(p.bound(Tier::Key), 65.0);
     // The v1 file (no v2 keys) still loads, as the v1 default.
     let v1 = Policy::from_toml(V1).unwrap();
     assert_eq!(v1, Policy::v1());
     assert_eq!(v1.dimension_weight(Dimension::Capability), 0.0);
-    // Every indicator of the specs appears in the order of clarifications 30.
+    // Every indicator of the specs appears in the order of docs/scoring.md.
     let names: Vec<&str> = p.indicators_all().iter().map(|i| i.name()).collect();
     assert_eq!(
         names[9..16],

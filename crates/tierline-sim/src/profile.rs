@@ -1,4 +1,4 @@
-//! The qualitative side of the population (docs/assessments.md): quarterly audits or
+//! The qualitative side of the population (docs/scoring.md "Assessments, compliance and external risk"): quarterly audits or
 //! questionnaires, monthly buyer reviews for some suppliers, yearly certificates (some
 //! renewed late, suspended during a quality collapse), occasional violations (some
 //! retracted) and risk signals (a high one when a delivery slide starts); a rectification

@@ -1,4 +1,4 @@
-//! A supplier's credit record (docs/closed-loop.md "Credit record"): every delta with
+//! A supplier's credit record (docs/scoring.md "Plans, status and credit"): every delta with
 //! its cause, from the read model's episodes, the plans and the stored violations.
 
 use tierline_events::{Date, PlanOutcome, Record, RecordKind};
@@ -35,7 +35,7 @@ impl Reader {
             } else {
                 Level::Warning
             };
-            // A WARNING episode of the same rule open on the start (clarifications 22).
+            // A WARNING episode of the same rule open on the start.
             let warning_open = episodes.iter().filter(live).any(|w| {
                 w.rule == e.rule
                     && w.level == "WARNING"

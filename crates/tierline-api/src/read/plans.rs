@@ -1,4 +1,4 @@
-//! A supplier's rectification plans (docs/closed-loop.md "Plans"), stored and derived,
+//! A supplier's rectification plans (docs/scoring.md "Plans, status and credit"), stored and derived,
 //! with their state today: stored records from the store, derived plans from the CRITICAL
 //! episodes of the read model, review values from its daily buckets.
 

@@ -10,7 +10,7 @@ use axum::response::Response;
 use super::bodies::*;
 use super::{append, common, limits, parse_body};
 use crate::AppState;
-use crate::auth::Identity;
+use crate::keys::Identity;
 use crate::model::EventJson;
 use crate::problem::Problem;
 
