@@ -45,6 +45,37 @@ pub(crate) struct Common {
     pub(crate) supplier_id: String,
 }
 
+/// A write endpoint's body: the record's own fields and an optional `occurred_at`.
+pub(crate) trait WriteBody: DeserializeOwned {
+    /// The body's `occurred_at`, if given.
+    fn occurred_at(&self) -> Option<&str>;
+}
+
+/// What every write endpoint does: the body within `limit`, read as `B`, made into a
+/// record by `record` with the common fields, validated and appended; `location` names
+/// where the record's object is shown.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn write<B: WriteBody>(
+    s: &AppState,
+    who: &Identity,
+    supplier: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+    limit: usize,
+    record: impl FnOnce(B, Common) -> Record,
+    location: impl FnOnce(&Record) -> String,
+) -> Result<Response, Problem> {
+    if body.len() > limit {
+        return Err(Problem::too_large(limit));
+    }
+    let b: B = parse_body(headers, body)?;
+    let given = b.occurred_at().map(str::to_owned);
+    let c = common(s, who, supplier, headers, given.as_deref())?;
+    let r = record(b, c);
+    let location = location(&r);
+    append(s, r, given.is_some(), location).await
+}
+
 /// Reads a JSON body as `T`, refusing unknown fields by name.
 pub(crate) fn parse_body<T: DeserializeOwned>(
     headers: &HeaderMap,

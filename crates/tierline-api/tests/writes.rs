@@ -78,6 +78,18 @@ async fn post(
     call(router, req.body(Body::from(body)).unwrap()).await
 }
 
+/// GETs `uri` (as the viewer) until `done` holds for the body, for at most 10 s.
+async fn until(router: &Router, uri: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, body) = get(router, VIEWER, uri).await;
+        if done(&body) || std::time::Instant::now() > deadline {
+            return body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 fn audit(id: &str, scores: [f64; 5]) -> Value {
     let names = [
         "rnd_strength",
@@ -451,7 +463,12 @@ async fn writes_validate_store_and_project_with_the_audit_trail(backend: Backend
         assert_eq!(s, StatusCode::CREATED, "{p}");
     }
     project(&db.store, policy, &clock, 2).await.unwrap();
-    let (_, sc) = get(&router, VIEWER, "/v1/suppliers/NEWCO/scorecard").await;
+    // On PostgreSQL the response cache follows the projector's commit by NOTIFY, a
+    // moment after it: read until the scorecard has moved on.
+    let sc = until(&router, "/v1/suppliers/NEWCO/scorecard", |sc| {
+        sc["dimensions"]["capability"].is_null()
+    })
+    .await;
     assert_eq!(sc["dimensions"]["capability"], Value::Null, "{sc}");
     // Plans: opened by an editor (id generated), progress by the supplier's own key,
     // a 404 for a plan that exists nowhere, closing by an editor only.

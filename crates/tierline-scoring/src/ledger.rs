@@ -358,7 +358,6 @@ impl SupplierLedger {
                 let s = Signal {
                     risk_score: r.risk_score,
                     valid_until: r.valid_until,
-                    kind: r.kind,
                 };
                 self.profile_of(|p| {
                     p.signals

@@ -20,7 +20,7 @@ mod status;
 mod tier;
 mod walk;
 mod window;
-pub use window::{window_of, window_start};
+pub use window::{persists, window_of, window_start};
 
 pub use credit::{
     CREDIT_RULES, credit_class, credit_on, episode_delta, plan_delta, violation_delta,

@@ -7,9 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use rustc_hash::FxHashSet as HashSet;
-use tierline_events::{
-    AssessmentKind, CertificateStatus, CriterionScore, Date, RiskKind, ViolationSeverity,
-};
+use tierline_events::{AssessmentKind, CertificateStatus, CriterionScore, Date, ViolationSeverity};
 
 use crate::entity::{Contributions, EventKey, Events};
 use crate::exact::ExactSum;
@@ -39,8 +37,6 @@ pub(crate) struct Certificate {
 pub(crate) struct Signal {
     pub(crate) risk_score: f64,
     pub(crate) valid_until: Date,
-    #[allow(dead_code)] // shown by the API; every kind counts
-    pub(crate) kind: RiskKind,
 }
 
 /// Every profile record of one supplier, by the object it names.

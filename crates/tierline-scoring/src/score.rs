@@ -97,9 +97,23 @@ pub fn combine(
         let (weighted, weights) = (weighted.value(), weights.value());
         dimensions.insert(d, (weights > 0.0).then(|| weighted / weights));
     }
+    let (composite, coverage) = composite_of(
+        policy,
+        Dimension::ALL
+            .iter()
+            .map(|d| (*d, dimensions.get(d).copied().flatten())),
+    );
+    (dimensions, composite, coverage)
+}
+
+/// The composite and coverage from the dimensions' scores (`None`: insufficient).
+fn composite_of(
+    policy: &Policy,
+    dimensions: impl Iterator<Item = (Dimension, Option<f64>)>,
+) -> (Option<f64>, f64) {
     let (mut weighted, mut coverage) = (ExactSum::default(), ExactSum::default());
-    for d in Dimension::ALL {
-        if let Some(Some(score)) = dimensions.get(&d) {
+    for (d, score) in dimensions {
+        if let Some(score) = score {
             let w = policy.dimension_weight(d);
             weighted.add(w * score);
             coverage.add(w);
@@ -109,7 +123,7 @@ pub fn combine(
     // The tolerance: 0.35 + 0.10 + 0.05 is 0.49999999999999994 in binary64.
     let composite =
         (coverage >= policy.min_coverage - 1e-9 && coverage > 0.0).then(|| weighted / coverage);
-    (dimensions, composite, coverage)
+    (composite, coverage)
 }
 
 /// The composite alone from the indicators' totals in a fixed slot order: what the tier
@@ -148,18 +162,11 @@ impl<'p> Composite<'p> {
                 weights[*d].add(p.weight);
             }
         }
-        let (mut total, mut coverage) = (ExactSum::default(), ExactSum::default());
-        for (k, d) in Dimension::ALL.iter().enumerate() {
+        let dimensions = Dimension::ALL.iter().enumerate().map(|(k, d)| {
             let w_sum = weights[k].value();
-            if w_sum > 0.0 {
-                let score = weighted[k].value() / w_sum;
-                let w = self.policy.dimension_weight(*d);
-                total.add(w * score);
-                coverage.add(w);
-            }
-        }
-        let (total, coverage) = (total.value(), coverage.value());
-        (coverage >= self.policy.min_coverage - 1e-9 && coverage > 0.0).then(|| total / coverage)
+            (*d, (w_sum > 0.0).then(|| weighted[k].value() / w_sum))
+        });
+        composite_of(self.policy, dimensions).0
     }
 }
 

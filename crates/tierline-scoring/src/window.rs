@@ -40,6 +40,12 @@ pub fn window_of<V>(
     }
 }
 
+/// Whether a bucket is kept in a read model: a window bucket while it holds anything, a
+/// state's always (an empty one ends the state).
+pub fn persists(indicator: Indicator, total: &Agg) -> bool {
+    indicator.kind() == Kind::State || !total.is_empty()
+}
+
 /// The first day a reader needs buckets from to evaluate `from..` on `window` days
 /// (states also need their latest bucket before it: see [`window_of`]).
 pub fn window_start(from: Date, window: u32) -> Date {

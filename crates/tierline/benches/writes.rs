@@ -100,7 +100,7 @@ async fn main() {
     let policy = Arc::new(Policy::default());
 
     // History: 90 days of every supplier, projected.
-    let today = SystemClock.now_date();
+    let today = tierline_clock::Clock::today(&SystemClock, &policy);
     let mut batch = Vec::new();
     for k in 0..suppliers {
         let b = Behaviour {
@@ -336,16 +336,4 @@ async fn main() {
         closed_rate / ingest_rate
     );
     db.cleanup().await;
-}
-
-/// Today by the system clock.
-trait NowDate {
-    fn now_date(&self) -> Date;
-}
-
-impl NowDate for SystemClock {
-    fn now_date(&self) -> Date {
-        use tierline_clock::Clock;
-        Timestamp(self.now().0).date().unwrap_or(Date(0))
-    }
 }

@@ -280,7 +280,11 @@ pub(crate) struct PlanBody {
 }
 
 impl PlanBody {
-    pub(crate) fn record(self, c: Common, plan_id: String) -> Record {
+    /// The record; a plan without an id gets a UUIDv7.
+    pub(crate) fn record(self, c: Common) -> Record {
+        let plan_id = self
+            .plan_id
+            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
         RectificationPlanOpened {
             event_id: c.event_id,
             source: c.source,
@@ -356,3 +360,25 @@ impl CloseBody {
         .into()
     }
 }
+
+macro_rules! write_body {
+    ($($t:ty),+) => {
+        $(impl super::WriteBody for $t {
+            fn occurred_at(&self) -> Option<&str> {
+                self.occurred_at.as_deref()
+            }
+        })+
+    };
+}
+
+write_body!(
+    AssessmentBody,
+    RetractBody,
+    CertificateBody,
+    ViolationBody,
+    RiskSignalBody,
+    StatusBody,
+    PlanBody,
+    ProgressBody,
+    CloseBody
+);

@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::bodies::*;
-use super::{append, common, limits, parse_body};
+use super::{limits, write};
 use crate::AppState;
 use crate::keys::Identity;
 use crate::model::EventJson;
@@ -42,14 +42,8 @@ macro_rules! write_endpoint {
             headers: HeaderMap,
             body: Bytes,
         ) -> Result<Response, Problem> {
-            if body.len() > $limit {
-                return Err(Problem::too_large($limit));
-            }
-            let b: $body = parse_body(&headers, &body)?;
-            let given = b.occurred_at.clone();
-            let c = common(&s, &who, &supplier, &headers, given.as_deref())?;
-            let location = format!("/v1/suppliers/{supplier}/{}", $list);
-            append(&s, b.record(c), given.is_some(), location).await
+            let location = |_: &_| format!("/v1/suppliers/{supplier}/{}", $list);
+            write(&s, &who, &supplier, &headers, &body, $limit, |b: $body, c| b.record(c), location).await
         }
     };
 }
@@ -125,14 +119,9 @@ macro_rules! retract_endpoint {
             headers: HeaderMap,
             body: Bytes,
         ) -> Result<Response, Problem> {
-            if body.len() > limits::TEXT {
-                return Err(Problem::too_large(limits::TEXT));
-            }
-            let b: RetractBody = parse_body(&headers, &body)?;
-            let given = b.occurred_at.clone();
-            let c = common(&s, &who, &supplier, &headers, given.as_deref())?;
-            let location = format!("/v1/suppliers/{supplier}/{}", $list);
-            append(&s, b.$make(c, id), given.is_some(), location).await
+            let location = |_: &_| format!("/v1/suppliers/{supplier}/{}", $list);
+            let record = |b: RetractBody, c| b.$make(c, id);
+            write(&s, &who, &supplier, &headers, &body, limits::TEXT, record, location).await
         }
     };
 }
@@ -187,18 +176,23 @@ pub(crate) async fn post_plan(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    if body.len() > limits::PLAN {
-        return Err(Problem::too_large(limits::PLAN));
-    }
-    let b: PlanBody = parse_body(&headers, &body)?;
-    let given = b.occurred_at.clone();
-    let c = common(&s, &who, &supplier, &headers, given.as_deref())?;
-    let plan_id = b
-        .plan_id
-        .clone()
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    let location = format!("/v1/suppliers/{supplier}/plans/{plan_id}");
-    append(&s, b.record(c, plan_id), given.is_some(), location).await
+    let location = |r: &tierline_events::Record| match r {
+        tierline_events::Record::RectificationPlanOpened(p) => {
+            format!("/v1/suppliers/{supplier}/plans/{}", p.plan_id)
+        }
+        _ => format!("/v1/suppliers/{supplier}/plans"),
+    };
+    write(
+        &s,
+        &who,
+        &supplier,
+        &headers,
+        &body,
+        limits::PLAN,
+        PlanBody::record,
+        location,
+    )
+    .await
 }
 
 /// A write on an existing plan: progress or closing.
@@ -231,19 +225,12 @@ macro_rules! plan_endpoint {
             headers: HeaderMap,
             body: Bytes,
         ) -> Result<Response, Problem> {
-            if body.len() > limits::TEXT {
-                return Err(Problem::too_large(limits::TEXT));
-            }
-            let b: $body = parse_body(&headers, &body)?;
-            let given = b.occurred_at.clone();
-            let c = common(&s, &who, &supplier, &headers, given.as_deref())?;
-            if !plan_exists(&s, &supplier, &plan_id).await? {
-                return Err(Problem::not_found(&format!(
-                    "/v1/suppliers/{supplier}/plans/{plan_id}"
-                )));
-            }
             let location = format!("/v1/suppliers/{supplier}/plans/{plan_id}");
-            append(&s, b.record(c, plan_id), given.is_some(), location).await
+            if !plan_exists(&s, &supplier, &plan_id).await? {
+                return Err(Problem::not_found(&location));
+            }
+            let record = |b: $body, c| b.record(c, plan_id);
+            write(&s, &who, &supplier, &headers, &body, limits::TEXT, record, |_: &_| location).await
         }
     };
 }

@@ -103,8 +103,7 @@ impl Projector {
                 let mut bulk = BulkRows::for_tx(tx);
                 for (c, input) in computed.iter_mut().zip(part) {
                     for (i, day, total) in input.ledger.daily_totals() {
-                        // A state's empty bucket is kept: the state ends there.
-                        if !total.is_empty() || i.kind() == tierline_scoring::Kind::State {
+                        if tierline_scoring::persists(i, total) {
                             bulk.day(&c.supplier, i, day, total);
                         }
                     }

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use tierline_events::Date;
 use tierline_projections::{DayBucket, PageRows, ScorecardRow};
 
-use tierline_scoring::{Indicator, Kind, Scorecard, SupplierLedger, Tier, TierDay, WINDOWS, Walks};
+use tierline_scoring::{
+    Indicator, Scorecard, SupplierLedger, Tier, TierDay, WINDOWS, Walks, persists,
+};
 
 /// One supplier's part of a step.
 pub(super) struct Input<'a> {
@@ -33,9 +35,8 @@ pub(super) fn compute(input: &Input<'_>, today: Date, policy_version: &str) -> C
     let supplier = l.supplier_id().to_owned();
     let mut rows = PageRows::default();
     for &(indicator, day) in input.changed {
-        // A state's empty bucket is kept: the state ends there.
         match l.bucket(indicator, day) {
-            Some(total) if indicator.kind() == Kind::State || !total.is_empty() => {
+            Some(total) if persists(indicator, total) => {
                 let b = DayBucket {
                     indicator,
                     day,
