@@ -109,7 +109,10 @@ def main():
     n_poison = int(sys.argv[sys.argv.index("--poison") + 1]) if "--poison" in sys.argv else 0
     if "--create-topics" in sys.argv:
         admin = AdminClient({"bootstrap.servers": brokers})
-        fs = admin.create_topics([NewTopic(t, num_partitions=3, replication_factor=1) for t in ALL_TOPICS])
+        # On a cluster, every broker holds a replica and a write needs all but one.
+        rf = int(sys.argv[sys.argv.index("--replication") + 1]) if "--replication" in sys.argv else 1
+        config = {"min.insync.replicas": str(rf - 1)} if rf > 1 else {}
+        fs = admin.create_topics([NewTopic(t, num_partitions=3, replication_factor=rf, config=config) for t in ALL_TOPICS])
         for t, f in fs.items():
             try:
                 f.result(15)

@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use axum::routing::get;
 use tierline_api::testing::{append, noon};
-use tierline_api::{ApiConfig, ApiKeys, HttpMetrics, Reader, app};
 use tierline_events::sample::{Behaviour, scripted_supplier};
 use tierline_events::{Codec, Date};
 use tierline_projector::Projector;
@@ -21,7 +20,7 @@ use tierline_scoring::Policy;
 
 mod common;
 
-use common::{KEY, Run, env, load};
+use common::{Run, env, load};
 
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -37,12 +36,7 @@ async fn bench() {
     let seconds = env("BENCH_SECONDS", 5) as f64;
     let connections = env("BENCH_CONNECTIONS", 32) as usize;
     let today = Date::from_ymd(2026, 6, 15).unwrap();
-    let backend = match std::env::var("BENCH_STORE").as_deref() {
-        Ok("sqlite") => tierline_store::testing::Backend::Sqlite,
-        _ => tierline_store::testing::Backend::Postgres,
-    };
-    eprintln!("read model on {backend:?}");
-    let db = tierline_store::testing::fresh(backend).await.unwrap();
+    let db = common::fresh_store().await;
     // Seed: suppliers with 16 days of lines, spread over behaviours (tiers vary).
     let t = Instant::now();
     let mut n = 0;
@@ -72,32 +66,10 @@ async fn bench() {
         t.elapsed().as_secs_f64()
     );
     // The same service twice: with the response cache (the default) and without.
-    let mut addrs = Vec::new();
-    for cache in [true, false] {
-        let mut config = ApiConfig::new(ApiKeys::from_keys([KEY]));
-        config.cache = cache;
-        let (router, _) = app(
-            Reader::new(db.store.clone(), policy.clone(), Codec::default()),
-            Arc::new(clock),
-            &config,
-            Arc::new(HttpMetrics::default()),
-        );
-        let router = router.route("/hello", get(|| async { "hello, world" }));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        addrs.push(listener.local_addr().unwrap());
-        // Served as in production (tierline-http), except the keep-alive request cap:
-        // this load generator does not reconnect.
-        let limits = tierline_http::HttpLimits {
-            max_requests_per_connection: u32::MAX,
-            ..Default::default()
-        };
-        tokio::spawn(async move {
-            tierline_api::serve(listener, router, limits, std::future::pending())
-                .await
-                .unwrap()
-        });
-    }
-    let (addr, uncached) = (addrs[0], addrs[1]);
+    let (addr, uncached) = common::serve_cached_and_not(&db.store, &policy, clock, |r| {
+        r.route("/hello", get(|| async { "hello, world" }))
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let ids = Arc::new(ids);

@@ -22,7 +22,16 @@ fn bearer_token(value: &str) -> Option<&str> {
 }
 
 /// Which sub-resources of its own supplier a supplier key may read.
-const SUPPLIER_READS: &[&str] = &["scorecard", "history", "evaluations", "plans", "events"];
+const SUPPLIER_READS: &[&str] = &[
+    "scorecard",
+    "history",
+    "evaluations",
+    "plans",
+    "events",
+    "status",
+    "credit",
+    "gate",
+];
 
 /// Which sub-resources of a supplier a supplier key may write: progress on its plans
 /// and answers to its evaluations (`plans/{id}/progress`, `evaluations/{p}/...`).
@@ -76,7 +85,7 @@ pub(crate) fn authorize(identity: &Identity, method: &Method, path: &str) -> Res
                 }
                 ["suppliers", id] if *id != own => Err(Problem::unknown_supplier(id)),
                 // Its own alerts: the alert list narrowed to its supplier (see `scope`).
-                ["alerts"] | ["me"] if reading => Ok(()),
+                ["alerts"] | ["plans"] | ["me"] if reading => Ok(()),
                 _ => Err(forbidden()),
             }
         }
@@ -91,13 +100,13 @@ pub(crate) fn authorize(identity: &Identity, method: &Method, path: &str) -> Res
     }
 }
 
-/// For a supplier key, narrows `/v1/alerts` to its own supplier: a `supplier_id`
+/// For a supplier key, narrows `/v1/alerts` and `/v1/plans` to its own supplier: a `supplier_id`
 /// naming another supplier is a 404; none gets its own.
 fn scope(identity: &Identity, req: &mut Request) -> Result<(), Problem> {
     let (Role::Supplier, Some(own)) = (identity.role, identity.supplier_id.as_deref()) else {
         return Ok(());
     };
-    if req.uri().path().trim_end_matches('/') != "/v1/alerts" {
+    if !["/v1/alerts", "/v1/plans"].contains(&req.uri().path().trim_end_matches('/')) {
         return Ok(());
     }
     let query = req.uri().query().unwrap_or_default();

@@ -191,6 +191,15 @@ pub(crate) struct CacheState {
 pub(crate) async fn cached(State(s): State<CacheState>, req: Request, next: Next) -> Response {
     // Lineage reads the store; who-am-I and the key list depend on the caller.
     let path = req.uri().path();
+    if req.method() == Method::POST {
+        // A write changes what reads of the store answer (status, plans, the gate):
+        // this process drops its entries at once; others follow the projector's commit.
+        let res = next.run(req).await;
+        if res.status().is_success() {
+            s.cache.invalidate();
+        }
+        return res;
+    }
     if req.method() != Method::GET
         || path.ends_with("/events")
         || matches!(path, "/v1/me" | "/v1/keys")

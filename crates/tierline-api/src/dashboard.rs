@@ -16,6 +16,10 @@ fn asset(name: &str) -> Option<(&'static str, &'static str)> {
             "text/javascript; charset=utf-8",
             include_str!("../static/app.js"),
         ),
+        "loop.js" => (
+            "text/javascript; charset=utf-8",
+            include_str!("../static/loop.js"),
+        ),
         "style.css" => (
             "text/css; charset=utf-8",
             include_str!("../static/style.css"),

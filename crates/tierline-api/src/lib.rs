@@ -215,6 +215,8 @@ pub fn app(
         .routes(routes!(routes::profile::plans, write::post_plan))
         .routes(routes!(routes::profile::plan))
         .routes(routes!(routes::profile::credit))
+        .routes(routes!(routes::closed_loop::gate))
+        .routes(routes!(routes::closed_loop::all_plans))
         .routes(routes!(write::post_progress))
         .routes(routes!(write::post_close));
     if use_cache {

@@ -40,6 +40,8 @@ pub struct SupplierSummary {
     pub open_alerts: i64,
     /// The latest `occurred_at` among the supplier's stored events.
     pub last_event_at: Option<String>,
+    /// The status today (`APPROVED`, `CONDITIONAL`, `SUSPENDED`, `BLACKLISTED`).
+    pub status: String,
 }
 
 /// A page of suppliers.
@@ -68,6 +70,8 @@ pub struct ScorecardJson {
     pub coverage: f64,
     /// Tier as of `as_of` (on the policy's tier window).
     pub tier: String,
+    /// The status on `as_of` (`APPROVED` without a decision in force).
+    pub status: String,
     /// Dimension scores (null: insufficient).
     pub dimensions: BTreeMap<String, Option<f64>>,
     /// Every indicator of the specs and every criterion of the policy.
@@ -417,6 +421,22 @@ pub struct PlanJson {
     pub trigger_alert_id: Option<String>,
     /// Progress reports, oldest first.
     pub progress: Vec<ProgressJson>,
+    /// One plan only: the indicator over its window as of the opening day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<f64>,
+    /// One plan only: the indicator over its window each day from the opening day to
+    /// the earlier of the review date and today.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub series: Vec<SeriesPoint>,
+}
+
+/// One day of a plan's series.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SeriesPoint {
+    /// The day.
+    pub date: String,
+    /// The indicator over the plan's window as of the day (null: insufficient).
+    pub value: Option<f64>,
 }
 
 /// `GET /v1/suppliers/{id}/plans`.
@@ -457,4 +477,37 @@ pub struct CreditJson {
     pub class: String,
     /// Every delta, oldest first.
     pub deltas: Vec<CreditDeltaJson>,
+}
+
+/// One reason of a gate answer.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct GateReason {
+    /// `status_blacklisted`, `status_suspended`, `status_conditional`, `tier_at_risk`,
+    /// `credit_class_d`, `critical_alert_open`, `plan_failed` or `not_evaluated`.
+    pub code: String,
+    /// What holds, for the buyer.
+    pub detail: String,
+    /// This reason's decision for the action asked (`WARN` or `BLOCK`).
+    pub decision: String,
+}
+
+/// `GET /v1/suppliers/{id}/gate`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct GateJson {
+    /// The supplier asked about.
+    pub supplier_id: String,
+    /// The day evaluated.
+    pub as_of: String,
+    /// `ALLOW`, `WARN` or `BLOCK`: the most severe reason's; ALLOW without reasons.
+    pub decision: String,
+    /// Every reason, in the gate's order.
+    pub reasons: Vec<GateReason>,
+    /// The status on `as_of`.
+    pub status: String,
+    /// The tier on `as_of` (null: not rated, or never seen).
+    pub tier: Option<String>,
+    /// The credit on `as_of` (null: never seen).
+    pub credit: Option<f64>,
+    /// The policy the answer comes from.
+    pub policy_version: String,
 }

@@ -18,9 +18,11 @@ use crate::problem::Problem;
 mod alerts;
 mod credit;
 mod finish;
+pub(crate) mod gate;
 mod lineage;
 mod plans;
 pub(crate) mod profile;
+pub(crate) mod standing;
 
 pub(crate) use alerts::{AlertFilter, AlertStatus};
 pub(crate) use finish::{
@@ -174,6 +176,7 @@ impl Reader {
                 score: row.composite,
                 coverage: row.coverage,
                 tier: row.tier,
+                status: String::new(),
                 dimensions: parse_json(&row.dimensions)?,
                 indicators: parse_json(&row.indicators)?,
             });
@@ -193,6 +196,7 @@ impl Reader {
             score: sc.composite,
             coverage: sc.coverage,
             tier: tier.name().to_owned(),
+            status: String::new(),
             dimensions: dimensions_json(&sc),
             indicators: indicators_json(&sc),
         })
@@ -239,28 +243,55 @@ impl Reader {
         ))
     }
 
-    /// `GET /v1/suppliers`.
+    /// `GET /v1/suppliers`, each with its status today; with `status`, only the
+    /// suppliers of that status (pages are read until one is full).
     #[instrument(skip(self), err(Debug, level = "debug"))]
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn suppliers(
         &self,
         as_of: Date,
         window: u32,
         tier: Option<Tier>,
+        status: Option<&str>,
         sort: Sort,
         page_size: usize,
-        after: Option<ListKey>,
+        mut after: Option<ListKey>,
     ) -> Result<SupplierPage, Problem> {
-        let rows = if self.projected_day().await? == Some(as_of) {
-            self.suppliers_projected(as_of, window, tier, sort, page_size, after.as_ref())
-                .await?
-        } else {
-            self.suppliers_computed(as_of, window, tier, sort, page_size, after.as_ref())
-                .await?
-        };
-        let (items, next_page_token) = crate::params::page(rows, page_size, |r| ListKey {
+        let statuses = self.projections.statuses().await?;
+        let status_of = |id: &str| statuses.get(id).map_or("APPROVED", String::as_str);
+        let key = |r: &SupplierSummary| ListKey {
             s: r.score.map(f64::to_bits),
             id: r.supplier_id.clone(),
-        });
+        };
+        let projected = self.projected_day().await? == Some(as_of);
+        let mut rows: Vec<SupplierSummary> = Vec::new();
+        loop {
+            let batch = if projected {
+                self.suppliers_projected(as_of, window, tier, sort, page_size, after.as_ref())
+                    .await?
+            } else {
+                self.suppliers_computed(as_of, window, tier, sort, page_size, after.as_ref())
+                    .await?
+            };
+            let more = batch.len() > page_size;
+            let last = batch
+                .get(page_size.min(batch.len()).saturating_sub(1))
+                .map(key);
+            rows.extend(
+                batch
+                    .into_iter()
+                    .take(page_size)
+                    .filter(|r| status.is_none_or(|st| status_of(&r.supplier_id) == st)),
+            );
+            if !more || rows.len() > page_size {
+                break;
+            }
+            after = last;
+        }
+        for r in &mut rows {
+            r.status = status_of(&r.supplier_id).to_owned();
+        }
+        let (items, next_page_token) = crate::params::page(rows, page_size, key);
         Ok(SupplierPage {
             items,
             next_page_token,
@@ -297,6 +328,7 @@ impl Reader {
                     dimensions: parse_json(&r.dimensions)?,
                     open_alerts: r.open_alerts,
                     last_event_at: r.last_event_at.map(|t| t.to_string()),
+                    status: String::new(),
                 })
             })
             .collect()
@@ -383,6 +415,7 @@ impl Reader {
                 dimensions: dimensions_json(&sc),
                 open_alerts: open.get(&supplier).copied().unwrap_or(0),
                 last_event_at: last.get(&supplier).map(|t| t.to_string()),
+                status: String::new(),
                 supplier_id: supplier,
             })
             .collect())

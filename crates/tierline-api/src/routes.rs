@@ -5,6 +5,7 @@ use axum::extract::{Path, RawQuery, State};
 use tierline_events::{Date, RecordKind};
 use tierline_scoring::Tier;
 
+pub(crate) mod closed_loop;
 pub(crate) mod profile;
 
 use crate::AppState;
@@ -41,6 +42,7 @@ impl AppState {
 #[utoipa::path(get, path = "/v1/suppliers", tag = "suppliers",
     params(
         ("tier" = Option<String>, Query, description = "Only this tier: STRATEGIC, KEY, RESERVE, AT_RISK, UNRATED"),
+        ("status" = Option<String>, Query, description = "Only this status today: APPROVED, CONDITIONAL, SUSPENDED, BLACKLISTED"),
         ("sort" = Option<String>, Query, description = "`-score` (default, nulls last), `score` (nulls last), `supplier_id`"),
         ("window" = Option<u32>, Query, description = "30, 90 (default) or 365"),
         ("as_of" = Option<String>, Query, description = "YYYY-MM-DD, default today"),
@@ -60,9 +62,21 @@ pub(crate) async fn list_suppliers(
 ) -> Result<Json<SupplierPage>, Problem> {
     let p = Params::parse(
         q.as_deref(),
-        &["tier", "sort", "window", "as_of", "page_size", "page_token"],
+        &[
+            "tier",
+            "status",
+            "sort",
+            "window",
+            "as_of",
+            "page_size",
+            "page_token",
+        ],
     )?;
     let tier = p.one_of("tier", &TIER_NAMES)?.and_then(Tier::from_name);
+    let status = p.one_of(
+        "status",
+        &["APPROVED", "CONDITIONAL", "SUSPENDED", "BLACKLISTED"],
+    )?;
     let sort = match p.one_of("sort", &["score", "-score", "supplier_id"])? {
         Some("score") => Sort::ScoreAsc,
         Some("supplier_id") => Sort::SupplierId,
@@ -74,7 +88,7 @@ pub(crate) async fn list_suppliers(
     let after = p.page_token()?;
     Ok(Json(
         s.reader
-            .suppliers(as_of, window, tier, sort, page_size, after)
+            .suppliers(as_of, window, tier, status, sort, page_size, after)
             .await?,
     ))
 }
@@ -104,15 +118,20 @@ pub(crate) async fn scorecard(
     let window = p.window()?;
     let as_of = s.as_of(&p)?;
     let mut sc = s.reader.scorecard(&supplier, as_of, window).await?;
+    let kinds = [
+        RecordKind::SupplierAssessmentCompleted,
+        RecordKind::SupplierAssessmentRetracted,
+        RecordKind::SupplierStatusDecided,
+    ];
+    let records =
+        read::profile::records_of(s.reader.store(), s.reader.codec(), &supplier, &kinds).await?;
+    sc.status = read::gate::status_line_of(s.reader.policy(), &records)
+        .on(as_of)
+        .status
+        .symbol()
+        .to_owned();
     // Each criterion names the assessments its value comes from on `as_of`.
     if !s.reader.policy().criteria.is_empty() {
-        let kinds = [
-            RecordKind::SupplierAssessmentCompleted,
-            RecordKind::SupplierAssessmentRetracted,
-        ];
-        let records =
-            read::profile::records_of(s.reader.store(), s.reader.codec(), &supplier, &kinds)
-                .await?;
         let list = read::profile::assessments(&supplier, s.reader.policy(), &records, as_of);
         for (criterion, ids) in list.sources {
             if let Some(i) = sc.indicators.get_mut(&criterion) {

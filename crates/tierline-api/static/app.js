@@ -93,6 +93,7 @@ function renderSuppliers() {
     el("td", {}, el("a", { href: "#/supplier/" + encodeURIComponent(s.supplier_id), text: s.supplier_id })),
     el("td", { class: "num score", text: fmt(s.score) }),
     el("td", {}, tierBadge(s.tier)),
+    el("td", {}, statusBadge(s.status)),
     ...DIMENSIONS.map((d) => el("td", { class: "num", text: fmt(s.dimensions[d]) })),
     el("td", { class: "num", text: String(s.open_alerts) }),
     el("td", { class: "muted", text: s.last_event_at ? s.last_event_at.slice(0, 16).replace("T", " ") : "–" }),
@@ -113,19 +114,20 @@ async function loadAlertFeed() {
 }
 
 async function overview() {
-  $("#overview-view").hidden = false; $("#supplier-view").hidden = true;
+  showView("overview-view");
   await Promise.all([loadTiers(), loadSuppliers(false), loadAlertFeed()]);
 }
 
 // ---- supplier page -----------------------------------------------------------------
 let chart = null;
 async function supplierPage(id) {
-  $("#overview-view").hidden = true; $("#supplier-view").hidden = false;
+  showView("supplier-view");
   const enc = encodeURIComponent(id);
   const sc = await api(`/v1/suppliers/${enc}/scorecard?` + query());
   $("#supplier-name").textContent = id;
   $("#supplier-score").textContent = fmt(sc.score);
   $("#supplier-tier").replaceChildren(tierBadge(sc.tier));
+  $("#supplier-status").replaceChildren(statusBadge(sc.status));
   $("#supplier-meta").textContent = `as of ${sc.as_of} · ${sc.window}-day window · coverage ${fmt(sc.coverage * 100, 0)}% · policy ${sc.policy_version}`;
   $("#dimension-table tbody").replaceChildren(...DIMENSIONS.map((d) => el("tr", {}, el("td", { text: d }), el("td", { class: "num", text: fmt(sc.dimensions[d]) }))));
   const to = sc.as_of;
@@ -153,7 +155,7 @@ async function supplierPage(id) {
   $("#supplier-alerts").replaceChildren(...(open.length ? open.map(alertItem) : [el("li", { class: "muted", text: "no open alerts" })]));
   drawHistory(hist);
   state.eventsNext = null;
-  await Promise.all([loadEvents(id, false), loadProfile(id, sc)]);
+  await Promise.all([loadEvents(id, false), loadProfile(id, sc), loopSupplier(id, sc, open)]);
 }
 
 // ---- assessments, certificates, the assessment form (v2) ---------------------------
@@ -259,8 +261,12 @@ async function route() {
   showError(null);
   clearInterval(state.timer);
   try {
+    const plan = location.hash.match(/^#\/supplier\/([^/]+)\/plan\/(.+)$/);
     const m = location.hash.match(/^#\/supplier\/(.+)$/);
-    if (m) await supplierPage(decodeURIComponent(m[1]));
+    if (plan) await planPage(decodeURIComponent(plan[1]), decodeURIComponent(plan[2]));
+    else if (m) await supplierPage(decodeURIComponent(m[1]));
+    else if (location.hash === "#/plans") await plansBoard();
+    else if (location.hash === "#/blacklist") await blacklistPage();
     else {
       await overview();
       // The live feed and the table refresh while the overview is open.

@@ -279,7 +279,7 @@ async fn the_supplier_list_sorts_filters_and_pages(backend: Backend) {
             assert_eq!(num(&s["dimensions"][d.name()]), *v);
         }
         let open = l
-            .alert_episodes(today())
+            .announced_episodes(today())
             .iter()
             .filter(|e| e.ended_on.is_none())
             .count();
@@ -482,7 +482,7 @@ async fn alerts_list_every_episode_with_its_id(backend: Backend) {
     let mut want: Vec<(String, String)> = f
         .ledgers
         .values()
-        .flat_map(|l| l.alert_episodes(today()))
+        .flat_map(|l| l.announced_episodes(today()))
         .map(|e| {
             (
                 e.alert_id.to_string(),
@@ -520,7 +520,7 @@ async fn alerts_list_every_episode_with_its_id(backend: Backend) {
     let a = &items[0];
     let l = &f.ledgers[a["supplier_id"].as_str().unwrap()];
     let e = l
-        .alert_episodes(today())
+        .announced_episodes(today())
         .into_iter()
         .find(|e| e.alert_id.to_string() == a["alert_id"].as_str().unwrap())
         .unwrap();

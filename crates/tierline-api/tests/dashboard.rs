@@ -188,6 +188,18 @@ fn profile_records() -> Vec<tierline_events::Record> {
             Date::from_ymd(2023, 1, 1).unwrap(),
             Date(today().0 - 5),
         ),
+        // The closed loop: DEAR-01 blacklisted by an admin.
+        SupplierStatusDecided {
+            event_id: id(9004),
+            source: "api:root".into(),
+            occurred_at: at(10),
+            supplier_id: "DEAR-01".into(),
+            status: SupplierStatus::Blacklisted,
+            reason: "forged certificates".into(),
+            decided_by: "P-0001".into(),
+            valid_until: None,
+        }
+        .into(),
     ]
 }
 
@@ -270,10 +282,14 @@ async fn the_dashboard_renders_real_data_in_chromium() {
     );
     let sc = l.scorecard(today(), 90);
     let score = text_after(&dom, r#"id="supplier-score""#);
-    // The score, then the tier badge.
+    // The score, then the tier and status badges.
     assert_eq!(
         score,
-        format!("{:.1} {}", sc.composite.unwrap(), l.tier_on(today()).name())
+        format!(
+            "{:.1} {} APPROVED",
+            sc.composite.unwrap(),
+            l.tier_on(today()).name()
+        )
     );
     // Each indicator says whether it has enough data and which alert is open on it
     // (the most severe), so "ok" never sits unexplained next to an open CRITICAL alert.
@@ -311,11 +327,15 @@ async fn the_dashboard_renders_real_data_in_chromium() {
     let defect = text_after(&dom, r#"data-indicator="defect_ppm""#);
     assert!(defect.starts_with("defect_ppm 80000 0.0"), "{defect:?}");
     let open_here = l
-        .alert_episodes(today())
+        .announced_episodes(today())
         .into_iter()
         .filter(|e| e.ended_on.is_none())
         .count();
     assert!(open_here > 0);
+    // QUAL-01's two automatic plans failed on the same day: a status proposal (an
+    // alert of its own, on no indicator) is open too, listed but on no indicator.
+    let proposals = dom.matches(" status_proposal:failed_plans_2 ").count();
+    assert_eq!(proposals, 1, "the proposal to suspend is listed");
     assert_eq!(dom.matches("data-alert=").count(), open_here + alert_cells);
     assert!(dom.contains("uplot"), "no history chart");
     assert!(
@@ -372,5 +392,73 @@ async fn the_dashboard_renders_real_data_in_chromium() {
     assert!(ids > 0);
     let full = whole_event_ids(&dom);
     assert!(full >= ids, "whole event ids: {full} uuids for {ids} rows");
+    closed_loop_pages(addr, &dom).await;
     db.cleanup().await;
+}
+
+/// The closed loop's parts of the supplier page (QUAL-01, rendered in `dom`), the plans
+/// board, a plan page and the blacklist.
+async fn closed_loop_pages(addr: std::net::SocketAddr, dom: &str) {
+    // QUAL-01's CRITICAL alerts imply plans; its credit and status are shown; an admin
+    // (no-auth) may open a plan from an alert and decide the status.
+    let status = text_after(dom, r#"id="status-now""#);
+    assert!(
+        status.starts_with("APPROVED since the beginning"),
+        "{status:?}"
+    );
+    let credit = text_after(dom, r#"id="credit-now""#);
+    assert!(credit.contains("· class"), "{credit:?}");
+    let plan_rows = dom.matches(r#"<tr data-plan=""#).count();
+    assert!(plan_rows > 0, "QUAL-01's derived plans are listed");
+    assert!(dom.contains(">open a plan</button>"));
+    assert!(!dom.contains(r#"id="status-form" class="inline-form" hidden"#));
+    assert!(dom.contains(r#"data-delta=""#), "credit deltas listed");
+    let plan_id = {
+        let at = dom.find(r#"<tr data-plan=""#).unwrap() + r#"<tr data-plan=""#.len();
+        dom[at..at + 36].to_owned()
+    };
+    // The board lists the outcomes (QUAL-01's plans, due 60 days after its alerts of
+    // 2026-03-02, failed).
+    let board = render(
+        &format!("http://{addr}/#/plans"),
+        &artifacts().join("dashboard-plans.png"),
+    )
+    .await;
+    assert!(board.contains(r#"data-ready="true""#), "{board}");
+    let outcomes = text_after(&board, r#"id="board-outcomes""#);
+    assert!(
+        outcomes.contains("FAILED QUAL-01 · defect_ppm target 4500, due 2026-05-01"),
+        "{outcomes:?}"
+    );
+    // A plan page: facts (baseline, target, due), the chart with its target line.
+    let page = render(
+        &format!("http://{addr}/#/supplier/QUAL-01/plan/{plan_id}"),
+        &artifacts().join("dashboard-plan.png"),
+    )
+    .await;
+    assert!(page.contains(r#"data-ready="true""#), "{page}");
+    let facts = text_after(&page, r#"data-fact="plan""#);
+    assert!(facts.contains("automatic"), "{facts:?}");
+    let baseline = text_after(&page, r#"data-fact="baseline""#);
+    assert!(
+        baseline.starts_with("baseline ") && !baseline.ends_with('–'),
+        "{baseline:?}"
+    );
+    assert!(page.contains("uplot"), "no plan chart");
+    // Reviewed: no more progress or closing.
+    assert!(page.contains(r#"id="progress-form" class="inline-form" hidden"#));
+    // The blacklist: DEAR-01 with its reason and history; its row in the overview.
+    let black = render(
+        &format!("http://{addr}/#/blacklist"),
+        &artifacts().join("dashboard-blacklist.png"),
+    )
+    .await;
+    let row = text_after(&black, r#"data-supplier="DEAR-01""#);
+    assert!(
+        row.starts_with(&format!(
+            "DEAR-01 BLACKLISTED {} forged certificates",
+            Date(today().0 - 10)
+        )),
+        "{row:?}"
+    );
 }

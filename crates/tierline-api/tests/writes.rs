@@ -5,90 +5,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::{StatusCode, header};
+use common::*;
 use serde_json::{Value, json};
-use tierline_api::testing::{append, noon, population_records, project};
+use tierline_api::testing::{noon, project};
 use tierline_api::{ApiConfig, ApiKeys, HttpMetrics, Reader, app, hash_key};
-use tierline_events::{Codec, Date};
+use tierline_events::Codec;
 use tierline_scoring::Policy;
 use tierline_store::EventStore;
 use tierline_store::on_both_backends;
 use tierline_store::testing::{Backend, fresh};
-
-fn today() -> Date {
-    Date::from_ymd(2026, 6, 15).unwrap()
-}
-
-const VIEWER: &str = "v1-viewer-key";
-const EDITOR: &str = "alice-key";
-const ADMIN: &str = "root-key";
-const SUPPLIER: &str = "acme-key";
-
-fn keys() -> ApiKeys {
-    let file = format!(
-        "alice editor {}\nroot admin {}\nacme supplier ACME-01 {}\n",
-        hash_key(EDITOR),
-        hash_key(ADMIN),
-        hash_key(SUPPLIER)
-    );
-    let mut keys = ApiKeys::from_keys([VIEWER]);
-    keys.extend(ApiKeys::from_file(&file).unwrap());
-    keys
-}
-
-async fn call(router: &Router, req: Request<Body>) -> (StatusCode, header::HeaderMap, Value) {
-    use tower::ServiceExt;
-    let res = router.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    let body = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-    (status, headers, body)
-}
-
-async fn get(router: &Router, key: &str, uri: &str) -> (StatusCode, Value) {
-    let req = Request::get(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {key}"))
-        .body(Body::empty())
-        .unwrap();
-    let (s, _, b) = call(router, req).await;
-    (s, b)
-}
-
-async fn post(
-    router: &Router,
-    key: Option<&str>,
-    uri: &str,
-    idempotency: Option<&str>,
-    body: String,
-) -> (StatusCode, header::HeaderMap, Value) {
-    let mut req = Request::post(uri).header(header::CONTENT_TYPE, "application/json");
-    if let Some(k) = key {
-        req = req.header(header::AUTHORIZATION, format!("Bearer {k}"));
-    }
-    if let Some(i) = idempotency {
-        req = req.header("Idempotency-Key", i);
-    }
-    call(router, req.body(Body::from(body)).unwrap()).await
-}
-
-/// GETs `uri` (as the viewer) until `done` holds for the body, for at most 10 s.
-async fn until(router: &Router, uri: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let (_, body) = get(router, VIEWER, uri).await;
-        if done(&body) || std::time::Instant::now() > deadline {
-            return body;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-}
 
 fn audit(id: &str, scores: [f64; 5]) -> Value {
     let names = [
@@ -111,21 +41,13 @@ fn audit(id: &str, scores: [f64; 5]) -> Value {
 on_both_backends!(writes_validate_store_and_project_with_the_audit_trail);
 
 async fn writes_validate_store_and_project_with_the_audit_trail(backend: Backend) {
-    let db = fresh(backend).await.unwrap();
-    let records = population_records(today(), 60);
-    append(&db.store, &records).await.unwrap();
-    let policy = Arc::new(Policy::default());
-    let clock = noon(today());
-    project(&db.store, policy.clone(), &clock, records.len())
-        .await
-        .unwrap();
-    let reader = Reader::new(db.store.clone(), policy.clone(), Codec::default());
-    let (router, doc) = app(
-        reader,
-        Arc::new(clock),
-        &ApiConfig::new(keys()),
-        Arc::new(HttpMetrics::default()),
-    );
+    let Fixture {
+        db,
+        router,
+        doc,
+        policy,
+        clock,
+    } = fixture(backend).await;
     let stored_before = db.store.count().await.unwrap();
 
     // NEWCO has no transactions: an audit is its first event.
@@ -470,251 +392,6 @@ async fn writes_validate_store_and_project_with_the_audit_trail(backend: Backend
     })
     .await;
     assert_eq!(sc["dimensions"]["capability"], Value::Null, "{sc}");
-    // Plans: opened by an editor (id generated), progress by the supplier's own key,
-    // a 404 for a plan that exists nowhere, closing by an editor only.
-    let plan = json!({"indicator": "otif_rate", "window_days": 30, "target": 0.95, "due_date": "2026-08-15",
-        "owner": "P-2231", "measures": ["second shift", "weekly call"]}).to_string();
-    let (s, h, b) = post(
-        &router,
-        Some(EDITOR),
-        "/v1/suppliers/ACME-01/plans",
-        None,
-        plan,
-    )
-    .await;
-    assert_eq!(s, StatusCode::CREATED, "{b}");
-    let plan_id = b["payload"]["plan_id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        h[header::LOCATION],
-        format!("/v1/suppliers/ACME-01/plans/{plan_id}")
-    );
-    let progress = json!({"percent_complete": 40, "note": "second shift started"}).to_string();
-    let (s, _, b) = post(
-        &router,
-        Some(SUPPLIER),
-        &format!("/v1/suppliers/ACME-01/plans/{plan_id}/progress"),
-        None,
-        progress.clone(),
-    )
-    .await;
-    assert_eq!(
-        (s, b["source"].as_str()),
-        (StatusCode::CREATED, Some("api:acme")),
-        "{b}"
-    );
-    let (s, _, _) = post(
-        &router,
-        Some(SUPPLIER),
-        "/v1/suppliers/ACME-01/plans/NO-SUCH-PLAN/progress",
-        None,
-        progress.clone(),
-    )
-    .await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _, _) = post(
-        &router,
-        Some(SUPPLIER),
-        &format!("/v1/suppliers/ACME-02/plans/{plan_id}/progress"),
-        None,
-        progress.clone(),
-    )
-    .await;
-    assert_eq!(s, StatusCode::NOT_FOUND, "another supplier's plan");
-    let close = json!({"reason": "COMPLETED"}).to_string();
-    let (s, _, _) = post(
-        &router,
-        Some(SUPPLIER),
-        &format!("/v1/suppliers/ACME-01/plans/{plan_id}/close"),
-        None,
-        close.clone(),
-    )
-    .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _, _) = post(
-        &router,
-        Some(EDITOR),
-        &format!("/v1/suppliers/ACME-01/plans/{plan_id}/close"),
-        None,
-        close,
-    )
-    .await;
-    assert_eq!(s, StatusCode::CREATED);
-    // A derived plan (UUIDv5 of `{alert_id}|PLAN` of a CRITICAL episode) exists too.
-    let (_, critical) = get(
-        &router,
-        VIEWER,
-        "/v1/alerts?supplier_id=QUAL-01&level=CRITICAL",
-    )
-    .await;
-    let alert_id = critical["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["rule"] == "defect_ppm")
-        .unwrap()["alert_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let derived = uuid::Uuid::new_v5(
-        &tierline_scoring::ID_NAMESPACE,
-        format!("{alert_id}|PLAN").as_bytes(),
-    );
-    let (s, _, b) = post(
-        &router,
-        Some(EDITOR),
-        &format!("/v1/suppliers/QUAL-01/plans/{derived}/progress"),
-        None,
-        progress,
-    )
-    .await;
-    assert_eq!(s, StatusCode::CREATED, "{b}");
-    // The plans read back: the stored one completed today and reviewed at once, the
-    // derived one with its episode's rule, target and due date.
-    let (s, list) = get(&router, SUPPLIER, "/v1/suppliers/ACME-01/plans").await;
-    assert_eq!(s, StatusCode::OK, "{list}");
-    let mine = &list["items"][0];
-    assert_eq!(
-        (mine["plan_id"].as_str(), mine["derived"].as_bool()),
-        (Some(plan_id.as_str()), Some(false))
-    );
-    assert_eq!(
-        (
-            mine["state"].as_str(),
-            mine["close_reason"].as_str(),
-            mine["review_date"].as_str()
-        ),
-        (Some("VERIFIED"), Some("COMPLETED"), Some("2026-06-15")),
-        "{mine}"
-    );
-    assert_eq!(mine["progress"][0]["source"], "api:acme");
-    assert_eq!(mine["measures"], json!(["second shift", "weekly call"]));
-    assert_eq!(
-        get(&router, SUPPLIER, "/v1/suppliers/QUAL-01/plans")
-            .await
-            .0,
-        StatusCode::NOT_FOUND
-    );
-    let (_, q) = get(
-        &router,
-        VIEWER,
-        &format!("/v1/suppliers/QUAL-01/plans/{derived}"),
-    )
-    .await;
-    assert_eq!(
-        (
-            q["derived"].as_bool(),
-            q["indicator"].as_str(),
-            q["owner"].as_str(),
-            q["target"].as_f64()
-        ),
-        (
-            Some(true),
-            Some("defect_ppm"),
-            Some("unassigned"),
-            Some(4500.0)
-        ),
-        "{q}"
-    );
-    assert_eq!(q["trigger_alert_id"].as_str(), Some(alert_id.as_str()));
-    assert_eq!(q["progress"].as_array().unwrap().len(), 1);
-    let bad = json!({"indicator": "OTIF", "window_days": 60, "target": 0.9, "due_date": "2026-08-15", "owner": "P"}).to_string();
-    let (s, _, p) = post(
-        &router,
-        Some(EDITOR),
-        "/v1/suppliers/ACME-01/plans",
-        None,
-        bad,
-    )
-    .await;
-    assert_eq!(
-        (s, p["field"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("indicator"))
-    );
-
-    // Only an admin decides a status; it is in force from its date.
-    let decision =
-        json!({"status": "SUSPENDED", "reason": "two failed plans", "decided_by": "P-0001",
-        "occurred_at": "2026-06-01T08:00:00Z"})
-        .to_string();
-    let (s, _, _) = post(
-        &router,
-        Some(EDITOR),
-        "/v1/suppliers/ACME-02/status",
-        None,
-        decision.clone(),
-    )
-    .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, h, b) = post(
-        &router,
-        Some(ADMIN),
-        "/v1/suppliers/ACME-02/status",
-        None,
-        decision,
-    )
-    .await;
-    assert_eq!(
-        (s, h[header::LOCATION].to_str().unwrap()),
-        (StatusCode::CREATED, "/v1/suppliers/ACME-02/status"),
-        "{b}"
-    );
-    let (s, st) = get(&router, VIEWER, "/v1/suppliers/ACME-02/status").await;
-    assert_eq!(s, StatusCode::OK, "{st}");
-    assert_eq!(
-        (
-            st["status"].as_str(),
-            st["since"].as_str(),
-            st["reason"].as_str()
-        ),
-        (
-            Some("SUSPENDED"),
-            Some("2026-06-01"),
-            Some("two failed plans")
-        )
-    );
-    assert_eq!(
-        (
-            st["decisions"][0]["decided_by"].as_str(),
-            st["decisions"][0]["source"].as_str()
-        ),
-        (Some("P-0001"), Some("api:root"))
-    );
-    let (_, before) = get(
-        &router,
-        VIEWER,
-        "/v1/suppliers/ACME-02/status?as_of=2026-05-31",
-    )
-    .await;
-    assert_eq!(before["status"], "APPROVED");
-    // Credit: NEWCO's MAJOR violation costs 5; QUAL-01's episodes cost 3 (WARNING) and
-    // 7 for a CRITICAL starting while a WARNING of its rule is open (10 otherwise).
-    let (s, c) = get(&router, VIEWER, "/v1/suppliers/NEWCO/credit").await;
-    assert_eq!(s, StatusCode::OK, "{c}");
-    assert_eq!(
-        (c["score"].as_f64(), c["class"].as_str()),
-        (Some(95.0), Some("A")),
-        "{c}"
-    );
-    assert_eq!(
-        (
-            c["deltas"][0]["cause"].as_str(),
-            c["deltas"][0]["ref"].as_str()
-        ),
-        (Some("violation"), Some("V-1"))
-    );
-    let (_, q) = get(&router, VIEWER, "/v1/suppliers/QUAL-01/credit").await;
-    let deltas = q["deltas"].as_array().unwrap();
-    assert!(
-        deltas.iter().any(|d| d["delta"] == -3.0) && deltas.iter().any(|d| d["delta"] == -7.0),
-        "{q}"
-    );
-    let sum: f64 = deltas
-        .iter()
-        .filter(|d| d["withdrawn"] == false)
-        .map(|d| d["delta"].as_f64().unwrap())
-        .sum();
-    assert_eq!(q["score"].as_f64(), Some((100.0 + sum).clamp(0.0, 100.0)));
-
     // The OpenAPI document lists the writes.
     let paths = serde_json::to_value(&doc).unwrap()["paths"].clone();
     for p in [

@@ -22,6 +22,11 @@ macro_rules! avro_enum {
             pub fn symbol(self) -> &'static str {
                 match self { $($name::$variant => $symbol),+ }
             }
+
+            /// The value of an Avro symbol, if it is one.
+            pub fn from_symbol(s: &str) -> Option<Self> {
+                Self::SYMBOLS.iter().position(|x| *x == s).map(|i| Self::VARIANTS[i])
+            }
         }
 
         impl std::fmt::Display for $name {

@@ -9,7 +9,9 @@ use tierline_store::Cursor;
 use uuid::Uuid;
 
 use crate::column::{Day, Instant, JsonText, Parts};
-use crate::rows::{Checkpoint, DayBucket, EpisodeRow, Publication, ScorecardRow, SummaryRow};
+use crate::rows::{
+    Checkpoint, DayBucket, EpisodeRow, Publication, ScorecardRow, StandingRow, SummaryRow,
+};
 use crate::{Projections, ProjectionsError};
 
 type Result<T> = std::result::Result<T, ProjectionsError>;
@@ -273,6 +275,34 @@ impl Projections {
                 })),
             }
         })
+    }
+
+    /// A supplier's standing as the projector last computed it.
+    pub async fn standing(&self, supplier: &str) -> Result<Option<StandingRow>> {
+        let sql = "SELECT as_of, status, tier, credit, critical_open, failed_plans
+                   FROM supplier_standing WHERE supplier_id = $1";
+        on_pool!(self, p => {
+            match sqlx::query(sql).bind(supplier).fetch_optional(p).await? {
+                None => Ok(None),
+                Some(r) => Ok(Some(StandingRow {
+                    supplier_id: supplier.to_owned(),
+                    as_of: r.try_get::<Day, _>("as_of")?.0,
+                    status: r.try_get("status")?,
+                    tier: r.try_get("tier")?,
+                    credit: r.try_get("credit")?,
+                    critical_open: r.try_get("critical_open")?,
+                    failed_plans: r.try_get("failed_plans")?,
+                })),
+            }
+        })
+    }
+
+    /// The status of every supplier not `APPROVED` today (few: a partial index).
+    pub async fn statuses(&self) -> Result<std::collections::HashMap<String, String>> {
+        let sql = "SELECT supplier_id, status FROM supplier_standing WHERE status <> 'APPROVED'";
+        let rows: Vec<(String, String)> =
+            on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await?);
+        Ok(rows.into_iter().collect())
     }
 
     /// Whether the supplier has a scorecard or any stored event.

@@ -143,3 +143,38 @@ pub struct SummaryRow {
     /// Latest `occurred_at` among its events.
     pub last_event_at: Option<Timestamp>,
 }
+
+/// What was last published about one subject of a supplier (`plan:{plan_id}`,
+/// `status`): its state as the publisher wrote it, and how many messages it announced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublishedState {
+    /// The supplier.
+    pub supplier_id: String,
+    /// What it is about.
+    pub subject: String,
+    /// The publisher's record of what it last published (JSON).
+    pub state: String,
+    /// Messages published about the subject so far.
+    pub announced: i32,
+}
+
+/// A supplier's standing as of a day, as the projector computed it: what the order gate
+/// reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StandingRow {
+    /// The supplier.
+    pub supplier_id: String,
+    /// The day it is as of.
+    pub as_of: Date,
+    /// The status that day (`APPROVED` without a decision in force).
+    pub status: String,
+    /// The tier that day (`None`: not rated).
+    pub tier: Option<String>,
+    /// The credit that day.
+    pub credit: f64,
+    /// JSON array of the rules with a CRITICAL episode open that day.
+    pub critical_open: String,
+    /// JSON array of `[plan_id, indicator, review_date]` of the FAILED plans the gate
+    /// counts that day.
+    pub failed_plans: String,
+}

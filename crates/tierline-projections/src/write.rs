@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::column::{Day, Instant};
 use crate::read::{EPISODE_COLUMNS, episode};
-use crate::rows::{Checkpoint, EpisodeRow, Publication};
+use crate::rows::{Checkpoint, EpisodeRow, Publication, PublishedState};
 use crate::{PROJECTIONS_CHANNEL, ProjectionsError};
 
 mod arrays;
@@ -107,6 +107,45 @@ impl WriteTx {
         })
     }
 
+    /// What was last published about each subject of `suppliers`.
+    pub async fn published_states_of(
+        &mut self,
+        suppliers: &[&str],
+    ) -> Result<HashMap<String, Vec<PublishedState>>> {
+        let sql = "SELECT supplier_id, subject, state, announced FROM published_states WHERE supplier_id = ";
+        let mut rows: Vec<(String, String, String, i32)> = Vec::new();
+        match self {
+            WriteTx::Postgres(tx) => {
+                rows = sqlx::query_as(&format!("{sql} ANY($1)"))
+                    .bind(suppliers)
+                    .fetch_all(&mut **tx)
+                    .await?;
+            }
+            WriteTx::Sqlite(tx) => {
+                for s in suppliers {
+                    rows.extend(
+                        sqlx::query_as::<_, (String, String, String, i32)>(&format!("{sql} $1"))
+                            .bind(s)
+                            .fetch_all(&mut **tx)
+                            .await?,
+                    );
+                }
+            }
+        }
+        let mut out: HashMap<String, Vec<PublishedState>> = HashMap::new();
+        for (supplier_id, subject, state, announced) in rows {
+            out.entry(supplier_id.clone())
+                .or_default()
+                .push(PublishedState {
+                    supplier_id,
+                    subject,
+                    state,
+                    announced,
+                });
+        }
+        Ok(out)
+    }
+
     /// Which of `ids` the outbox already holds.
     pub async fn taken_messages(&mut self, ids: &[Uuid]) -> Result<HashSet<Uuid>> {
         let mut out = HashSet::new();
@@ -174,6 +213,7 @@ impl WriteTx {
             "DELETE FROM indicator_daily",
             "DELETE FROM scorecards",
             "DELETE FROM tier_history",
+            "DELETE FROM supplier_standing",
             "DELETE FROM alert_episodes WHERE published_state IS NULL",
         ] {
             on_tx!(self, c => {

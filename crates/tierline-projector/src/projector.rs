@@ -7,6 +7,7 @@
 
 mod alerts;
 mod cache;
+mod closed_loop;
 mod lease;
 mod load;
 mod rebuild;
@@ -27,6 +28,10 @@ use tracing::{instrument, warn};
 use cache::Cache;
 pub use lease::{LEASE_TTL, Role};
 use writers::{Computed, Input, compute_all};
+
+/// What a step wrote for a supplier: its walks and standing, kept with its ledger once
+/// the step commits.
+type Written = (String, Walks, Option<tierline_projections::StandingRow>);
 
 /// Suppliers computed and written together: one statement per table for each group
 /// (large enough to amortise a statement; small enough that a step's rows of ten
@@ -277,20 +282,20 @@ impl Projector {
         page: &[tierline_store::StoredEvent],
         rollover: bool,
         clock: &dyn Clock,
-    ) -> Result<Vec<(String, Walks)>, ProjectorError> {
+    ) -> Result<Vec<Written>, ProjectorError> {
         let mut by_supplier: BTreeMap<&str, Vec<&tierline_store::StoredEvent>> = BTreeMap::new();
         for e in page {
             by_supplier.entry(&e.supplier_id).or_default().push(e);
         }
         let before = self.cursor;
         let mut tx = self.projections.begin().await?;
-        let mut written: Vec<(String, Walks)> = Vec::new();
+        let mut written: Vec<Written> = Vec::new();
         let suppliers: Vec<&str> = by_supplier.keys().copied().collect();
         let large = suppliers.len() > self.cache.capacity();
         for chunk in suppliers.chunks(self.cache.capacity()) {
             if large {
                 self.cache.make_room(chunk.len());
-                written.retain(|(s, _)| self.cache.contains(s));
+                written.retain(|(s, _, _)| self.cache.contains(s));
             }
             self.load_ledgers(chunk, before, false).await?;
             let mut group: BTreeMap<String, Vec<(Indicator, Date)>> = BTreeMap::new();
@@ -318,13 +323,13 @@ impl Projector {
         tx: &mut WriteTx,
         touched: &BTreeSet<&str>,
         clock: &dyn Clock,
-    ) -> Result<Vec<(String, Walks)>, ProjectorError> {
+    ) -> Result<Vec<Written>, ProjectorError> {
         let all = self.store.suppliers_upto(self.cursor).await?;
         let rest: Vec<&String> = all
             .iter()
             .filter(|s| !touched.contains(s.as_str()))
             .collect();
-        let mut written: Vec<(String, Walks)> = Vec::with_capacity(rest.len());
+        let mut written: Vec<Written> = Vec::with_capacity(rest.len());
         let unchanged = Vec::new();
         for chunk in rest.chunks(self.cache.capacity()) {
             let names: Vec<&str> = chunk.iter().map(|s| s.as_str()).collect();
@@ -332,7 +337,7 @@ impl Projector {
             // evicted suppliers are not kept either).
             let missing = names.iter().filter(|s| !self.cache.contains(s)).count();
             self.cache.make_room(missing);
-            written.retain(|(s, _)| self.cache.contains(s));
+            written.retain(|(s, _, _)| self.cache.contains(s));
             self.load_ledgers(&names, self.cursor, false).await?;
             let group: BTreeMap<String, Vec<(Indicator, Date)>> = chunk
                 .iter()
@@ -350,7 +355,7 @@ impl Projector {
         tx: &mut WriteTx,
         group: &BTreeMap<String, Vec<(Indicator, Date)>>,
         clock: &dyn Clock,
-    ) -> Result<Vec<(String, Walks)>, ProjectorError> {
+    ) -> Result<Vec<Written>, ProjectorError> {
         let inputs: Vec<Input<'_>> = group
             .iter()
             .filter_map(|(s, days)| {
@@ -384,22 +389,26 @@ impl Projector {
         tx: &mut WriteTx,
         computed: Vec<Computed>,
         clock: &dyn Clock,
-    ) -> Result<Vec<(String, Walks)>, ProjectorError> {
+    ) -> Result<Vec<Written>, ProjectorError> {
         let mut rows = PageRows::default();
         let ledger = |s: &str| self.cache.get(s).map(|c| &c.ledger);
-        self.announce_page(
-            tx,
-            &computed,
-            ledger,
-            clock.today(&self.policy),
-            clock.now(),
-            &mut rows,
-        )
-        .await?;
+        let last = |s: &str| self.cache.get(s).and_then(|c| c.standing.as_ref());
+        let mut standings = self
+            .announce_page(
+                tx,
+                &computed,
+                ledger,
+                last,
+                clock.today(&self.policy),
+                clock.now(),
+                &mut rows,
+            )
+            .await?;
         let mut written = Vec::with_capacity(computed.len());
         for c in computed {
             rows.extend(c.rows);
-            written.push((c.supplier, c.walks));
+            let standing = standings.remove(&c.supplier);
+            written.push((c.supplier, c.walks, standing));
         }
         tx.write_page(&rows).await?;
         Ok(written)
@@ -431,14 +440,15 @@ impl Projector {
     /// Notes what a step's commit wrote, or that it failed.
     fn committed(
         &mut self,
-        result: Result<Vec<(String, Walks)>, ProjectorError>,
+        result: Result<Vec<Written>, ProjectorError>,
         today: Date,
     ) -> Result<(), ProjectorError> {
         match result {
             Ok(written) => {
-                for (supplier, walks) in written {
+                for (supplier, walks, standing) in written {
                     if let Some(c) = self.cache.get_mut(&supplier) {
                         c.walks = walks;
+                        c.standing = standing;
                     }
                 }
                 self.cache.end_step();

@@ -16,7 +16,7 @@ use rdkafka::message::{Headers, Message};
 use rdkafka::mocking::MockCluster;
 use rdkafka::{Offset, TopicPartitionList};
 use tierline_clock::FixedClock;
-use tierline_events::{Codec, Disposition, InspectionCompleted, Record, Timestamp, sample};
+use tierline_events::{Codec, Record, Timestamp, sample};
 use tierline_projections::Projections;
 use tierline_projector::{Projector, Role};
 use tierline_relay::Relay;
@@ -27,22 +27,7 @@ use tierline_store::testing::{Backend, fresh};
 const ALERTS: &str = "srm.supplier-alerts.v1";
 
 fn inspection(n: u128, at: &str, critical: i32) -> Record {
-    InspectionCompleted {
-        event_id: uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 | n),
-        source: "qms".into(),
-        occurred_at: Timestamp::parse_rfc3339(at).unwrap(),
-        supplier_id: "SUP-7".into(),
-        inspection_id: format!("IN-{n}"),
-        receipt_id: None,
-        po_number: None,
-        line_number: None,
-        item_id: "I".into(),
-        inspected_quantity: 100.0,
-        defective_quantity: 0.0,
-        critical_defects: critical,
-        disposition: Disposition::Accepted,
-    }
-    .into()
+    common::inspection_of("SUP-7", n, at, critical)
 }
 
 /// (value, headers) of one message.
@@ -236,6 +221,7 @@ async fn snapshot(store: &Store) -> Vec<String> {
                 "SELECT row_to_json(t)::text FROM (SELECT supplier_id, window_days, as_of, composite, coverage, tier, dimensions, indicators, first_day FROM scorecards ORDER BY 1, 2) t",
                 "SELECT row_to_json(t)::text FROM (SELECT supplier_id, day, score, tier FROM tier_history ORDER BY 1, 2) t",
                 "SELECT row_to_json(t)::text FROM (SELECT alert_id, supplier_id, rule, level, threshold, window_days, started_on, value_at_start, ended_on, value_at_end, retracted_at IS NOT NULL AS retracted FROM alert_episodes ORDER BY 1) t",
+                "SELECT row_to_json(t)::text FROM (SELECT supplier_id, as_of, status, tier, credit, critical_open, failed_plans FROM supplier_standing ORDER BY 1) t",
             ] {
                 out.extend(
                     sqlx::query_scalar::<_, String>(sql)
@@ -251,6 +237,7 @@ async fn snapshot(store: &Store) -> Vec<String> {
                 "SELECT json_array(supplier_id, window_days, as_of, composite, coverage, tier, dimensions, indicators, first_day) FROM scorecards ORDER BY supplier_id, window_days",
                 "SELECT json_array(supplier_id, day, score, tier) FROM tier_history ORDER BY supplier_id, day",
                 "SELECT json_array(hex(alert_id), supplier_id, rule, level, threshold, window_days, started_on, value_at_start, ended_on, value_at_end, retracted_at IS NOT NULL) FROM alert_episodes ORDER BY alert_id",
+                "SELECT json_array(supplier_id, as_of, status, tier, credit, critical_open, failed_plans) FROM supplier_standing ORDER BY supplier_id",
             ] {
                 out.extend(
                     sqlx::query_scalar::<_, String>(sql)

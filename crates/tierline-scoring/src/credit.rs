@@ -6,15 +6,10 @@ use tierline_events::{Date, PlanOutcome, ViolationSeverity};
 use crate::exact::ExactSum;
 use crate::walk::Level;
 
-/// The rules whose episodes cost credit (the default `[credit] rules`).
-pub const CREDIT_RULES: [&str; 6] = [
-    "otif_rate",
-    "defect_ppm",
-    "lot_acceptance_rate",
-    "return_rate_ppm",
-    "critical_defects",
-    "certificate_coverage",
-];
+mod record;
+pub use record::{
+    CreditCause, CreditDelta, EpisodeFact, ViolationFact, credit_record, credit_score,
+};
 
 /// An episode's delta: WARNING -3; CRITICAL -10, or -7 when a WARNING episode of the
 /// same rule is open on its start (a breach costs -10 in all).

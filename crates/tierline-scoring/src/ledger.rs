@@ -14,6 +14,7 @@ use std::sync::Arc;
 use tierline_events::{Date, Record};
 use uuid::Uuid;
 
+use crate::actions::SupplierActions;
 use crate::entity::{
     CaseEvents, Changed, Contributions, EventKey, Inspection, LineEvents, Opened, Placed, State,
     case_contributions, inspection_contributions, line_contributions,
@@ -121,6 +122,8 @@ pub struct SupplierLedger {
     dirty: Vec<NodeId>,
     /// Per (indicator, day): the exact sum over its entities.
     totals: BTreeMap<(Indicator, Date), Bucket>,
+    /// Plan records and status decisions (no buckets: read by the closed loop).
+    actions: SupplierActions,
 }
 
 impl SupplierLedger {
@@ -138,6 +141,7 @@ impl SupplierLedger {
             profile: None,
             dirty: Vec::new(),
             totals: BTreeMap::new(),
+            actions: SupplierActions::default(),
         }
     }
 
@@ -154,6 +158,11 @@ impl SupplierLedger {
     /// The UTC date of the earliest `occurred_at` among its events.
     pub fn first_day(&self) -> Option<Date> {
         self.first_day
+    }
+
+    /// Its plan records and status decisions.
+    pub fn actions(&self) -> &SupplierActions {
+        &self.actions
     }
 
     /// Number of distinct events applied.
@@ -366,7 +375,10 @@ impl SupplierLedger {
                         .insert(key, s)
                 })
             }
-            _ => return None,
+            _ => {
+                self.actions.stage(record);
+                return None;
+            }
         };
         Some(id)
     }
@@ -417,6 +429,28 @@ impl SupplierLedger {
             State::Profile(p) => Some(p),
             _ => None,
         }
+    }
+
+    /// Every violation of the supplier: latest severity, dated by its earliest record,
+    /// void when retracted (the regulation is not kept here: empty).
+    pub fn violations(&self) -> Vec<crate::credit::ViolationFact> {
+        let Some(p) = self.profile() else {
+            return Vec::new();
+        };
+        p.violations
+            .iter()
+            .filter_map(|(id, records)| {
+                let (earliest, _) = records.first()?;
+                let (_, severity) = records.iter().next_back()?;
+                Some(crate::credit::ViolationFact {
+                    violation_id: id.to_string(),
+                    date: self.policy.day_of(earliest.at),
+                    severity: *severity,
+                    regulation: String::new(),
+                    void: p.retracted_violations.contains(id),
+                })
+            })
+            .collect()
     }
 
     /// Every assessment of the supplier, by id (void ones included, flagged).

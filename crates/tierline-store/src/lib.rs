@@ -154,6 +154,30 @@ impl Store {
         }
     }
 
+    /// One supplier's records of these kinds (few per supplier: profile and action
+    /// records), by (`occurred_at`, position).
+    pub async fn supplier_records(
+        &self,
+        supplier: &str,
+        kinds: &[tierline_events::RecordKind],
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        match self {
+            Store::Postgres(s) => s.supplier_records(supplier, kinds).await,
+            Store::Sqlite(s) => s.supplier_records(supplier, kinds).await,
+        }
+    }
+
+    /// Suppliers with at least one record of this kind, sorted.
+    pub async fn suppliers_with(
+        &self,
+        kind: tierline_events::RecordKind,
+    ) -> Result<Vec<String>, StoreError> {
+        match self {
+            Store::Postgres(s) => s.suppliers_with(kind).await,
+            Store::Sqlite(s) => s.suppliers_with(kind).await,
+        }
+    }
+
     /// The stored event with this dedupe key (`source`, `event_id`), if any.
     pub async fn event(
         &self,

@@ -328,6 +328,36 @@ impl PgStore {
             .collect::<Result<_, _>>()?)
     }
 
+    /// One supplier's records of these kinds, by (`occurred_at`, position), over the
+    /// partial index of profile and action records.
+    pub async fn supplier_records(
+        &self,
+        supplier: &str,
+        kinds: &[tierline_events::RecordKind],
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!("{} {}", select_events!(""), supplier_records_where(kinds));
+        let rows = sqlx::query(&sql)
+            .bind(supplier)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(Self::stored_event)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Suppliers with at least one record of this kind, sorted.
+    pub async fn suppliers_with(
+        &self,
+        kind: tierline_events::RecordKind,
+    ) -> Result<Vec<String>, StoreError> {
+        let sql = suppliers_with_sql(kind);
+        Ok(sqlx::query_scalar(&sql).fetch_all(&self.pool).await?)
+    }
+
     /// The stored event with this dedupe key, if any.
     pub async fn event(
         &self,

@@ -520,3 +520,25 @@ impl From<SchemaDbRow> for StoredSchema {
         }
     }
 }
+
+/// The tail of a query for one supplier's records of `kinds` (bound: `$1` the supplier).
+/// The record names are inlined (catalog constants, never input) so that the planner
+/// can match the partial index of profile and action records.
+pub(crate) fn supplier_records_where(kinds: &[tierline_events::RecordKind]) -> String {
+    let names: Vec<String> = kinds
+        .iter()
+        .map(|k| format!("'{}'", k.full_name()))
+        .collect();
+    format!(
+        "WHERE supplier_id = $1 AND record_name IN ({}) ORDER BY occurred_at, position",
+        names.join(", ")
+    )
+}
+
+/// The suppliers with a record of `kind`, sorted (the name inlined, as above).
+pub(crate) fn suppliers_with_sql(kind: tierline_events::RecordKind) -> String {
+    format!(
+        "SELECT DISTINCT supplier_id FROM events WHERE record_name = '{}' ORDER BY supplier_id",
+        kind.full_name()
+    )
+}

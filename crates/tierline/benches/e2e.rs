@@ -1,4 +1,5 @@
-//! End to end on the real broker (tansu) and a private PostgreSQL server, the services
+//! End to end on the real broker (Apache Kafka; tansu with `TIERLINE_E2E_BROKER=tansu`)
+//! and a private PostgreSQL server, the services
 //! as separate processes: events/s from produced to visible in the projections for a
 //! simulated stream (1,000,000 messages by default), next to two baselines measured in
 //! the same run on the same server (raw binary COPY of the same rows; `tierline ingest`
@@ -16,8 +17,8 @@
 //! - `backlog`: the whole stream is on the broker before ingest starts, timed from
 //!   ingest's start.
 //!
-//! `cargo bench -p tierline --bench e2e` (needs tansu and the venv as `scripts/test`
-//! installs them, with `TIERLINE_PYTHON` set to an absolute path; env `BENCH_MODE`,
+//! `cargo bench -p tierline --bench e2e` (needs the broker's jars and the venv as
+//! `scripts/test` installs them, with `TIERLINE_PYTHON` set to an absolute path; env `BENCH_MODE`,
 //! `BENCH_EVENTS`, `BENCH_BACKLOG`, `BENCH_ALERTS`, `BENCH_INGEST_BATCH`,
 //! `BENCH_INGEST_KAFKA_OPTIONS`).
 
@@ -52,7 +53,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-/// CPU seconds used so far by each kind of process on the machine (tansu, PostgreSQL,
+/// CPU seconds used so far by each kind of process on the machine (the broker, PostgreSQL,
 /// each `tierline` service, this bench), from `/proc`. Processes that end in between
 /// are not counted, which is why the services and the server's backends (pooled
 /// connections) are left running across a measurement.
@@ -86,6 +87,8 @@ fn cpu_by_process() -> std::collections::BTreeMap<String, f64> {
             "bench (producer, progress queries)".to_owned()
         } else if exe == "tansu" {
             "tansu (broker)".to_owned()
+        } else if exe == "java" && args.iter().any(|a| a == "kafka.Kafka") {
+            "Apache Kafka (broker)".to_owned()
         } else if exe.starts_with("postgres") {
             "PostgreSQL".to_owned()
         } else if exe == "tierline" {
@@ -155,7 +158,7 @@ fn crossing(k: usize) -> Record {
 /// Messages/s a plain consumer (no group, all 12 inbound partitions from the start)
 /// reads `n` messages back from the broker (the ceiling of anything consuming them),
 /// and how many times a partition's next offset was not the previous one + 1.
-fn broker_floor(brokers: &str, n: usize) -> (f64, usize) {
+fn broker_floor(brokers: &str, topics: &[&str], n: usize) -> (f64, usize) {
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", "bench-floor")
@@ -163,12 +166,7 @@ fn broker_floor(brokers: &str, n: usize) -> (f64, usize) {
         .create()
         .unwrap();
     let mut tpl = rdkafka::TopicPartitionList::new();
-    for t in [
-        "srm.purchase-orders.v1",
-        "srm.deliveries.v1",
-        "srm.inspections.v1",
-        "srm.after-sales.v1",
-    ] {
+    for t in topics {
         for p in 0..3 {
             tpl.add_partition_offset(t, p, rdkafka::Offset::Beginning)
                 .unwrap();
@@ -253,7 +251,7 @@ async fn main() {
         .map(|r| r.supplier_id())
         .collect::<HashSet<_>>()
         .len();
-    eprintln!("starting tansu, PostgreSQL and the services ...");
+    eprintln!("starting the broker, PostgreSQL and the services ...");
     // librdkafka's default session timeout: under a produce burst tansu can answer a
     // heartbeat late, and the suite's 6 s would expire the member.
     let mut w = world_with(45_000).await;
@@ -377,7 +375,11 @@ async fn main() {
         .map(|(k, v)| (k.clone(), v - cpu0.get(k).copied().unwrap_or(0.0)))
         .collect();
     eprintln!("reading the stream back with a plain consumer (the broker's floor) ...");
-    let (floor, gaps) = broker_floor(&w.brokers, n);
+    // Every topic the stream went to (the simulator writes the v2 topics too).
+    let topics: std::collections::BTreeSet<&str> =
+        records.iter().map(|r| r.kind().default_topic()).collect();
+    let topics: Vec<&str> = topics.into_iter().collect();
+    let (floor, gaps) = broker_floor(&w.brokers, &topics, n);
     eprintln!("  {floor:.0} messages/s, {gaps} offset gaps");
 
     // 2. Alert latency: one crossing at a time, produced, until its alert is consumed.
@@ -491,8 +493,12 @@ async fn main() {
     }
     let raw = rows.len() as f64 / start.elapsed().as_secs_f64();
 
+    let broker = match Broker::chosen() {
+        Broker::Kafka => "Apache Kafka",
+        Broker::Tansu => "tansu, SQLite storage",
+    };
     println!(
-        "end to end on tansu + PostgreSQL, services as processes: {n} messages ({} distinct, {suppliers} suppliers), {}",
+        "end to end on {broker} + PostgreSQL, services as processes: {n} messages ({} distinct, {suppliers} suppliers), {}",
         distinct.len(),
         if live {
             format!("produced live, at most {max_backlog} ahead of the store")
@@ -501,7 +507,9 @@ async fn main() {
         }
     );
     println!(
-        "  produce to the broker (tansu, SQLite storage):             {produce_rate:>10.0} messages/s"
+        "  produce to the broker ({broker}):{:>width$}{produce_rate:>10.0} messages/s",
+        "",
+        width = 38usize.saturating_sub(broker.len())
     );
     println!(
         "  raw binary COPY of the same rows, batches of 1,000:        {raw:>10.0} events/s   (baseline)"

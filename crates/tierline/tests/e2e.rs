@@ -1,11 +1,12 @@
-//! End to end on a real Kafka-compatible broker (tansu, a separate process) and the real
+//! End to end on a real broker (Apache Kafka, a separate process; tansu with
+//! `TIERLINE_E2E_BROKER=tansu`) and the real
 //! PostgreSQL: `tierline ingest`, `project`, `relay` and `serve` as separate processes,
 //! fed by a producer we did not write (Python confluent-kafka + fastavro, from the .avsc
 //! files: `tests/e2e/produce.py`), checked through the HTTP API, the store and the
 //! alerts and dead-letter topics, and hurt on purpose.
 //!
-//! Needs `tansu` (scripts/test installs it; or set `TANSU`) and `TIERLINE_PYTHON` with
-//! confluent-kafka and fastavro (scripts/test sets it).
+//! Needs the broker's jars (`scripts/kafka install`, which scripts/test runs) and
+//! `TIERLINE_PYTHON` with confluent-kafka and fastavro (scripts/test sets it).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -547,7 +548,7 @@ async fn a_shuffled_stream_lists_the_alerts_of_the_complete_history() {
     let pin = Date::from_naive(PIN.parse().unwrap());
     let truth: HashSet<(String, String, Option<String>)> = ledgers
         .values()
-        .flat_map(|l| l.alert_episodes(pin))
+        .flat_map(|l| l.announced_episodes(pin))
         .map(|e| {
             (
                 e.alert_id.to_string(),

@@ -1,7 +1,7 @@
 //! The benchmarks' HTTP load generator: keep-alive HTTP/1.1 connections, latencies
 //! per request.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,6 +15,60 @@ pub(crate) fn env(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// Serves `router` on a free local port as in production (tierline-http), except the
+/// keep-alive request cap: this load generator does not reconnect.
+pub(crate) async fn serve(router: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let limits = tierline_http::HttpLimits {
+        max_requests_per_connection: u32::MAX,
+        ..Default::default()
+    };
+    tokio::spawn(async move {
+        tierline_api::serve(listener, router, limits, std::future::pending())
+            .await
+            .unwrap()
+    });
+    addr
+}
+
+/// The API on `store` served twice: with the response cache (the default) and without;
+/// their addresses in that order.
+pub(crate) async fn serve_cached_and_not(
+    store: &tierline_store::Store,
+    policy: &Arc<tierline_scoring::Policy>,
+    clock: tierline_clock::FixedClock,
+    extra: fn(axum::Router) -> axum::Router,
+) -> (std::net::SocketAddr, std::net::SocketAddr) {
+    let mut addrs = Vec::new();
+    for cache in [true, false] {
+        let mut config = tierline_api::ApiConfig::new(tierline_api::ApiKeys::from_keys([KEY]));
+        config.cache = cache;
+        let (router, _) = tierline_api::app(
+            tierline_api::Reader::new(
+                store.clone(),
+                policy.clone(),
+                tierline_events::Codec::default(),
+            ),
+            Arc::new(clock),
+            &config,
+            Arc::new(tierline_api::HttpMetrics::default()),
+        );
+        addrs.push(serve(extra(router)).await);
+    }
+    (addrs[0], addrs[1])
+}
+
+/// A fresh store on `BENCH_STORE` (`postgres`, the default, or `sqlite`).
+pub(crate) async fn fresh_store() -> tierline_store::testing::TestStore {
+    let backend = match std::env::var("BENCH_STORE").as_deref() {
+        Ok("sqlite") => tierline_store::testing::Backend::Sqlite,
+        _ => tierline_store::testing::Backend::Postgres,
+    };
+    eprintln!("read model on {backend:?}");
+    tierline_store::testing::fresh(backend).await.unwrap()
 }
 
 /// The API key the benchmarks serve with.

@@ -8,7 +8,7 @@ use tierline_events::{
     CertificateStatus, Date, Record, RecordKind, SupplierCertificateRecorded, Timestamp,
 };
 use tierline_scoring::{Policy, SupplierLedger, criterion_sources, standard_key};
-use tierline_store::{EventStore, Store, SupplierFilter};
+use tierline_store::Store;
 use uuid::Uuid;
 
 use crate::model::*;
@@ -32,25 +32,11 @@ pub(crate) async fn records_of(
     kinds: &[RecordKind],
 ) -> Result<Vec<Record>, Problem> {
     let mut out = Vec::new();
-    for kind in kinds {
-        let filter = SupplierFilter {
-            record_name: Some(kind.full_name().to_owned()),
-            ..SupplierFilter::default()
-        };
-        let mut after = None;
-        loop {
-            let page = store.read_supplier(supplier, &filter, after, 1000).await?;
-            for e in &page {
-                out.push(e.decode(codec).map_err(|err| {
-                    tracing::error!(position = e.position, error = %err, "stored event cannot be decoded");
-                    Problem::internal()
-                })?);
-            }
-            match page.last() {
-                Some(last) if page.len() == 1000 => after = Some(last.supplier_cursor()),
-                _ => break,
-            }
-        }
+    for e in store.supplier_records(supplier, kinds).await? {
+        out.push(e.decode(codec).map_err(|err| {
+            tracing::error!(position = e.position, error = %err, "stored event cannot be decoded");
+            Problem::internal()
+        })?);
     }
     out.sort_by_key(key_of);
     Ok(out)

@@ -219,26 +219,14 @@ pub(crate) async fn status(
     let records = s
         .profile_records(&supplier, &[RecordKind::SupplierStatusDecided])
         .await?;
-    let policy = s.reader.policy();
-    let mut deciders = std::collections::HashMap::new();
-    let decisions: Vec<tierline_scoring::Decision> = records
+    let deciders: std::collections::HashMap<_, _> = records
         .iter()
         .filter_map(|r| match r {
-            Record::SupplierStatusDecided(d) => {
-                deciders.insert(d.event_id, d.decided_by.clone());
-                Some(tierline_scoring::Decision {
-                    occurred_at: d.occurred_at,
-                    event_id: d.event_id,
-                    source: d.source.clone(),
-                    status: d.status,
-                    reason: d.reason.clone(),
-                    valid_until: d.valid_until,
-                })
-            }
+            Record::SupplierStatusDecided(d) => Some((d.event_id, d.decided_by.clone())),
             _ => None,
         })
         .collect();
-    let line = tierline_scoring::StatusLine::new(decisions, |t| policy.day_of(t));
+    let line = crate::read::gate::status_line_of(s.reader.policy(), &records);
     let on = line.on(as_of);
     Ok(Json(StatusJson {
         as_of: as_of.to_string(),
@@ -306,10 +294,8 @@ pub(crate) async fn plan(
 ) -> Result<Json<PlanJson>, Problem> {
     let supplier = known_shape(supplier)?;
     s.reader
-        .plans(&supplier, s.today())
+        .plan(&supplier, &plan_id, s.today())
         .await?
-        .into_iter()
-        .find(|p| p.plan_id == plan_id)
         .map(Json)
         .ok_or_else(|| Problem::not_found(&format!("/v1/suppliers/{supplier}/plans/{plan_id}")))
 }

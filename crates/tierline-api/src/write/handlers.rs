@@ -147,8 +147,8 @@ retract_endpoint!(
 /// supplier's CRITICAL episodes (and not suppressed), as `GET .../plans` lists them.
 async fn plan_exists(s: &AppState, supplier: &str, plan_id: &str) -> Result<bool, Problem> {
     let today = s.clock.today(s.reader.policy());
-    let plans = s.reader.plans(supplier, today).await?;
-    Ok(plans.iter().any(|p| p.plan_id == plan_id))
+    let standing = s.reader.unreviewed_standing(supplier, today).await?;
+    Ok(standing.plans.contains_key(plan_id))
 }
 
 /// Open a rectification plan (editor), or amend one by posting its `plan_id` again.

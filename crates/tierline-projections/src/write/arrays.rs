@@ -51,6 +51,39 @@ pub(super) async fn write_page(tx: &mut Tx, rows: &PageRows) -> Result<()> {
         .execute(&mut **tx)
         .await?;
     }
+    if !rows.published_states.is_empty() {
+        let p = &rows.published_states;
+        sqlx::query(
+            "INSERT INTO published_states (supplier_id, subject, state, announced)
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int[])
+             ON CONFLICT (supplier_id, subject) DO UPDATE SET state = EXCLUDED.state, announced = EXCLUDED.announced",
+        )
+        .bind(p.iter().map(|x| x.supplier_id.as_str()).collect::<Vec<_>>())
+        .bind(p.iter().map(|x| x.subject.as_str()).collect::<Vec<_>>())
+        .bind(p.iter().map(|x| x.state.as_str()).collect::<Vec<_>>())
+        .bind(p.iter().map(|x| x.announced).collect::<Vec<_>>())
+        .execute(&mut **tx)
+        .await?;
+    }
+    if !rows.standings.is_empty() {
+        let r = &rows.standings;
+        sqlx::query(
+            "INSERT INTO supplier_standing (supplier_id, as_of, status, tier, credit, critical_open, failed_plans)
+             SELECT * FROM UNNEST($1::text[], $2::date[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::text[])
+             ON CONFLICT (supplier_id) DO UPDATE SET as_of = EXCLUDED.as_of, status = EXCLUDED.status,
+                 tier = EXCLUDED.tier, credit = EXCLUDED.credit, critical_open = EXCLUDED.critical_open,
+                 failed_plans = EXCLUDED.failed_plans",
+        )
+        .bind(r.iter().map(|x| x.supplier_id.as_str()).collect::<Vec<_>>())
+        .bind(r.iter().map(|x| pg_date(x.as_of)).collect::<Vec<_>>())
+        .bind(r.iter().map(|x| x.status.as_str()).collect::<Vec<_>>())
+        .bind(r.iter().map(|x| x.tier.as_deref()).collect::<Vec<_>>())
+        .bind(r.iter().map(|x| x.credit).collect::<Vec<_>>())
+        .bind(r.iter().map(|x| x.critical_open.as_str()).collect::<Vec<_>>())
+        .bind(r.iter().map(|x| x.failed_plans.as_str()).collect::<Vec<_>>())
+        .execute(&mut **tx)
+        .await?;
+    }
     enqueue(tx, rows).await
 }
 

@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use super::{Result, WriteTx, arrays};
 use crate::column::{Day, Instant, JsonText, Parts};
-use crate::rows::{DayBucket, EpisodeRow, OutboxMessage, ScorecardRow};
+use crate::rows::{
+    DayBucket, EpisodeRow, OutboxMessage, PublishedState, ScorecardRow, StandingRow,
+};
 
 /// What one step writes.
 #[derive(Debug, Default)]
@@ -31,6 +33,10 @@ pub struct PageRows {
     pub forgotten: Vec<Uuid>,
     /// Tiers published: (supplier, tier, effective date).
     pub published_tiers: Vec<(String, String, Date)>,
+    /// Plan outcomes and statuses published (upserted by supplier and subject).
+    pub published_states: Vec<PublishedState>,
+    /// Standings of the suppliers written (upserted).
+    pub standings: Vec<StandingRow>,
     /// Messages for the relay.
     pub messages: Vec<OutboxMessage>,
 }
@@ -47,6 +53,8 @@ impl PageRows {
         self.retracted.extend(other.retracted);
         self.forgotten.extend(other.forgotten);
         self.published_tiers.extend(other.published_tiers);
+        self.published_states.extend(other.published_states);
+        self.standings.extend(other.standings);
         self.messages.extend(other.messages);
     }
 }
@@ -75,6 +83,14 @@ const UPSERT_EPISODE: &str = "INSERT INTO alert_episodes (alert_id, supplier_id,
 const RETRACT_EPISODE: &str =
     "UPDATE alert_episodes SET published_state = $2, resolved_at = $3, retracted_at = $3,
          ended_on = started_on, value_at_end = NULL WHERE alert_id = $1";
+
+const UPSERT_PUBLISHED_STATE: &str = "INSERT INTO published_states (supplier_id, subject, state, announced) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (supplier_id, subject) DO UPDATE SET state = excluded.state, announced = excluded.announced";
+
+const UPSERT_STANDING: &str = "INSERT INTO supplier_standing (supplier_id, as_of, status, tier, credit, critical_open, failed_plans)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (supplier_id) DO UPDATE SET as_of = excluded.as_of, status = excluded.status, tier = excluded.tier,
+         credit = excluded.credit, critical_open = excluded.critical_open, failed_plans = excluded.failed_plans";
 
 const UPSERT_PUBLISHED_TIER: &str = "INSERT INTO published_tiers (supplier_id, tier, effective_date) VALUES ($1, $2, $3)
      ON CONFLICT (supplier_id) DO UPDATE SET tier = excluded.tier, effective_date = excluded.effective_date";
@@ -195,6 +211,27 @@ async fn sqlite_write_page(
             .bind(s)
             .bind(tier)
             .bind(Day(*effective))
+            .execute(&mut *c)
+            .await?;
+    }
+    for p in &rows.published_states {
+        sqlx::query(UPSERT_PUBLISHED_STATE)
+            .bind(&p.supplier_id)
+            .bind(&p.subject)
+            .bind(&p.state)
+            .bind(p.announced)
+            .execute(&mut *c)
+            .await?;
+    }
+    for r in &rows.standings {
+        sqlx::query(UPSERT_STANDING)
+            .bind(&r.supplier_id)
+            .bind(Day(r.as_of))
+            .bind(&r.status)
+            .bind(&r.tier)
+            .bind(r.credit)
+            .bind(&r.critical_open)
+            .bind(&r.failed_plans)
             .execute(&mut *c)
             .await?;
     }

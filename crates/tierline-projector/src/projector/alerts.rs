@@ -8,10 +8,12 @@ use tierline_events::{
     AlertLevel, Date, Framing, Record, SupplierAlertRaised, SupplierAlertResolved,
     SupplierTierChanged, Timestamp,
 };
-use tierline_projections::{EpisodeRow, OutboxMessage, PageRows, Publication, WriteTx};
+use tierline_projections::{
+    EpisodeRow, OutboxMessage, PageRows, Publication, StandingRow, WriteTx,
+};
 use tierline_scoring::{
     Episode, ID_NAMESPACE, Indicator, Level, SupplierLedger, Tier, TierDay, indicator_value,
-    tier_change_id,
+    proposals, tier_change_id,
 };
 use uuid::Uuid;
 
@@ -29,16 +31,21 @@ struct TierChange {
 
 impl Projector {
     /// Adds to `rows` what the step announces for the `computed` suppliers: their
-    /// episodes that changed, retractions, and the outbox messages of alerts and tiers.
+    /// episodes that changed (the status proposals among them), retractions, the outbox
+    /// messages of alerts and tiers, and the closed loop's standings, plan outcomes and
+    /// status changes.
+    /// Returns every supplier's standing (only changed ones are in `rows`).
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn announce_page<'a>(
         &self,
         tx: &mut WriteTx,
         computed: &[Computed],
         ledger: impl Fn(&str) -> Option<&'a SupplierLedger>,
+        last: impl Fn(&str) -> Option<&'a StandingRow>,
         today: Date,
         now: Timestamp,
         rows: &mut PageRows,
-    ) -> Result<(), ProjectorError> {
+    ) -> Result<HashMap<String, StandingRow>, ProjectorError> {
         let suppliers: Vec<&str> = computed.iter().map(|c| c.supplier.as_str()).collect();
         let mut stored: HashMap<String, Vec<EpisodeRow>> = HashMap::new();
         for r in tx.episodes_of(&suppliers).await? {
@@ -46,18 +53,33 @@ impl Projector {
         }
         let published = tx.published_tiers_of(&suppliers).await?;
         let mut changes = Vec::new();
+        let mut loops = HashMap::with_capacity(computed.len());
         for c in computed {
             let Some(l) = ledger(&c.supplier) else {
                 continue;
             };
-            let episodes: Vec<Episode> = c.walks.episodes().cloned().collect();
+            let lp = self.loop_of(c, l, today);
+            // The status proposals are alert episodes like the rules' own.
+            let mut episodes: Vec<Episode> = c.walks.episodes().cloned().collect();
+            episodes.extend(proposals(
+                &c.supplier,
+                &c.walks.tiers,
+                &lp.status,
+                &lp.failed(),
+                today,
+            ));
+            loops.insert(c.supplier.as_str(), lp);
             let was = stored.remove(&c.supplier).unwrap_or_default();
             self.announce_alerts(l, &episodes, was, today, now, rows)?;
             if let Some(change) = tier_change(c, published.get(&c.supplier)) {
                 changes.push(change);
             }
         }
-        self.announce_tiers(tx, changes, now, rows).await
+        let standings = self
+            .announce_closed_loop(tx, computed, &loops, &ledger, &last, today, now, rows)
+            .await?;
+        self.announce_tiers(tx, changes, now, rows).await?;
+        Ok(standings)
     }
 
     /// One supplier's episodes against its stored ones.
@@ -218,7 +240,7 @@ impl Projector {
     }
 
     /// An outbox message; `id` is its CloudEvents id (and outbox message id).
-    fn message(
+    pub(super) fn message(
         &self,
         supplier: &str,
         record: &Record,

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use tierline_projections::StandingRow;
 use tierline_scoring::{SupplierLedger, Walks};
 
 /// A cached supplier.
@@ -13,6 +14,9 @@ pub(super) struct Cached {
     pub(super) ledger: SupplierLedger,
     /// The walks the read model holds for it (to the projected day).
     pub(super) walks: Walks,
+    /// The standing the read model holds for it (`None`: not known here), so an
+    /// unchanged one is not rewritten.
+    pub(super) standing: Option<StandingRow>,
     /// The step it was last used in.
     used: u64,
 }
@@ -74,6 +78,7 @@ impl Cache {
             Cached {
                 ledger,
                 walks,
+                standing: None,
                 used,
             },
         );

@@ -115,9 +115,10 @@ impl Projector {
                 written.extend(self.write_computed(tx, computed, clock).await?);
             }
             drop(inputs);
-            for (s, walks) in written {
+            for (s, walks, standing) in written {
                 if let Some(c) = self.cache.get_mut(&s) {
                     c.walks = walks;
+                    c.standing = standing;
                 }
             }
             self.cache.end_step();

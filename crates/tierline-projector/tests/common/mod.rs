@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use tierline_clock::FixedClock;
-use tierline_events::{Codec, Framing, Record};
+use tierline_events::{Codec, Disposition, Framing, InspectionCompleted, Record, Timestamp};
 use tierline_projector::Projector;
 use tierline_store::{AppendBatch, EventStore, NewEvent};
 
@@ -40,4 +40,25 @@ pub async fn append(store: &impl EventStore, records: &[Record]) {
         })
         .await
         .unwrap();
+}
+
+/// An accepted inspection of 100 units of `supplier` with `critical` critical defects,
+/// at `at` (RFC 3339); its event id ends in `n`.
+pub fn inspection_of(supplier: &str, n: u128, at: &str, critical: i32) -> Record {
+    InspectionCompleted {
+        event_id: uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 | n),
+        source: "qms".into(),
+        occurred_at: Timestamp::parse_rfc3339(at).unwrap(),
+        supplier_id: supplier.into(),
+        inspection_id: format!("IN-{n}"),
+        receipt_id: None,
+        po_number: None,
+        line_number: None,
+        item_id: "I".into(),
+        inspected_quantity: 100.0,
+        defective_quantity: 0.0,
+        critical_defects: critical,
+        disposition: Disposition::Accepted,
+    }
+    .into()
 }

@@ -16,9 +16,32 @@ pub(crate) fn free_port() -> u16 {
 
 /// `GET path` over HTTP/1.0: (status, body), or `None` if nothing answers.
 pub(crate) fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    http_call(port, "GET", path, None, None)
+}
+
+/// `method path` over HTTP/1.0 with an optional bearer key and JSON body: (status,
+/// body), or `None` if nothing answers.
+pub(crate) fn http_call(
+    port: u16,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: Option<&str>,
+) -> Option<(u16, String)> {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\n\r\n").ok()?;
+    let mut head = format!("{method} {path} HTTP/1.0\r\n");
+    if let Some(k) = key {
+        head.push_str(&format!("Authorization: Bearer {k}\r\n"));
+    }
+    let body = body.unwrap_or_default();
+    if !body.is_empty() {
+        head.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    write!(s, "{head}\r\n{body}").ok()?;
     let mut text = String::new();
     s.read_to_string(&mut text).ok()?;
     let status = text.split_whitespace().nth(1)?.parse().ok()?;

@@ -1,5 +1,6 @@
 //! The end-to-end world shared by the suite (`tests/e2e.rs`) and the end-to-end
-//! benchmark (`benches/e2e.rs`): tansu and a private PostgreSQL server as processes,
+//! benchmark (`benches/e2e.rs`): Apache Kafka (or tansu) and a private PostgreSQL
+//! server as processes,
 //! the services as processes, the independent Python producer, and the waits around
 //! them.
 
@@ -16,6 +17,11 @@ use tierline_events::Record;
 
 use crate::common::{free_port, http_get};
 
+pub(crate) mod broker;
+pub(crate) mod cluster;
+
+pub(crate) use broker::*;
+
 pub(crate) fn until<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
@@ -28,23 +34,6 @@ pub(crate) fn until<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) 
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-}
-
-pub(crate) fn tansu_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("TANSU") {
-        return PathBuf::from(p);
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    let candidates = [
-        home.join(".cargo/bin/tansu"),
-        PathBuf::from("/usr/local/bin/tansu"),
-    ];
-    candidates
-        .into_iter()
-        .find(|p| p.exists())
-        .unwrap_or_else(|| panic!("tansu not found: scripts/test installs it (cargo install tansu --locked --features libsql,dynostore), or set TANSU"))
 }
 
 /// A child process killed when dropped.
@@ -277,39 +266,62 @@ pub(crate) async fn world_with(session_timeout_ms: u32) -> World {
     let db = PrivatePg::new(&dir).await;
     std::fs::create_dir_all(&dir).unwrap();
     let port = free_port();
-    let listener = format!("tcp://127.0.0.1:{port}");
-    // tansu reads the SQLite path relative to its working directory.
-    let mut broker = Proc {
-        name: "tansu".into(),
-        cmd: vec![
-            tansu_bin().to_str().unwrap().to_owned(),
-            "broker".into(),
-            "--listener-url".into(),
-            listener.clone(),
-            "--advertised-listener-url".into(),
-            listener,
-            "--storage-engine".into(),
-            "sqlite://tansu.db".into(),
-        ],
-        envs: Vec::new(),
-        cwd: Some(dir.clone()),
-        child: None,
+    let brokers = format!("127.0.0.1:{port}");
+    let tansu = Broker::chosen() == Broker::Tansu;
+    let mut broker = if tansu {
+        tansu_proc(&dir, port)
+    } else {
+        kafka_proc(&dir, port)
     };
     broker.spawn();
-    let brokers = format!("127.0.0.1:{port}");
-    until("the broker to listen", 30, || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).ok()
-    });
+    wait_broker(&brokers, port);
     // Topics, by the independent client.
     produce(&brokers, &dir, &[], 0, true);
-    if std::env::var("TIERLINE_E2E_TANSU_HEADER_INDEX").as_deref() != Ok("0") {
+    if tansu && std::env::var("TIERLINE_E2E_TANSU_HEADER_INDEX").as_deref() != Ok("0") {
         index_tansu_headers(&dir).await;
     }
+    let Services {
+        common,
+        ports,
+        ingest,
+        project,
+        relay,
+        serve,
+    } = start_services(&db.url, &brokers, session_timeout_ms);
+    World {
+        common,
+        db,
+        brokers,
+        broker,
+        dir,
+        ports,
+        ingest,
+        project,
+        relay,
+        serve,
+    }
+}
+
+/// The four services as processes, each answering HTTP on its port.
+pub(crate) struct Services {
+    /// Environment every service gets.
+    pub(crate) common: Vec<(String, String)>,
+    /// ingest, project, relay, serve.
+    pub(crate) ports: [u16; 4],
+    pub(crate) ingest: Proc,
+    pub(crate) project: Proc,
+    pub(crate) relay: Proc,
+    pub(crate) serve: Proc,
+}
+
+/// Starts ingest, project, relay and serve against `store` and `brokers`, and waits
+/// until each is ready.
+pub(crate) fn start_services(store: &str, brokers: &str, session_timeout_ms: u32) -> Services {
     let bin = env!("CARGO_BIN_EXE_tierline");
     let ports = [free_port(), free_port(), free_port(), free_port()];
     let common = vec![
-        ("TIERLINE_STORE".to_owned(), db.url.clone()),
-        ("KAFKA_BROKERS".to_owned(), brokers.clone()),
+        ("TIERLINE_STORE".to_owned(), store.to_owned()),
+        ("KAFKA_BROKERS".to_owned(), brokers.to_owned()),
         ("TIERLINE_PIN_DATE".to_owned(), PIN.to_owned()),
         (
             "TIERLINE_LOG".to_owned(),
@@ -346,42 +358,14 @@ pub(crate) async fn world_with(session_timeout_ms: u32) -> World {
     for p in ports {
         wait_status(p, 200, 60, &format!("readiness on {p}"));
     }
-    World {
+    Services {
         common,
-        db,
-        brokers,
-        broker,
-        dir,
         ports,
         ingest,
         project,
         relay,
         serve,
     }
-}
-
-/// Works around a defect of tansu 0.6.0's SQLite storage: its fetch looks up each
-/// record's headers with a query that scans the whole `header` table (it has no index),
-/// so every record fetched, of any topic, costs a scan of every header stored on the
-/// broker. The relay's alerts carry six CloudEvents headers each: with ~8,000 alerts
-/// published, ingest's fetches of the inbound topics stalled altogether (and tansu's
-/// single storage task, busy with them, stopped answering the group coordinator's
-/// requests). The index changes no behaviour of the broker, only the cost of that query;
-/// a real Kafka broker has no such cost. `TIERLINE_E2E_TANSU_HEADER_INDEX=0` leaves it
-/// out, to see the difference.
-pub(crate) async fn index_tansu_headers(dir: &std::path::Path) {
-    use sqlx::Connection;
-    let url = format!("sqlite://{}", dir.join("tansu.db").display());
-    let mut db = sqlx::SqliteConnection::connect(&url)
-        .await
-        .unwrap_or_else(|e| panic!("cannot open tansu's database {url}: {e}"));
-    sqlx::query(
-        "CREATE INDEX IF NOT EXISTS tierline_e2e_header_by_record ON header (topition, offset_id)",
-    )
-    .execute(&mut db)
-    .await
-    .unwrap();
-    db.close().await.unwrap();
 }
 
 /// An ingest instance (all of them join one consumer group) answering HTTP on `port`.
@@ -442,7 +426,9 @@ pub(crate) fn produce(
         .arg(&file)
         .args(["--poison", &poison.to_string()]);
     if create {
-        cmd.arg("--create-topics");
+        // On a cluster, topics are replicated to every broker (min.insync.replicas: one less).
+        let replicas = brokers.split(',').count();
+        cmd.args(["--create-topics", "--replication", &replicas.to_string()]);
     }
     let out = cmd
         .output()
