@@ -173,6 +173,33 @@ impl Catalog {
         Ok(&self.entries[index].info)
     }
 
+    /// Resolves a writer schema learned elsewhere (a registry) without adding it: the
+    /// catalog's own entry when it is one of the catalog's versions (same fingerprint),
+    /// else a new entry compiled against the reader schema, marked foreign (`true`).
+    pub(crate) fn resolve_writer(&self, json: &str) -> Result<(Entry, bool), CatalogError> {
+        let record = parse_record(json)?;
+        let kind = RecordKind::from_full_name(&record.name)
+            .ok_or_else(|| CatalogError::UnknownRecord(record.name.clone()))?;
+        let (canonical, fingerprint) = canonical(json)?;
+        if let Some(entry) = self.by_fingerprint(fingerprint) {
+            return Ok((entry.clone(), false));
+        }
+        let (reader, _) = self
+            .readers
+            .get(&kind)
+            .ok_or_else(|| CatalogError::UnknownRecord(kind.full_name().into()))?;
+        let plan = Plan::compile(kind, &record, reader)?;
+        let info = SchemaInfo {
+            id: None,
+            fingerprint,
+            kind,
+            version: 0,
+            json: json.into(),
+            canonical,
+        };
+        Ok((Entry { info, plan }, true))
+    }
+
     pub(crate) fn by_id(&self, id: u32) -> Option<&Entry> {
         let pos = self.by_id.binary_search_by_key(&id, |(i, _)| *i).ok()?;
         self.entries.get(self.by_id[pos].1)

@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
-use crate::catalog::{Catalog, SchemaInfo};
+use crate::catalog::{Catalog, Entry, SchemaInfo};
 use crate::error::{DecodeError, Rule, ValidationError};
+use crate::registry_ids::{Learned, RegistryIds};
 use crate::records::Record;
 use crate::validate::validate;
 use crate::value::{Timestamp, truncate};
@@ -47,6 +48,10 @@ pub struct Meta {
     pub record_name: &'static str,
     /// Where the Avro datum starts in the message (after the framing header).
     pub datum_offset: usize,
+    /// The writer schema came from a schema registry and is none of the catalog's
+    /// versions: the fields above name the catalog's latest schema of the record, the
+    /// form the event is stored in ([`Decoded::stored_value`]).
+    pub foreign: bool,
 }
 
 /// A decoded and validated message.
@@ -56,6 +61,32 @@ pub struct Decoded {
     pub record: Record,
     /// Framing and writer schema.
     pub meta: Meta,
+}
+
+impl Decoded {
+    /// The framed value to store for a message received as `received`, and where its
+    /// datum starts: the message itself, or for a foreign writer schema the record
+    /// re-encoded with the catalog's latest schema (what [`Meta`] then names), so that
+    /// every reader of the store decodes it with the shipped catalog.
+    pub fn stored_value(&self, received: Vec<u8>) -> (Vec<u8>, usize) {
+        if !self.meta.foreign {
+            return (received, self.meta.datum_offset);
+        }
+        let mut buf = Vec::with_capacity(received.len());
+        match self.meta.schema_id {
+            Some(id) => {
+                buf.push(0x00);
+                buf.extend_from_slice(&id.to_be_bytes());
+            }
+            None => {
+                buf.extend_from_slice(&[0xC3, 0x01]);
+                buf.extend_from_slice(&self.meta.fingerprint.to_le_bytes());
+            }
+        }
+        let offset = buf.len();
+        self.record.encode_datum(&mut buf);
+        (buf, offset)
+    }
 }
 
 /// CloudEvents Kafka-binding headers that may accompany a message (raw values).
@@ -93,6 +124,8 @@ impl<'a> CeHeaders<'a> {
 pub struct Codec {
     catalog: Arc<Catalog>,
     max_message_bytes: usize,
+    /// With a schema registry: Confluent ids resolve here, never in the catalog.
+    registry: Option<Arc<RegistryIds>>,
 }
 
 impl Default for Codec {
@@ -107,6 +140,28 @@ impl Codec {
         Codec {
             catalog,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            registry: None,
+        }
+    }
+
+    /// Resolves Confluent ids through a schema registry's ids from now on: a table of
+    /// at most `capacity` ids, filled by the caller ([`Codec::registry_ids`]); an id not
+    /// in it yet fails with [`DecodeError::NotResolved`].
+    pub fn with_registry(mut self, capacity: usize) -> Self {
+        self.registry = Some(Arc::new(RegistryIds::new(self.catalog.clone(), capacity)));
+        self
+    }
+
+    /// The registry id table, when Confluent ids resolve through a registry.
+    pub fn registry_ids(&self) -> Option<&Arc<RegistryIds>> {
+        self.registry.as_ref()
+    }
+
+    /// The Confluent id of a framed message, if it is Confluent-framed.
+    pub fn confluent_id(bytes: &[u8]) -> Option<u32> {
+        match bytes {
+            [0x00, a, b, c, d, ..] => Some(u32::from_be_bytes([*a, *b, *c, *d])),
+            _ => None,
         }
     }
 
@@ -150,15 +205,23 @@ impl Codec {
                 max: self.max_message_bytes,
             });
         }
+        // Held here so that the entry it lends outlives the match below.
+        let learned = match (Codec::confluent_id(bytes), &self.registry) {
+            (Some(id), Some(ids)) => Some((id, ids.get(id).ok_or(DecodeError::NotResolved(id))?)),
+            _ => None,
+        };
+        let mut foreign = false;
         let (framing, entry) = match bytes {
             [0x00, a, b, c, d, ..] => {
                 let id = u32::from_be_bytes([*a, *b, *c, *d]);
-                (
-                    Framing::Confluent,
-                    self.catalog
+                let entry = match &learned {
+                    Some((id, learned)) => registry_entry(*id, learned, &mut foreign)?,
+                    None => self
+                        .catalog
                         .by_id(id)
                         .ok_or(DecodeError::UnknownSchemaId(id))?,
-                )
+                };
+                (Framing::Confluent, entry)
             }
             [0x00, ..] => return Err(truncated_header(Framing::Confluent, bytes.len())),
             [0xC3, 0x01, f @ ..] if f.len() >= 8 => {
@@ -188,10 +251,14 @@ impl Codec {
         let record = entry
             .plan
             .decode(bytes.get(datum_offset..).unwrap_or_default())?;
-        Ok(Decoded {
-            record,
-            meta: meta(framing, &entry.info, datum_offset),
-        })
+        let stored = if foreign {
+            self.catalog.writer_for(record.kind())
+        } else {
+            &entry.info
+        };
+        let mut meta = meta(framing, stored, datum_offset);
+        meta.foreign = foreign;
+        Ok(Decoded { record, meta })
     }
 
     /// Decodes a bare datum written with the schema of this fingerprint (as kept in
@@ -243,6 +310,25 @@ impl Codec {
     }
 }
 
+/// The entry a registry id resolved to, or why its messages are rejected.
+fn registry_entry<'a>(
+    id: u32,
+    learned: &'a Learned,
+    foreign: &mut bool,
+) -> Result<&'a Entry, DecodeError> {
+    match learned {
+        Learned::Schema { entry, foreign: f } => {
+            *foreign = *f;
+            Ok(entry)
+        }
+        Learned::Unknown => Err(DecodeError::NotInRegistry(id)),
+        Learned::Rejected(reason) => Err(DecodeError::IncompatibleSchema {
+            id,
+            reason: reason.clone(),
+        }),
+    }
+}
+
 fn truncated_header(framing: Framing, got: usize) -> DecodeError {
     let name = match framing {
         Framing::Confluent => "confluent",
@@ -263,6 +349,7 @@ fn meta(framing: Framing, info: &SchemaInfo, datum_offset: usize) -> Meta {
         schema_version: info.version,
         record_name: info.kind.full_name(),
         datum_offset,
+        foreign: false,
     }
 }
 

@@ -272,6 +272,21 @@ pub enum DecodeError {
     /// A Confluent schema id not in the catalog.
     #[error("unknown schema id {0}")]
     UnknownSchemaId(u32),
+    /// A Confluent schema id the configured schema registry does not hold.
+    #[error("schema id {0} is not in the schema registry")]
+    NotInRegistry(u32),
+    /// The schema registry's writer schema cannot be read as Tierline's reader schema.
+    #[error("schema id {id} from the schema registry cannot be used: {reason}")]
+    IncompatibleSchema {
+        /// The registry id.
+        id: u32,
+        /// Why.
+        reason: String,
+    },
+    /// The id has not been fetched from the registry yet: not the message's fault
+    /// (resolve it and decode again; never dead-lettered).
+    #[error("schema id {0} has not been resolved through the schema registry yet")]
+    NotResolved(u32),
     /// A CRC-64-AVRO fingerprint not in the catalog.
     #[error("unknown schema fingerprint {0:#018x}")]
     UnknownFingerprint(u64),
@@ -307,6 +322,9 @@ impl DecodeError {
             DecodeError::UnknownMagic { .. } => "unknown-magic",
             DecodeError::TruncatedHeader { .. } => "truncated-header",
             DecodeError::UnknownSchemaId(_) => "unknown-schema-id",
+            DecodeError::NotInRegistry(_) => "unknown-schema-id",
+            DecodeError::IncompatibleSchema { .. } => "incompatible-schema",
+            DecodeError::NotResolved(_) => "schema-not-resolved",
             DecodeError::UnknownFingerprint(_) => "unknown-fingerprint",
             DecodeError::Datum {
                 kind: DatumError::Truncated,

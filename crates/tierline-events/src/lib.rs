@@ -18,6 +18,7 @@ mod enums;
 mod error;
 mod plan;
 mod records;
+mod registry_ids;
 pub mod sample;
 mod schema;
 mod validate;
@@ -25,6 +26,7 @@ mod value;
 
 pub use catalog::{Catalog, SchemaInfo};
 pub use codec::{CeHeaders, Codec, DEFAULT_MAX_MESSAGE_BYTES, Decoded, Framing, Meta};
+pub use registry_ids::RegistryIds;
 pub use error::{CatalogError, DatumError, DecodeError, Rule, ValidationError};
 pub use records::*;
 pub use validate::{is_supplier_id, validate};

@@ -12,6 +12,9 @@ pub struct IngestConfig {
     /// Kafka connection.
     #[command(flatten)]
     pub kafka: KafkaArgs,
+    /// Schema Registry through which Confluent ids are resolved (optional).
+    #[command(flatten)]
+    pub registry: tierline_registry::RegistryArgs,
     /// Consumer group of the ingest instances.
     #[arg(long, env = "TIERLINE_INGEST_GROUP", default_value = "tierline-ingest")]
     pub group: String,
@@ -87,6 +90,7 @@ impl IngestConfig {
     pub fn with_brokers(brokers: impl Into<String>) -> Self {
         IngestConfig {
             kafka: KafkaArgs::plaintext(brokers),
+            registry: tierline_registry::RegistryArgs::default(),
             group: "tierline-ingest".into(),
             topic_purchase_orders: "srm.purchase-orders.v1".into(),
             topic_deliveries: "srm.deliveries.v1".into(),

@@ -14,6 +14,7 @@ use rdkafka::statistics::Statistics;
 use rdkafka::types::RDKafkaRespErr;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use tierline_events::{CeHeaders, Codec};
+use tierline_registry::{Resolution, Resolver};
 use tierline_store::{
     AppendBatch, Appended, EventStore, KafkaOrigin, NewEvent, OffsetUpdate, Quarantined,
 };
@@ -21,7 +22,7 @@ use tokio::runtime::Handle;
 use tracing::{debug, error, info, info_span, warn};
 
 use crate::config::IngestConfig;
-use crate::metrics::{DeadLetterLabels, Metrics, PartitionLabels, TopicLabel};
+use crate::metrics::{DeadLetterLabels, Metrics, OutcomeLabel, PartitionLabels, TopicLabel};
 use crate::{Health, IngestError, RetentionGap};
 
 mod flush;
@@ -68,6 +69,8 @@ impl Pending {
 pub(crate) struct Context<S> {
     cfg: IngestConfig,
     codec: Codec,
+    /// With a schema registry: resolves Confluent ids before they are decoded.
+    resolver: Option<Resolver>,
     store: Arc<S>,
     rt: Handle,
     producer: FutureProducer,
@@ -225,7 +228,14 @@ impl<S: EventStore + 'static> Context<S> {
     }
 
     /// Reads one message into the pending batch: an event, or a rejected message.
-    fn accept(&self, consumer: &BaseConsumer<Self>, msg: &BorrowedMessage<'_>) {
+    /// `false` when stopping before it could be read (it is read again on restart).
+    fn accept(&self, consumer: &BaseConsumer<Self>, msg: &BorrowedMessage<'_>) -> bool {
+        let value = msg.payload().unwrap_or_default();
+        if let (Some(resolver), Some(id)) = (&self.resolver, Codec::confluent_id(value))
+            && !self.resolve(consumer, resolver, id)
+        {
+            return false;
+        }
         let topic = msg.topic().to_owned();
         let (partition, offset) = (msg.partition(), msg.offset());
         self.check_retention(consumer, &topic, partition, offset);
@@ -243,7 +253,6 @@ impl<S: EventStore + 'static> Context<S> {
             partition,
             offset,
         };
-        let value = msg.payload().unwrap_or_default();
         let ce = CeHeaders::from_pairs(headers.iter().map(|(k, v)| (k.as_str(), v.as_deref())));
         let outcome = self
             .codec
@@ -273,6 +282,52 @@ impl<S: EventStore + 'static> Context<S> {
         }
         pending.offsets.insert((topic, partition), offset + 1);
         pending.first_at.get_or_insert_with(Instant::now);
+        true
+    }
+
+    /// Resolves a registry id before its message is decoded. A registry that does not
+    /// answer is not the message's fault: what was read so far is stored, readiness
+    /// turns 503, and the lookup is retried until it answers; `false` if told to stop
+    /// meanwhile.
+    fn resolve(&self, consumer: &BaseConsumer<Self>, resolver: &Resolver, id: u32) -> bool {
+        let mut failures = 0u32;
+        loop {
+            let outcome = match self.rt.block_on(resolver.ensure(id)) {
+                Ok(Resolution::Cached) => return true,
+                Ok(Resolution::Fetched) => "fetched",
+                Ok(Resolution::Missing) => "missing",
+                Ok(Resolution::Rejected(_)) => "rejected",
+                Err(e) => {
+                    self.count_lookup("failed");
+                    self.health.registry_down.store(true, Ordering::Relaxed);
+                    if failures == 0 {
+                        error!(id, error = %e, "schema registry lookup failed; consumption waits for it");
+                        self.flush(consumer, None);
+                    }
+                    failures += 1;
+                    if self.stop.load(Ordering::Relaxed) {
+                        return false;
+                    }
+                    std::thread::sleep(tierline_registry::backoff(failures));
+                    continue;
+                }
+            };
+            self.count_lookup(outcome);
+            if failures > 0 {
+                info!(id, failures, "schema registry answers again");
+            }
+            self.health.registry_down.store(false, Ordering::Relaxed);
+            return true;
+        }
+    }
+
+    fn count_lookup(&self, outcome: &str) {
+        self.metrics
+            .schema_registry_lookups
+            .get_or_create(&OutcomeLabel {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
     }
 
     /// Offsets that jump past the log start were deleted by the broker before anyone
@@ -374,7 +429,7 @@ impl Backoff {
 /// Runs the consumer until `stop` is set; then finishes the batch and leaves.
 pub(crate) fn run<S: EventStore + 'static>(
     cfg: IngestConfig,
-    codec: Codec,
+    (codec, resolver): (Codec, Option<Resolver>),
     store: Arc<S>,
     rt: Handle,
     metrics: Arc<Metrics>,
@@ -407,6 +462,7 @@ pub(crate) fn run<S: EventStore + 'static>(
     let context = Context {
         cfg: cfg.clone(),
         codec,
+        resolver,
         store,
         rt,
         producer,
@@ -423,7 +479,9 @@ pub(crate) fn run<S: EventStore + 'static>(
     while !stop.load(Ordering::Relaxed) {
         match consumer.poll(Duration::from_millis(50)) {
             Some(Ok(msg)) => {
-                consumer.context().accept(&consumer, &msg);
+                if !consumer.context().accept(&consumer, &msg) {
+                    break;
+                }
                 health.broker_ok.store(true, Ordering::Relaxed);
             }
             Some(Err(e)) => warn!(error = %e, "consumer error"),

@@ -1,5 +1,5 @@
 //! Ingest's `/readyz` on the shared operator shell (`tierline-http`): the database,
-//! the broker, and at least one assigned partition.
+//! the broker, at least one assigned partition, and the schema registry if one is set.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -24,6 +24,12 @@ pub(crate) fn router<S: EventStore + 'static>(
             );
             let broker = health.broker_ok.load(Ordering::Relaxed);
             let assigned = health.assigned.load(Ordering::Relaxed);
+            let registry_down = health.registry_down.load(Ordering::Relaxed);
+            let registry = match (health.registry_configured.load(Ordering::Relaxed), registry_down) {
+                (false, _) => "not configured",
+                (true, false) => "ok",
+                (true, true) => "unreachable",
+            };
             let gaps = health
                 .retention_gaps
                 .lock()
@@ -32,11 +38,12 @@ pub(crate) fn router<S: EventStore + 'static>(
             let mut r = Readiness::database(database)
                 .with("broker", if broker { "ok" } else { "unreachable" })
                 .with("assigned_partitions", assigned)
+                .with("schema_registry", registry)
                 .with(
                     "retention_gaps",
                     serde_json::to_value(gaps).unwrap_or_default(),
                 );
-            r.ready = database && broker && assigned > 0;
+            r.ready = database && broker && assigned > 0 && !registry_down;
             r
         }) as _
     });

@@ -30,6 +30,9 @@ pub enum IngestError {
     /// The Kafka client failed.
     #[error("kafka: {0}")]
     Kafka(#[from] rdkafka::error::KafkaError),
+    /// The schema registry flags are unusable.
+    #[error(transparent)]
+    Registry(#[from] tierline_registry::RegistryError),
     /// The HTTP listener failed.
     #[error("http listener: {0}")]
     Http(#[from] std::io::Error),
@@ -63,6 +66,10 @@ pub struct Health {
     pub assigned: AtomicUsize,
     /// The last broker probe answered.
     pub broker_ok: AtomicBool,
+    /// A schema registry is configured.
+    pub registry_configured: AtomicBool,
+    /// The schema registry failed to answer the last lookup (consumption waits).
+    pub registry_down: AtomicBool,
     /// Retention gaps seen since start.
     pub retention_gaps: Mutex<Vec<RetentionGap>>,
 }
@@ -90,6 +97,18 @@ impl Ingest {
     ) -> Result<Ingest, IngestError> {
         let metrics = Arc::new(Metrics::default());
         let health = Arc::new(Health::default());
+        let (codec, resolver) = match cfg.registry.client()? {
+            Some(client) => {
+                info!(registry = %client.url(), "schema ids resolve through the registry");
+                health.registry_configured.store(true, Ordering::Relaxed);
+                let codec = codec.with_registry(cfg.registry.cache);
+                let resolver = codec
+                    .registry_ids()
+                    .map(|ids| tierline_registry::Resolver::new(client, ids.clone()));
+                (codec, resolver)
+            }
+            None => (codec, None),
+        };
         let stop = Arc::new(AtomicBool::new(false));
         let listener = tokio::net::TcpListener::bind(cfg.http).await?;
         let http_addr = listener.local_addr()?;
@@ -106,7 +125,7 @@ impl Ingest {
         let (m, h, s) = (metrics.clone(), health.clone(), stop.clone());
         let thread = std::thread::Builder::new()
             .name("ingest-consumer".into())
-            .spawn(move || consumer::run(cfg, codec, store, rt, m, h, s))
+            .spawn(move || consumer::run(cfg, (codec, resolver), store, rt, m, h, s))
             .map_err(IngestError::Http)?;
         Ok(Ingest {
             stop,

@@ -32,6 +32,13 @@ pub struct DeadLetterLabels {
     pub reason: String,
 }
 
+/// Labels naming an outcome.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabel {
+    /// Outcome.
+    pub outcome: String,
+}
+
 /// The ingest service's metrics.
 #[derive(Debug)]
 pub struct Metrics {
@@ -51,6 +58,9 @@ pub struct Metrics {
     pub store_retries: Counter,
     /// Dead-letter produce attempts retried.
     pub dead_letter_retries: Counter,
+    /// Schema registry lookups of ids not yet held, by outcome (`fetched`, `missing`,
+    /// `rejected`, `failed`).
+    pub schema_registry_lookups: Family<OutcomeLabel, Counter>,
     registry: Registry,
 }
 
@@ -65,6 +75,7 @@ impl Default for Metrics {
             retention_lost_offsets: Family::default(),
             store_retries: Counter::default(),
             dead_letter_retries: Counter::default(),
+            schema_registry_lookups: Family::default(),
             registry: Registry::with_prefix("tierline_ingest"),
         };
         m.register()
@@ -113,6 +124,11 @@ impl Metrics {
             "dead_letter_retries",
             "Dead-letter produces retried",
             self.dead_letter_retries.clone(),
+        );
+        r.register(
+            "schema_registry_lookups",
+            "Schema registry lookups of ids not held yet, by outcome",
+            self.schema_registry_lookups.clone(),
         );
         self
     }

@@ -13,6 +13,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tierline_clock::Clock;
 use tierline_projections::{PendingMessage, Projections, ProjectionsError};
+use tierline_registry::OutboundIds;
 use tierline_store::Changes;
 use tracing::{instrument, warn};
 
@@ -27,6 +28,9 @@ pub enum RelayError {
     /// The broker failed.
     #[error("kafka: {0}")]
     Kafka(#[from] rdkafka::error::KafkaError),
+    /// The schema registry could not register an outbound schema.
+    #[error(transparent)]
+    Registry(#[from] tierline_registry::RegistryError),
 }
 
 /// Outbox to Kafka.
@@ -38,6 +42,8 @@ pub struct Relay {
     metrics: Arc<RelayMetrics>,
     /// An in-process signal of projection commits.
     wake: Option<tokio::sync::watch::Receiver<u64>>,
+    /// With a schema registry: publish with its ids instead of the catalog's.
+    outbound: Option<OutboundIds>,
 }
 
 impl std::fmt::Debug for Relay {
@@ -84,7 +90,16 @@ impl Relay {
             clock,
             metrics: Arc::new(RelayMetrics::default()),
             wake: None,
+            outbound: None,
         })
+    }
+
+    /// Publishes with the registry's schema ids: each outbound schema is registered
+    /// (subject by record name) before its first message, so consumers with standard
+    /// registry deserializers read the topic.
+    pub fn with_registry(mut self, outbound: OutboundIds) -> Relay {
+        self.outbound = Some(outbound);
+        self
     }
 
     /// Its metrics.
@@ -100,7 +115,19 @@ impl Relay {
             self.metrics.outbox_pending.set(0);
             return Ok(0);
         }
-        let sends: Vec<_> = rows.iter().map(|m| self.send(m)).collect();
+        // Every value is framed before any is sent: a registry failure sends nothing.
+        let mut values = Vec::with_capacity(rows.len());
+        for m in &rows {
+            values.push(match &self.outbound {
+                Some(outbound) => outbound.reframe(m.value.clone()).await?,
+                None => m.value.clone(),
+            });
+        }
+        let sends: Vec<_> = rows
+            .iter()
+            .zip(values)
+            .map(|(m, value)| self.send(m, value))
+            .collect();
         // In order: the first failure stops the marking, so nothing unsent is marked.
         let mut sent = Vec::with_capacity(rows.len());
         let mut failure = None;
@@ -127,14 +154,11 @@ impl Relay {
     fn send(
         &self,
         m: &PendingMessage,
+        value: Vec<u8>,
     ) -> tokio::task::JoinHandle<Result<(), rdkafka::error::KafkaError>> {
         let producer = self.producer.clone();
         let topic = self.topic.clone();
-        let (key, value, headers) = (
-            m.supplier_id.clone(),
-            m.value.clone(),
-            headers(m.id, &m.headers),
-        );
+        let (key, headers) = (m.supplier_id.clone(), headers(m.id, &m.headers));
         tokio::spawn(async move {
             let record = FutureRecord::to(&topic)
                 .key(&key)

@@ -35,7 +35,8 @@ pub struct NewEvent {
     pub schema_id: Option<u32>,
     /// Fingerprint of the writer schema.
     pub fingerprint: u64,
-    /// The framed message value exactly as received.
+    /// The framed message value exactly as received (re-encoded with the catalog's
+    /// latest schema when the writer schema was a registry's foreign one).
     pub value: Vec<u8>,
     /// Where the Avro datum starts in `value`.
     pub datum_offset: usize,
@@ -53,12 +54,14 @@ pub struct NewEvent {
 pub struct NotInbound(pub &'static str);
 
 impl NewEvent {
-    /// From a decoded message and its bytes.
+    /// From a decoded message and its bytes (re-encoded with the catalog's latest
+    /// schema when its writer schema is a registry's foreign one).
     pub fn from_decoded(decoded: Decoded, value: Vec<u8>) -> Result<Self, NotInbound> {
         let env = decoded
             .record
             .envelope()
             .ok_or(NotInbound(decoded.meta.record_name))?;
+        let (value, datum_offset) = decoded.stored_value(value);
         Ok(NewEvent {
             source: env.source.to_owned(),
             event_id: env.event_id,
@@ -66,7 +69,7 @@ impl NewEvent {
             occurred_at: env.occurred_at,
             schema_id: decoded.meta.schema_id,
             fingerprint: decoded.meta.fingerprint,
-            datum_offset: decoded.meta.datum_offset,
+            datum_offset,
             record: decoded.record,
             value,
             key: None,

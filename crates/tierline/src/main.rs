@@ -76,8 +76,12 @@ enum Command {
         #[arg(long, value_enum, default_value_t = tools::FramingArg::Confluent)]
         framing: tools::FramingArg,
     },
-    /// List the schema catalog: ids, versions, records, fingerprints.
-    Schemas,
+    /// List the schema catalog (ids, versions, records, fingerprints), or register it
+    /// in a Schema Registry (`schemas register`).
+    Schemas {
+        #[command(subcommand)]
+        action: Option<tools::SchemasAction>,
+    },
     /// Run the ingest service: inbound topics into the event store.
     Ingest {
         #[command(flatten)]
@@ -108,6 +112,8 @@ enum Command {
         clock: ClockArgs,
         #[command(flatten)]
         kafka: Box<tierline_kafka::KafkaArgs>,
+        #[command(flatten)]
+        registry: Box<tierline_registry::RegistryArgs>,
         #[command(flatten)]
         relay: RelayArgs,
     },
@@ -194,10 +200,7 @@ async fn main() -> Result<()> {
             out,
             framing,
         } => tools::encode(&codec, &input, &out, framing),
-        Command::Schemas => {
-            tools::schemas(&codec);
-            Ok(())
-        }
+        Command::Schemas { action } => tools::schemas(&codec, action).await,
         Command::HashKey => tools::hash_key(),
         Command::Migrate { store } => tools::migrate(codec, &store).await,
         Command::Ingest {
@@ -220,11 +223,13 @@ async fn main() -> Result<()> {
             store,
             clock,
             kafka,
+            registry,
             relay,
         } => {
             let (_, stop) = tierline_http::stop_on_signal();
             let store = store.open(codec).await?;
-            relay::relay(&store, &clock, &kafka, &relay, limits, stop).await
+            let outbound = relay::outbound(&registry)?;
+            relay::relay(&store, &clock, &kafka, &relay, outbound, limits, stop).await
         }
         Command::Serve {
             store,

@@ -6,10 +6,23 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use tierline_http::{HttpLimits, READY_TIMEOUT, Readiness, ops_router, spawn_ops};
 use tierline_projections::Projections;
+use tierline_registry::{OutboundIds, RegistryArgs};
 use tierline_relay::Relay;
 use tokio::sync::watch;
 
 use crate::args::{ClockArgs, RelayArgs};
+
+/// With `--schema-registry-register`: the registry ids the relay publishes with.
+pub(crate) fn outbound(registry: &RegistryArgs) -> Result<Option<OutboundIds>> {
+    if !registry.register {
+        return Ok(None);
+    }
+    let client = registry
+        .client()?
+        .context("--schema-registry-register needs --schema-registry-url")?;
+    tracing::info!(registry = %client.url(), "publishing with the registry's schema ids");
+    Ok(Some(OutboundIds::new(client, tierline_events::Catalog::builtin())))
+}
 
 /// Publishes the outbox until `stop`.
 pub(crate) async fn relay(
@@ -17,6 +30,7 @@ pub(crate) async fn relay(
     clock: &ClockArgs,
     kafka: &tierline_kafka::KafkaArgs,
     args: &RelayArgs,
+    outbound: Option<OutboundIds>,
     limits: HttpLimits,
     stop: watch::Receiver<bool>,
 ) -> Result<()> {
@@ -30,6 +44,9 @@ pub(crate) async fn relay(
     // SQLite: woken by the projector of this process (PostgreSQL: by its NOTIFY).
     if let Some(commits) = store.projection_commits() {
         relay = relay.woken_by(commits);
+    }
+    if let Some(outbound) = outbound {
+        relay = relay.with_registry(outbound);
     }
     let ready = Arc::new(move || {
         let projections = projections.clone();

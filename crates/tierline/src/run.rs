@@ -41,6 +41,7 @@ pub(crate) async fn run(
     } = args;
     ingest.recording_clock = projection.clock.recording_clock();
     let kafka = ingest.kafka.clone();
+    let outbound = crate::relay::outbound(&ingest.registry)?;
     // One store (one pool, one migration) for every service of the process.
     let store = projection.store.open(codec.clone()).await?;
     let tasks: Vec<(&str, tokio::task::JoinHandle<Result<()>>)> = vec![
@@ -70,7 +71,7 @@ pub(crate) async fn run(
                 stop.clone(),
             );
             tokio::spawn(async move {
-                crate::relay::relay(&store, &p.clock, &kafka, &relay, limits, stop).await
+                crate::relay::relay(&store, &p.clock, &kafka, &relay, outbound, limits, stop).await
             })
         }),
         (

@@ -84,15 +84,50 @@ pub(crate) async fn migrate(codec: Codec, store: &StoreArgs) -> Result<()> {
 }
 
 /// Prints the schema catalog.
-pub(crate) fn schemas(codec: &Codec) {
-    for s in codec.catalog().schemas() {
-        let id = s.id.map_or_else(|| "-".into(), |i| i.to_string());
-        println!(
-            "{id:>6}  v{}  {:<45} {:016x}",
-            s.version,
-            s.kind.full_name(),
-            s.fingerprint
-        );
+/// `tierline schemas` subcommands.
+#[derive(clap::Subcommand)]
+pub(crate) enum SchemasAction {
+    /// List the catalog (the default).
+    List,
+    /// Register every schema of the catalog in a Schema Registry, each record's
+    /// versions in order, under the subject of its full name (e.g.
+    /// `io.tierline.v1.GoodsReceived`), for producers that serialise with automatic
+    /// registration off. Idempotent.
+    Register {
+        #[command(flatten)]
+        registry: Box<tierline_registry::RegistryArgs>,
+    },
+}
+
+pub(crate) async fn schemas(codec: &Codec, action: Option<SchemasAction>) -> Result<()> {
+    match action {
+        None | Some(SchemasAction::List) => {
+            for s in codec.catalog().schemas() {
+                let id = s.id.map_or_else(|| "-".into(), |i| i.to_string());
+                println!(
+                    "{id:>6}  v{}  {:<45} {:016x}",
+                    s.version,
+                    s.kind.full_name(),
+                    s.fingerprint
+                );
+            }
+            Ok(())
+        }
+        Some(SchemasAction::Register { registry }) => {
+            let client = registry
+                .client()?
+                .context("give the registry with --schema-registry-url")?;
+            eprintln!("registering {} schemas in {}", codec.catalog().schemas().count(), client.url());
+            let done = tierline_registry::register_catalog(&client, codec.catalog())
+                .await
+                .with_context(|| format!("registering in {}", client.url()))?;
+            println!("{:>8}  {:>8}  version  subject", "registry", "catalog");
+            for r in &done {
+                let catalog = r.catalog_id.map_or_else(|| "-".into(), |i| i.to_string());
+                println!("{:>8}  {catalog:>8}  v{:<6}  {}", r.registry_id, r.version, r.subject);
+            }
+            Ok(())
+        }
     }
 }
 
