@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use crate::catalog::{Catalog, Entry, SchemaInfo};
 use crate::error::{DecodeError, Rule, ValidationError};
-use crate::registry_ids::{Learned, RegistryIds};
 use crate::records::Record;
+use crate::registry_ids::{Learned, RegistryIds};
 use crate::validate::validate;
 use crate::value::{Timestamp, truncate};
 

@@ -26,8 +26,8 @@ mod value;
 
 pub use catalog::{Catalog, SchemaInfo};
 pub use codec::{CeHeaders, Codec, DEFAULT_MAX_MESSAGE_BYTES, Decoded, Framing, Meta};
-pub use registry_ids::RegistryIds;
 pub use error::{CatalogError, DatumError, DecodeError, Rule, ValidationError};
 pub use records::*;
+pub use registry_ids::RegistryIds;
 pub use validate::{is_supplier_id, validate};
 pub use value::{Date, Timestamp};

@@ -25,7 +25,10 @@ pub(crate) fn router<S: EventStore + 'static>(
             let broker = health.broker_ok.load(Ordering::Relaxed);
             let assigned = health.assigned.load(Ordering::Relaxed);
             let registry_down = health.registry_down.load(Ordering::Relaxed);
-            let registry = match (health.registry_configured.load(Ordering::Relaxed), registry_down) {
+            let registry = match (
+                health.registry_configured.load(Ordering::Relaxed),
+                registry_down,
+            ) {
                 (false, _) => "not configured",
                 (true, false) => "ok",
                 (true, true) => "unreachable",

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::client::{Auth, RegistryClient};
 use crate::RegistryError;
+use crate::client::{Auth, RegistryClient};
 
 /// Schema Registry flags.
 #[derive(Clone, Args, Default)]

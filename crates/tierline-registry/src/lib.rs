@@ -7,6 +7,8 @@
 
 mod args;
 mod client;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -144,7 +146,9 @@ impl Resolver {
             Resolution::Rejected(reason) => {
                 warn!(id, %reason, "registry schema rejected: its messages go to the dead-letter topic");
             }
-            other => info!(id, outcome = ?other, elapsed = ?started.elapsed(), "registry id resolved"),
+            other => {
+                info!(id, outcome = ?other, elapsed = ?started.elapsed(), "registry id resolved")
+            }
         }
         Ok(resolution)
     }
@@ -215,8 +219,16 @@ impl OutboundIds {
             .catalog
             .schema_by_id(catalog_id)
             .ok_or(RegistryError::UnknownCatalogId(catalog_id))?;
-        let id = self.client.register(info.kind.full_name(), &info.json).await?;
-        info!(subject = info.kind.full_name(), catalog_id, registry_id = id, "outbound schema registered");
+        let id = self
+            .client
+            .register(info.kind.full_name(), &info.json)
+            .await?;
+        info!(
+            subject = info.kind.full_name(),
+            catalog_id,
+            registry_id = id,
+            "outbound schema registered"
+        );
         self.lock().insert(catalog_id, id);
         Ok(id)
     }

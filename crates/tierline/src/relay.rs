@@ -21,7 +21,10 @@ pub(crate) fn outbound(registry: &RegistryArgs) -> Result<Option<OutboundIds>> {
         .client()?
         .context("--schema-registry-register needs --schema-registry-url")?;
     tracing::info!(registry = %client.url(), "publishing with the registry's schema ids");
-    Ok(Some(OutboundIds::new(client, tierline_events::Catalog::builtin())))
+    Ok(Some(OutboundIds::new(
+        client,
+        tierline_events::Catalog::builtin(),
+    )))
 }
 
 /// Publishes the outbox until `stop`.

@@ -117,14 +117,21 @@ pub(crate) async fn schemas(codec: &Codec, action: Option<SchemasAction>) -> Res
             let client = registry
                 .client()?
                 .context("give the registry with --schema-registry-url")?;
-            eprintln!("registering {} schemas in {}", codec.catalog().schemas().count(), client.url());
+            eprintln!(
+                "registering {} schemas in {}",
+                codec.catalog().schemas().count(),
+                client.url()
+            );
             let done = tierline_registry::register_catalog(&client, codec.catalog())
                 .await
                 .with_context(|| format!("registering in {}", client.url()))?;
             println!("{:>8}  {:>8}  version  subject", "registry", "catalog");
             for r in &done {
                 let catalog = r.catalog_id.map_or_else(|| "-".into(), |i| i.to_string());
-                println!("{:>8}  {catalog:>8}  v{:<6}  {}", r.registry_id, r.version, r.subject);
+                println!(
+                    "{:>8}  {catalog:>8}  v{:<6}  {}",
+                    r.registry_id, r.version, r.subject
+                );
             }
             Ok(())
         }
