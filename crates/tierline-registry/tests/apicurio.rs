@@ -49,7 +49,10 @@ async fn ids_resolve_through_a_real_registry() {
     assert_eq!(resolver.ensure(gr_id).await.unwrap(), Resolution::Fetched);
     assert_eq!(resolver.ensure(gr_id).await.unwrap(), Resolution::Cached);
     let record = sample::goods_received();
-    assert_eq!(codec.decode(&framed(gr_id, &record)).unwrap().record, record);
+    assert_eq!(
+        codec.decode(&framed(gr_id, &record)).unwrap().record,
+        record
+    );
 
     // 3. Pad the registry until the next id is 1001, the catalog's
     // PurchaseOrderLinePlaced: a producer's GoodsReceived takes it.
@@ -63,9 +66,12 @@ async fn ids_resolve_through_a_real_registry() {
     assert_eq!(last, 1000, "Apicurio hands out ids in sequence");
     let mut variant: serde_json::Value = serde_json::from_str(&gr.json).unwrap();
     variant["doc"] = "the producer's copy, with its own doc".into();
-    variant["fields"].as_array_mut().unwrap().push(serde_json::json!(
-        {"name": "wms_batch", "type": ["null", "string"], "default": null}
-    ));
+    variant["fields"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!(
+            {"name": "wms_batch", "type": ["null", "string"], "default": null}
+        ));
     let collide = client
         .register("erp-goods-received", &variant.to_string())
         .await
@@ -79,7 +85,10 @@ async fn ids_resolve_through_a_real_registry() {
     let mut message = framed(1001, &record);
     message.push(0x00); // wms_batch: null
     let decoded = codec.decode(&message).unwrap();
-    assert_eq!(decoded.record, record, "read as the registry's GoodsReceived");
+    assert_eq!(
+        decoded.record, record,
+        "read as the registry's GoodsReceived"
+    );
     assert!(decoded.meta.foreign);
     assert!(Codec::default().decode(&message).map(|d| d.record) != Ok(record.clone()));
 

@@ -257,6 +257,11 @@ pub(crate) async fn world() -> World {
 
 /// The world, ingest with the given consumer session timeout.
 pub(crate) async fn world_with(session_timeout_ms: u32) -> World {
+    world_with_env(session_timeout_ms, &[]).await
+}
+
+/// The world, every service with `extra` in its environment too.
+pub(crate) async fn world_with_env(session_timeout_ms: u32, extra: &[(String, String)]) -> World {
     let dir = std::env::temp_dir().join(format!(
         "tierline-e2e-{}-{}",
         std::process::id(),
@@ -287,7 +292,7 @@ pub(crate) async fn world_with(session_timeout_ms: u32) -> World {
         project,
         relay,
         serve,
-    } = start_services(&db.url, &brokers, session_timeout_ms);
+    } = start_services_with_env(&db.url, &brokers, session_timeout_ms, extra);
     World {
         common,
         db,
@@ -317,9 +322,19 @@ pub(crate) struct Services {
 /// Starts ingest, project, relay and serve against `store` and `brokers`, and waits
 /// until each is ready.
 pub(crate) fn start_services(store: &str, brokers: &str, session_timeout_ms: u32) -> Services {
+    start_services_with_env(store, brokers, session_timeout_ms, &[])
+}
+
+/// As [`start_services`], every service with `extra` in its environment too.
+pub(crate) fn start_services_with_env(
+    store: &str,
+    brokers: &str,
+    session_timeout_ms: u32,
+    extra: &[(String, String)],
+) -> Services {
     let bin = env!("CARGO_BIN_EXE_tierline");
     let ports = [free_port(), free_port(), free_port(), free_port()];
-    let common = vec![
+    let mut common = vec![
         ("TIERLINE_STORE".to_owned(), store.to_owned()),
         ("KAFKA_BROKERS".to_owned(), brokers.to_owned()),
         ("TIERLINE_PIN_DATE".to_owned(), PIN.to_owned()),
@@ -328,6 +343,7 @@ pub(crate) fn start_services(store: &str, brokers: &str, session_timeout_ms: u32
             std::env::var("TIERLINE_E2E_LOG").unwrap_or_else(|_| "warn".into()),
         ),
     ];
+    common.extend(extra.iter().cloned());
     let svc = |name: &str, extra: Vec<String>| {
         Proc::start(
             name,
@@ -467,6 +483,17 @@ pub(crate) async fn wait_count(store: &tierline_store::PgStore, expected: i64) -
 
 /// (ce_id header, record type) of every message on `topic`.
 pub(crate) fn read_topic(brokers: &str, topic: &str) -> Vec<(String, String)> {
+    read_headers(brokers, topic, &["ce_id", "ce_type"])
+        .into_iter()
+        .map(|mut h| {
+            let ty = h.pop().unwrap_or_default();
+            (h.pop().unwrap_or_default(), ty)
+        })
+        .collect()
+}
+
+/// The values of the headers `names` of every message on `topic`.
+pub(crate) fn read_headers(brokers: &str, topic: &str, names: &[&str]) -> Vec<Vec<String>> {
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", format!("e2e-check-{}", free_port()))
@@ -500,7 +527,7 @@ pub(crate) fn read_topic(brokers: &str, topic: &str) -> Vec<(String, String)> {
                     })
                     .unwrap_or_default()
             };
-            out.push((header("ce_id"), header("ce_type")));
+            out.push(names.iter().map(|n| header(n)).collect());
         }
     }
     out
