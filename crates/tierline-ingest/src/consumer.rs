@@ -232,6 +232,7 @@ impl<S: EventStore + 'static> Context<S> {
     fn accept(&self, consumer: &BaseConsumer<Self>, msg: &BorrowedMessage<'_>) -> bool {
         let value = msg.payload().unwrap_or_default();
         if let (Some(resolver), Some(id)) = (&self.resolver, Codec::confluent_id(value))
+            && !resolver.holds(id)
             && !self.resolve(consumer, resolver, id)
         {
             return false;

@@ -113,6 +113,11 @@ impl Resolver {
         Resolver { client, ids }
     }
 
+    /// Whether `id` is resolved already (no request, no await: the per-message check).
+    pub fn holds(&self, id: u32) -> bool {
+        self.ids.contains(id)
+    }
+
     /// The client.
     pub fn client(&self) -> &RegistryClient {
         &self.client
