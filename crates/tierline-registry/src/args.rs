@@ -16,16 +16,22 @@ pub struct RegistryArgs {
     /// or Apicurio's `http://host:8080/apis/ccompat/v7`). When set, every
     /// Confluent-framed message's schema id is resolved through it, never through the
     /// shipped catalog.
-    #[arg(long = "schema-registry-url", env = "TIERLINE_SCHEMA_REGISTRY_URL")]
+    #[arg(
+        id = "schema_registry_url",
+        long = "schema-registry-url",
+        env = "TIERLINE_SCHEMA_REGISTRY_URL"
+    )]
     pub url: Option<String>,
     /// User name for basic authentication (Confluent Cloud: the API key).
     #[arg(
+        id = "schema_registry_username",
         long = "schema-registry-username",
         env = "TIERLINE_SCHEMA_REGISTRY_USERNAME"
     )]
     pub username: Option<String>,
     /// Password for basic authentication (prefer the environment or a file).
     #[arg(
+        id = "schema_registry_password",
         long = "schema-registry-password",
         env = "TIERLINE_SCHEMA_REGISTRY_PASSWORD",
         hide_env_values = true
@@ -33,22 +39,29 @@ pub struct RegistryArgs {
     pub password: Option<String>,
     /// File holding that password (e.g. a mounted Kubernetes secret).
     #[arg(
+        id = "schema_registry_password_file",
         long = "schema-registry-password-file",
         env = "TIERLINE_SCHEMA_REGISTRY_PASSWORD_FILE"
     )]
     pub password_file: Option<PathBuf>,
     /// Bearer token (OAuth access token), instead of basic authentication.
     #[arg(
+        id = "schema_registry_token",
         long = "schema-registry-token",
         env = "TIERLINE_SCHEMA_REGISTRY_TOKEN",
         hide_env_values = true
     )]
     pub token: Option<String>,
     /// CA certificate(s) to verify an https registry, PEM (default: the system's).
-    #[arg(long = "schema-registry-ca", env = "TIERLINE_SCHEMA_REGISTRY_CA")]
+    #[arg(
+        id = "schema_registry_ca",
+        long = "schema-registry-ca",
+        env = "TIERLINE_SCHEMA_REGISTRY_CA"
+    )]
     pub ca: Option<PathBuf>,
     /// Most registry ids held resolved in memory.
     #[arg(
+        id = "schema_registry_cache",
         long = "schema-registry-cache",
         env = "TIERLINE_SCHEMA_REGISTRY_CACHE",
         default_value_t = 10_000
@@ -56,6 +69,7 @@ pub struct RegistryArgs {
     pub cache: usize,
     /// Timeout of one registry request, in milliseconds.
     #[arg(
+        id = "schema_registry_timeout_ms",
         long = "schema-registry-timeout-ms",
         env = "TIERLINE_SCHEMA_REGISTRY_TIMEOUT_MS",
         default_value_t = 5_000
@@ -64,6 +78,7 @@ pub struct RegistryArgs {
     /// Relay: register the outbound schemas (subjects by record name) and publish with
     /// the registry's ids, so consumers with standard deserializers read them.
     #[arg(
+        id = "schema_registry_register",
         long = "schema-registry-register",
         env = "TIERLINE_SCHEMA_REGISTRY_REGISTER"
     )]

@@ -250,3 +250,14 @@ async fn main() -> Result<()> {
         Command::Import { args } => import::import(codec, *args).await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every subcommand's flags are consistent: unique ids and names across the
+    /// flattened groups of `run` (clap checks it only when a command is built).
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}
