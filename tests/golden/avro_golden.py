@@ -143,6 +143,11 @@ CASES = [
     ("RectificationPlanReviewed", 1, dict(event_id=U % 30, supplier_id="SUP-00042", plan_id="PLAN-7", indicator="otif_rate", window_days=30, target=0.92, value=None, outcome="UNVERIFIABLE", due_date="2026-08-01", policy_version="scoring-v2-default")),
     ("SupplierStatusChanged", 1, dict(event_id=U % 31, supplier_id="SUP-00042", from_status=None, to_status="BLACKLISTED", effective_date="2026-06-03", reason="expired:" + U % 29)),
     ("SupplierTierChanged", 1, dict(event_id=U % 16, supplier_id="SUP-00042", from_tier=None, to_tier="KEY", score=71.33333333333333, effective_date="2026-06-02", policy_version="2026.1")),
+    # Corrections (v2): posting dates, a reversal.
+    ("GoodsReceived", 3, dict(event_id=U % 32, source="sap-ewm", occurred_at="2026-03-21T02:30:00.000Z", supplier_id="SUP-00042", receipt_id="GR-88125", po_number="PO-2026-000117", line_number=1, quantity=12.5, site="plant-7", delivery_note=None, posting_date="2026-03-20")),
+    ("GoodsReceived", 3, dict(event_id=U % 33, source="sap-ewm", occurred_at="2026-03-21T09:00:00.000Z", supplier_id="SUP-00042", receipt_id="GR-88125", po_number="PO-2026-000117", line_number=1, quantity=10.0, site="plant-7", delivery_note="DN-4472", posting_date=None)),
+    ("InspectionCompleted", 2, dict(event_id=U % 34, source="qms-1", occurred_at="2026-03-22T23:30:00.000Z", supplier_id="SUP-00042", inspection_id="INSP-5521", receipt_id="GR-88123", po_number="PO-2026-000117", line_number=1, item_id="FAB-COT-140", inspected_quantity=200.0, defective_quantity=3.0, critical_defects=0, disposition="ACCEPTED", posting_date="2026-03-23")),
+    ("GoodsReceiptReversed", 1, dict(event_id=U % 35, source="sap-ewm", occurred_at="2026-03-24T08:00:00.000Z", supplier_id="SUP-00042", receipt_id="GR-88124", reason="movement type 102: wrong line")),
 ]
 
 

@@ -217,6 +217,17 @@ records! {
         /** Received quantity, > 0. */ quantity: f64,
         /** Receiving site. */ site: String,
         /** Delivery note number (schema version 2). */ delivery_note: Option<String>,
+        /** The plant's business day of the posting (version 3): the record's date
+        for every rule when present. */ posting_date: Option<Date>,
+    }
+    /// A goods receipt was reversed in the ERP: void for every date.
+    GoodsReceiptReversed {
+        /** Unique per source. */ event_id: Uuid,
+        /** Emitting system. */ source: String,
+        /** Business time. */ occurred_at: Timestamp,
+        /** Supplier. */ supplier_id: String,
+        /** The reversed receipt. */ receipt_id: String,
+        /** Why. */ reason: String,
     }
     /// An inspection finished.
     InspectionCompleted {
@@ -233,6 +244,8 @@ records! {
         /** Defective quantity, 0..=inspected. */ defective_quantity: f64,
         /** Critical nonconformities, >= 0. */ critical_defects: i32,
         /** Outcome. */ disposition: Disposition,
+        /** The plant's business day of the posting (version 2): the record's date
+        for every rule when present. */ posting_date: Option<Date>,
     }
     /// An after-sales case was opened.
     AfterSalesCaseOpened {
@@ -463,6 +476,7 @@ impl Record {
             Record::PurchaseOrderLineChanged(r) => env!(r),
             Record::PurchaseOrderLineCancelled(r) => env!(r),
             Record::GoodsReceived(r) => env!(r),
+            Record::GoodsReceiptReversed(r) => env!(r),
             Record::InspectionCompleted(r) => env!(r),
             Record::AfterSalesCaseOpened(r) => env!(r),
             Record::AfterSalesCaseResolved(r) => env!(r),
@@ -505,7 +519,7 @@ impl RecordKind {
             | RecordKind::PurchaseOrderLineConfirmed
             | RecordKind::PurchaseOrderLineChanged
             | RecordKind::PurchaseOrderLineCancelled => "srm.purchase-orders.v1",
-            RecordKind::GoodsReceived => "srm.deliveries.v1",
+            RecordKind::GoodsReceived | RecordKind::GoodsReceiptReversed => "srm.deliveries.v1",
             RecordKind::InspectionCompleted => "srm.inspections.v1",
             RecordKind::AfterSalesCaseOpened | RecordKind::AfterSalesCaseResolved => {
                 "srm.after-sales.v1"

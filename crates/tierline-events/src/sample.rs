@@ -52,6 +52,7 @@ pub fn goods_received() -> Record {
         quantity: 1180.0,
         site: "plant-7".into(),
         delivery_note: Some("DN-4471".into()),
+        posting_date: None,
     }
     .into()
 }
@@ -132,6 +133,15 @@ pub fn all() -> Vec<Record> {
         }
         .into(),
         goods_received(),
+        GoodsReceiptReversed {
+            event_id: id(40),
+            source: "sap-ewm".into(),
+            occurred_at: t(21 * 24),
+            supplier_id: "SUP-00042".into(),
+            receipt_id: "GR-88123".into(),
+            reason: "movement type 102".into(),
+        }
+        .into(),
         InspectionCompleted {
             event_id: id(6),
             source: "qms-1".into(),
@@ -146,6 +156,7 @@ pub fn all() -> Vec<Record> {
             defective_quantity: 3.0,
             critical_defects: 0,
             disposition: Disposition::ConditionallyAccepted,
+            posting_date: None,
         }
         .into(),
         AfterSalesCaseOpened {

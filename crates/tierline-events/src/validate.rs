@@ -325,7 +325,17 @@ pub fn validate(record: &Record) -> Result {
             c.text(
                 "delivery_note",
                 r.delivery_note.as_deref().unwrap_or_default(),
-            )
+            )?;
+            if let Some(d) = r.posting_date {
+                c.date("posting_date", d)?;
+            }
+            Ok(())
+        }
+        Record::GoodsReceiptReversed(r) => {
+            c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
+            c.len("receipt_id", &r.receipt_id, 1, 128)?;
+            c.text("receipt_id", &r.receipt_id)?;
+            c.free_text("reason", &r.reason)
         }
         Record::InspectionCompleted(r) => {
             c.common(&r.event_id, &r.source, r.occurred_at, &r.supplier_id)?;
@@ -352,6 +362,9 @@ pub fn validate(record: &Record) -> Result {
             }
             if r.critical_defects < 0 {
                 return c.fail("critical_defects", Rule::AtLeast(0), r.critical_defects);
+            }
+            if let Some(d) = r.posting_date {
+                c.date("posting_date", d)?;
             }
             Ok(())
         }

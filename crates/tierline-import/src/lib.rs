@@ -277,6 +277,7 @@ fn typed_record(kind: RecordKind, obj: Value) -> Result<Record, String> {
         RecordKind::PurchaseOrderLineChanged => typed::<PurchaseOrderLineChanged>(obj),
         RecordKind::PurchaseOrderLineCancelled => typed::<PurchaseOrderLineCancelled>(obj),
         RecordKind::GoodsReceived => typed::<GoodsReceived>(obj),
+        RecordKind::GoodsReceiptReversed => typed::<GoodsReceiptReversed>(obj),
         RecordKind::InspectionCompleted => typed::<InspectionCompleted>(obj),
         RecordKind::AfterSalesCaseOpened => typed::<AfterSalesCaseOpened>(obj),
         RecordKind::AfterSalesCaseResolved => typed::<AfterSalesCaseResolved>(obj),

@@ -44,6 +44,7 @@ fn inspection(supplier: &str, n: u128, critical: i32) -> Record {
         defective_quantity: 0.0,
         critical_defects: critical,
         disposition: Disposition::Accepted,
+        posting_date: None,
     }
     .into()
 }

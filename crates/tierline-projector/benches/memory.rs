@@ -236,6 +236,7 @@ fn event(k: usize, per: usize) -> Record {
             quantity: 100.0,
             site: "plant-7".into(),
             delivery_note: None,
+            posting_date: None,
         }
         .into(),
         _ => inspection(s, k, at(day + 10 + (s % 3) as i32, 11), (s % 5) as f64),
@@ -262,6 +263,7 @@ fn inspection(s: usize, k: usize, at: Timestamp, defective: f64) -> Record {
         defective_quantity: defective,
         critical_defects: 0,
         disposition: Disposition::Accepted,
+        posting_date: None,
     }
     .into()
 }

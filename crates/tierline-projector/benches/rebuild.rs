@@ -182,6 +182,7 @@ fn live_inspection(k: usize) -> Record {
         defective_quantity: (k % 7) as f64,
         critical_defects: 0,
         disposition: Disposition::Accepted,
+        posting_date: None,
     }
     .into()
 }

@@ -148,6 +148,7 @@ fn inspection(k: usize, round: u128) -> Record {
         defective_quantity: (k % 7) as f64,
         critical_defects: 0,
         disposition: Disposition::Accepted,
+        posting_date: None,
     }
     .into()
 }

@@ -61,6 +61,7 @@ fn stream(specs: &[Spec]) -> Vec<Record> {
                 } else {
                     Disposition::Accepted
                 },
+                posting_date: None,
             }
             .into()
         })

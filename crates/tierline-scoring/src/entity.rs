@@ -2,6 +2,7 @@
 //! cases): what scoring reads of their events, and the indicator contributions each
 //! one makes to the daily buckets.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use tierline_events::{CancelledBy, CaseKind, Date, Disposition, Timestamp};
@@ -36,8 +37,10 @@ impl EventKey {
 }
 
 /// What scoring reads of a placement.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Placed {
+    /// Unit of measure (what `countable_units` compares).
+    pub(crate) unit: Arc<str>,
     pub(crate) quantity: f64,
     pub(crate) unit_price: f64,
     pub(crate) reference_unit_price: Option<f64>,
@@ -52,10 +55,13 @@ pub(crate) struct Changed {
     pub(crate) quantity: Option<f64>,
 }
 
-/// What scoring reads of an inspection.
-#[derive(Debug, Clone, Copy)]
+/// What scoring reads of an inspection record.
+#[derive(Debug, Clone)]
 pub(crate) struct Inspection {
-    pub(crate) occurred_at: Timestamp,
+    /// Its date: the posting date, else the date of `occurred_at`.
+    pub(crate) date: Date,
+    /// The PO line it names (for `countable_units`).
+    pub(crate) line: Option<(Arc<str>, i32)>,
     pub(crate) inspected: f64,
     pub(crate) defective: f64,
     pub(crate) critical: i32,
@@ -110,8 +116,36 @@ pub(crate) struct LineEvents {
     pub(crate) confirmed: Events<Date>,
     pub(crate) changed: Events<Changed>,
     pub(crate) cancelled: Events<CancelledBy>,
-    /// Received quantities.
-    pub(crate) received: Events<f64>,
+    /// The receipts that count on this line now, by receipt id (each its latest
+    /// record, unless reversed: docs/scoring.md "Corrections").
+    pub(crate) received: BTreeMap<Arc<str>, Received>,
+}
+
+/// A receipt as it counts on its line.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Received {
+    pub(crate) quantity: f64,
+    /// The posting date, else the date of `occurred_at`.
+    pub(crate) date: Date,
+}
+
+/// One receipt id's records and reversal.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct ReceiptEvents {
+    /// (PO, line, received) per record.
+    pub(crate) records: Events<(Arc<str>, i32, Received)>,
+    /// A `GoodsReceiptReversed` names it: void for every date.
+    pub(crate) reversed: bool,
+}
+
+impl ReceiptEvents {
+    /// What counts: the latest record, unless reversed.
+    pub(crate) fn counted(&self) -> Option<&(Arc<str>, i32, Received)> {
+        if self.reversed {
+            return None;
+        }
+        self.records.values().next_back()
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -129,7 +163,8 @@ pub(crate) type Contributions = Vec<((Indicator, Date), Agg)>;
 #[derive(Debug, Clone)]
 pub(crate) enum State {
     Line(LineEvents),
-    Inspection(Inspection),
+    /// One inspection id's records (the latest counts).
+    Inspection(Events<Inspection>),
     Case(CaseEvents),
     /// The supplier's assessments, certificates, violations and risk signals: one
     /// entity per supplier, whose states also start on the supplier's first day.
@@ -196,16 +231,17 @@ pub(crate) fn due_date_upto(
 
 pub(crate) fn line_contributions(line: &LineEvents, policy: &Policy) -> Contributions {
     let mut c = Contributions::new();
+    // Quantities in a unit the policy does not count leave the quantity indicators
+    // (a line not placed yet has no known unit: its receipts count).
+    let countable = line
+        .placed
+        .first()
+        .is_none_or(|(_, p)| policy.counts_unit(&p.unit));
     // Receipts count in the return-rate denominator whether or not the line exists.
-    for (k, q) in line.received.iter() {
-        push(
-            &mut c,
-            Indicator::ReturnRatePpm,
-            policy.day_of(k.at),
-            0.0,
-            *q,
-            1,
-        );
+    if countable {
+        for r in line.received.values() {
+            push(&mut c, Indicator::ReturnRatePpm, r.date, 0.0, r.quantity, 1);
+        }
     }
     let Some((placed_key, placed)) = line.placed.first() else {
         return c;
@@ -223,9 +259,9 @@ pub(crate) fn line_contributions(line: &LineEvents, policy: &Policy) -> Contribu
     if cancellation.is_none() {
         let received = fsum(
             line.received
-                .iter()
-                .filter(|(k, _)| policy.day_of(k.at) <= deadline)
-                .map(|(_, q)| *q),
+                .values()
+                .filter(|r| r.date <= deadline)
+                .map(|r| r.quantity),
         );
         let on_time = received >= ordered * (1.0 - policy.in_full_tolerance);
         push(
@@ -236,10 +272,16 @@ pub(crate) fn line_contributions(line: &LineEvents, policy: &Policy) -> Contribu
             1.0,
             1,
         );
-        for (k, q) in line.received.iter() {
-            let day = policy.day_of(k.at);
-            let late = f64::from((day.0 - deadline.0).max(0));
-            push(&mut c, Indicator::AvgDaysLate, day, late * *q, *q, 1);
+        for r in line.received.values().filter(|_| countable) {
+            let late = f64::from((r.date.0 - deadline.0).max(0));
+            push(
+                &mut c,
+                Indicator::AvgDaysLate,
+                r.date,
+                late * r.quantity,
+                r.quantity,
+                1,
+            );
         }
     }
     if let Some(reference) = placed.reference_unit_price {
@@ -286,17 +328,27 @@ pub(crate) fn line_contributions(line: &LineEvents, policy: &Policy) -> Contribu
     c
 }
 
-pub(crate) fn inspection_contributions(r: &Inspection, policy: &Policy) -> Contributions {
+/// An inspection's parts: its latest record's. `countable`: the unit of the line it
+/// names is counted (or the line is unknown).
+pub(crate) fn inspection_contributions(
+    records: &Events<Inspection>,
+    countable: bool,
+) -> Contributions {
     let mut c = Contributions::new();
-    let day = policy.day_of(r.occurred_at);
-    push(
-        &mut c,
-        Indicator::DefectPpm,
-        day,
-        r.defective,
-        r.inspected,
-        1,
-    );
+    let Some(r) = records.values().next_back() else {
+        return c;
+    };
+    let day = r.date;
+    if countable {
+        push(
+            &mut c,
+            Indicator::DefectPpm,
+            day,
+            r.defective,
+            r.inspected,
+            1,
+        );
+    }
     let accepted = match r.disposition {
         Disposition::Accepted => 1.0,
         Disposition::ConditionallyAccepted => 0.5,

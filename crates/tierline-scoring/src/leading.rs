@@ -70,7 +70,7 @@ fn late_promises(
     changes.extend(line.confirmed.iter().map(|(k, _)| day(k)));
     changes.extend(line.changed.iter().map(|(k, _)| day(k)));
     changes.extend(line.cancelled.iter().map(|(k, _)| day(k)));
-    changes.extend(line.received.iter().map(|(k, _)| day(k)));
+    changes.extend(line.received.values().map(|r| r.date));
     let changes: Vec<Date> = changes.into_iter().filter(|d| *d >= exists_from).collect();
     for (n, &from) in changes.iter().enumerate() {
         let until = changes.get(n + 1).map_or(Date(i32::MAX), |d| Date(d.0 - 1));
@@ -87,9 +87,9 @@ fn late_promises(
             .unwrap_or(placed.quantity);
         let received = fsum(
             line.received
-                .iter()
-                .filter(|(k, _)| day(k) <= from)
-                .map(|(_, q)| *q),
+                .values()
+                .filter(|r| r.date <= from)
+                .map(|r| r.quantity),
         );
         if received >= ordered * (1.0 - policy.in_full_tolerance) {
             continue;

@@ -16,9 +16,12 @@ use uuid::Uuid;
 
 use crate::actions::SupplierActions;
 use crate::entity::{
-    CaseEvents, Changed, Contributions, EventKey, Inspection, LineEvents, Opened, Placed, State,
-    case_contributions, inspection_contributions, line_contributions,
+    CaseEvents, Changed, Contributions, EventKey, Inspection, LineEvents, Opened, Placed,
+    ReceiptEvents, Received, State, case_contributions, inspection_contributions,
+    line_contributions,
 };
+
+mod corrections;
 use crate::exact::ExactSum;
 use crate::indicator::Indicator;
 use crate::policy::Policy;
@@ -115,6 +118,13 @@ pub struct SupplierLedger {
     /// PO number -> (line number, entity).
     lines: HashMap<Arc<str>, Vec<(i32, NodeId)>>,
     cases: HashMap<Arc<str>, NodeId>,
+    /// Receipt id -> its records, and the line entity it counts on now.
+    receipts: HashMap<Arc<str>, (ReceiptEvents, Option<NodeId>)>,
+    /// Inspection id -> its entity.
+    inspections: HashMap<Arc<str>, NodeId>,
+    /// (PO, line) -> the inspections naming it (recomputed when the line's unit is
+    /// known, under `countable_units`).
+    inspections_by_line: HashMap<(Arc<str>, i32), Vec<NodeId>>,
     /// The supplier-wide profile entity (assessments, certificates, violations, risk),
     /// created with the first event: its states start on the first day.
     profile: Option<NodeId>,
@@ -138,6 +148,9 @@ impl SupplierLedger {
             nodes: Vec::new(),
             lines: HashMap::default(),
             cases: HashMap::default(),
+            receipts: HashMap::default(),
+            inspections: HashMap::default(),
+            inspections_by_line: HashMap::default(),
             profile: None,
             dirty: Vec::new(),
             totals: BTreeMap::new(),
@@ -194,13 +207,7 @@ impl SupplierLedger {
     /// staged events. Returns whether the event was new to this ledger.
     pub fn stage(&mut self, record: &Record) -> bool {
         let first_day = self.first_day;
-        let staged = match self.insert(record) {
-            Some(id) => {
-                self.mark(id);
-                true
-            }
-            None => false,
-        };
+        let staged = self.insert(record);
         // The profile's states start on the first day: a new first day moves them.
         if self.first_day != first_day {
             let id = match self.profile {
@@ -262,21 +269,29 @@ impl SupplierLedger {
         (self.nodes.len() - 1) as NodeId
     }
 
-    fn insert(&mut self, record: &Record) -> Option<NodeId> {
-        let env = record.envelope()?;
+    /// Files a new event under its entity and marks what must be recomputed; `false`
+    /// for a duplicate, another supplier's event or a record that is not inbound.
+    fn insert(&mut self, record: &Record) -> bool {
+        let Some(env) = record.envelope() else {
+            return false;
+        };
         if env.supplier_id != self.supplier_id {
-            return None;
+            return false;
         }
         let (source_ix, source) = self.source(env.source);
         if !self.seen.insert((source_ix, env.event_id)) {
-            return None;
+            return false;
         }
         let key = EventKey::of(env.occurred_at, env.event_id, source);
-        let day = self.policy.day_of(env.occurred_at);
+        // A record's date: its posting date when it has one (docs/scoring.md
+        // "Corrections"), else the date of `occurred_at`.
+        let day = corrections::posting_date(record).unwrap_or(self.policy.day_of(env.occurred_at));
         self.first_day = Some(self.first_day.map_or(day, |d| d.min(day)));
         let id = match record {
             Record::PurchaseOrderLinePlaced(r) => {
+                self.mark_inspections_of(&r.po_number, r.line_number);
                 let p = Placed {
+                    unit: r.unit_of_measure.as_str().into(),
                     quantity: r.quantity,
                     unit_price: r.unit_price,
                     reference_unit_price: r.reference_unit_price,
@@ -298,18 +313,33 @@ impl SupplierLedger {
             Record::PurchaseOrderLineCancelled(r) => self.line(&r.po_number, r.line_number, |l| {
                 l.cancelled.insert(key, r.cancelled_by)
             }),
-            Record::GoodsReceived(r) => self.line(&r.po_number, r.line_number, |l| {
-                l.received.insert(key, r.quantity)
-            }),
+            Record::GoodsReceived(r) => {
+                let counted = Received {
+                    quantity: r.quantity,
+                    date: day,
+                };
+                let line = (r.po_number.as_str().into(), r.line_number, counted);
+                self.receipt(&r.receipt_id, |rc| rc.records.insert(key, line));
+                return true;
+            }
+            Record::GoodsReceiptReversed(r) => {
+                self.receipt(&r.receipt_id, |rc| rc.reversed = true);
+                return true;
+            }
             Record::InspectionCompleted(r) => {
                 let i = Inspection {
-                    occurred_at: r.occurred_at,
+                    date: day,
+                    line: r
+                        .po_number
+                        .as_deref()
+                        .zip(r.line_number)
+                        .map(|(po, n)| (po.into(), n)),
                     inspected: r.inspected_quantity,
                     defective: r.defective_quantity,
                     critical: r.critical_defects,
                     disposition: r.disposition,
                 };
-                self.node(State::Inspection(i))
+                self.inspection(&r.inspection_id, key, i)
             }
             Record::AfterSalesCaseOpened(r) => {
                 let o = Opened {
@@ -377,10 +407,11 @@ impl SupplierLedger {
             }
             _ => {
                 self.actions.stage(record);
-                return None;
+                return false;
             }
         };
-        Some(id)
+        self.mark(id);
+        true
     }
 
     /// The PO line's entity (created on first sight), with `f` applied to its events.
@@ -480,10 +511,14 @@ impl SupplierLedger {
     /// Swaps an entity's contributions for freshly computed ones (exactly: what it
     /// added before is subtracted).
     fn recompute(&mut self, id: NodeId, touched: &mut Vec<(Indicator, Date)>) {
+        let countable = match &self.nodes[id as usize].state {
+            State::Inspection(i) => self.inspection_countable(i),
+            _ => true,
+        };
         let node = &mut self.nodes[id as usize];
         let new = match &node.state {
             State::Line(l) => line_contributions(l, &self.policy),
-            State::Inspection(i) => inspection_contributions(i, &self.policy),
+            State::Inspection(i) => inspection_contributions(i, countable),
             State::Case(c) => case_contributions(c, &self.policy),
             State::Profile(p) => match self.first_day {
                 Some(first) => profile_contributions(p, first, &self.policy),

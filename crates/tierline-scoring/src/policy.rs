@@ -205,6 +205,12 @@ pub struct Policy {
     /// The order gate's decisions.
     #[serde(default)]
     pub gate: GatePolicy,
+    /// Units of measure whose quantities `defect_ppm`, `return_rate_ppm` and
+    /// `avg_days_late` sum (docs/scoring.md "Corrections"): a receipt or inspection
+    /// whose line is known counts only when the line's `unit_of_measure` is listed
+    /// (exactly); one without a known line always counts. `None`: every unit.
+    #[serde(default)]
+    pub countable_units: Option<Vec<String>>,
 }
 
 /// A policy file that cannot be used.
@@ -333,11 +339,19 @@ impl Policy {
             rectification: Rectification::default(),
             credit: CreditPolicy::default(),
             gate: GatePolicy::default(),
+            countable_units: None,
         }
     }
 }
 
 impl Policy {
+    /// Whether quantities in `unit` count (see `countable_units`).
+    pub fn counts_unit(&self, unit: &str) -> bool {
+        self.countable_units
+            .as_ref()
+            .is_none_or(|units| units.iter().any(|u| u == unit))
+    }
+
     /// The day an instant falls on: every date of every walk goes through here. The
     /// calendar date in the policy's time zone, which is UTC until policies name one:
     /// floor(ms / 86,400,000) days after 1970-01-01, also before 1970.

@@ -342,6 +342,7 @@ impl Simulator {
                 quantity: q,
                 site: "plant-7".into(),
                 delivery_note: Some(format!("DN-{}", self.next_id)),
+                posting_date: None,
             }
             .into();
             self.schedule(rec);
@@ -373,6 +374,7 @@ impl Simulator {
                 } else {
                     Disposition::Accepted
                 },
+                posting_date: None,
             }
             .into();
             self.schedule(rec);
@@ -505,6 +507,7 @@ impl Simulator {
                     } else {
                         Disposition::Accepted
                     },
+                    posting_date: None,
                 }
                 .into(),
             );

@@ -151,6 +151,7 @@ fn crossing(k: usize) -> Record {
         defective_quantity: 0.0,
         critical_defects: 3,
         disposition: Disposition::Accepted,
+        posting_date: None,
     }
     .into()
 }

@@ -42,6 +42,7 @@ fn inspection(n: u128, day: &str, defective: f64, disposition: Disposition) -> R
         defective_quantity: defective,
         critical_defects: 0,
         disposition,
+        posting_date: None,
     }
     .into()
 }

@@ -39,6 +39,7 @@ fn inspection(n: u128, defective: f64, disposition: Disposition) -> Record {
         defective_quantity: defective,
         critical_defects: 0,
         disposition,
+        posting_date: None,
     }
     .into()
 }
@@ -55,6 +56,7 @@ fn receipt(n: u128) -> Record {
         quantity: 40.0,
         site: "plant-1".into(),
         delivery_note: None,
+        posting_date: None,
     }
     .into()
 }

@@ -275,6 +275,7 @@ async fn run_hosts_every_service_from_inbound_event_to_published_alert(backend: 
         defective_quantity: 3.0,
         critical_defects: 3,
         disposition: Disposition::Rejected,
+        posting_date: None,
     }
     .into();
     let bytes = Codec::default()

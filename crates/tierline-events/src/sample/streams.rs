@@ -103,6 +103,7 @@ pub fn mix(n: usize, seed: u64) -> Vec<Record> {
                 quantity: 1.0 + (r % 5000) as f64,
                 site: "plant-7".into(),
                 delivery_note: (r % 2 == 0).then(|| format!("DN-{}", r % 100_000)),
+                posting_date: None,
             }
             .into(),
             80..=94 => InspectionCompleted {
@@ -123,6 +124,7 @@ pub fn mix(n: usize, seed: u64) -> Vec<Record> {
                     Disposition::ConditionallyAccepted,
                     Disposition::Rejected,
                 ][(r % 3) as usize],
+                posting_date: None,
             }
             .into(),
             95..=97 => AfterSalesCaseOpened {
@@ -239,6 +241,7 @@ pub fn scripted_supplier(supplier_id: &str, start: Date, days: i32, b: Behaviour
                 quantity: 100.0,
                 site: "plant-7".into(),
                 delivery_note: None,
+                posting_date: None,
             }
             .into(),
         );
@@ -262,6 +265,7 @@ pub fn scripted_supplier(supplier_id: &str, start: Date, days: i32, b: Behaviour
                 } else {
                     Disposition::Accepted
                 },
+                posting_date: None,
             }
             .into(),
         );

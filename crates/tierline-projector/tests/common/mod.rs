@@ -59,6 +59,7 @@ pub fn inspection_of(supplier: &str, n: u128, at: &str, critical: i32) -> Record
         defective_quantity: 0.0,
         critical_defects: critical,
         disposition: Disposition::Accepted,
+        posting_date: None,
     }
     .into()
 }

@@ -122,17 +122,20 @@ pub fn cancelled(po: &str, at: &str, by: CancelledBy) -> Record {
 }
 
 pub fn received(po: &str, at: &str, qty: f64) -> Record {
+    let event_id = next_id();
     GoodsReceived {
-        event_id: next_id(),
+        event_id,
         source: "wms".into(),
         occurred_at: t(at),
         supplier_id: SUP.into(),
-        receipt_id: "GR".into(),
+        // One receipt per record (corrections.rs builds amendments on purpose).
+        receipt_id: format!("GR-{event_id}"),
         po_number: po.into(),
         line_number: 1,
         quantity: qty,
         site: "s".into(),
         delivery_note: None,
+        posting_date: None,
     }
     .into()
 }
@@ -144,12 +147,13 @@ pub fn inspection(
     critical: i32,
     disposition: Disposition,
 ) -> Record {
+    let event_id = next_id();
     InspectionCompleted {
-        event_id: next_id(),
+        event_id,
         source: "qms".into(),
         occurred_at: t(at),
         supplier_id: SUP.into(),
-        inspection_id: "IN".into(),
+        inspection_id: format!("IN-{event_id}"),
         receipt_id: None,
         po_number: None,
         line_number: None,
@@ -158,6 +162,7 @@ pub fn inspection(
         defective_quantity: defective,
         critical_defects: critical,
         disposition,
+        posting_date: None,
     }
     .into()
 }
