@@ -234,7 +234,10 @@ fn builtin_catalog_matches_catalog_json() {
         );
     }
     assert_eq!(catalog.writer_for(RecordKind::GoodsReceived).version, 3);
-    assert_eq!(catalog.writer_for(RecordKind::InspectionCompleted).version, 2);
+    assert_eq!(
+        catalog.writer_for(RecordKind::InspectionCompleted).version,
+        2
+    );
 }
 
 /// A future assessment writer whose criteria items lack `min_score` (the reader's

@@ -1,5 +1,8 @@
 //! Properties: the same events in any order, with any duplicates, give identical
 //! results (bit for bit); window sums equal a naive recomputation from raw events.
+//! The streams carry the ERP's corrections: receipts and inspections re-posted under
+//! their business ids, reversals (before or after their receipts), posting dates, and
+//! two units of which the policy counts one.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::float_cmp)]
 
@@ -43,8 +46,19 @@ enum Spec {
         po: u8,
         day: u8,
         qty: u16,
+        /// Receipt id: a few, so that receipts are re-posted.
+        id: u8,
+        /// Posting date, days from the day of `occurred_at`.
+        posting: Option<i8>,
+    },
+    Reversed {
+        id: u8,
+        day: u8,
     },
     Inspected {
+        id: u8,
+        po: Option<u8>,
+        posting: Option<i8>,
         day: u8,
         inspected: u16,
         defective: u16,
@@ -145,22 +159,47 @@ fn spec() -> impl Strategy<Value = Spec> {
             day,
             supplier
         }),
-        (po.clone(), d.clone(), 1u16..200).prop_map(|(po, day, qty)| Spec::Received {
-            po,
-            day,
-            qty
-        }),
-        (d.clone(), 1u16..500, 0u16..500, 0u8..4, 0u8..3).prop_map(
-            |(day, inspected, defective, critical, disposition)| {
-                Spec::Inspected {
-                    day,
-                    inspected,
-                    defective: defective.min(inspected),
-                    critical,
-                    disposition,
+        (
+            po.clone(),
+            d.clone(),
+            1u16..200,
+            0u8..12,
+            proptest::option::of(-1i8..=1)
+        )
+            .prop_map(|(po, day, qty, id, posting)| Spec::Received {
+                po,
+                day,
+                qty,
+                id,
+                posting
+            }),
+        (0u8..12, d.clone()).prop_map(|(id, day)| Spec::Reversed { id, day }),
+        (
+            d.clone(),
+            1u16..500,
+            0u16..500,
+            0u8..4,
+            0u8..3,
+            (
+                0u8..12,
+                proptest::option::of(po.clone()),
+                proptest::option::of(-1i8..=1)
+            )
+        )
+            .prop_map(
+                |(day, inspected, defective, critical, disposition, (id, po, posting))| {
+                    Spec::Inspected {
+                        id,
+                        po,
+                        posting,
+                        day,
+                        inspected,
+                        defective: defective.min(inspected),
+                        critical,
+                        disposition,
+                    }
                 }
-            }
-        ),
+            ),
         (0u8..4, d.clone(), 0u8..3, 0u16..50, any::<bool>()).prop_map(
             |(case, day, kind, qty, attributable)| Spec::Opened {
                 case,
@@ -221,8 +260,19 @@ fn policy() -> Policy {
     Policy {
         required_certificates: vec!["ISO 9001:2015".into(), "IATF16949".into()],
         compliance_window_days: 30,
+        countable_units: Some(vec!["pcs".into()]),
         ..Policy::default()
     }
+}
+
+/// Lines P0 and P3 are in metres (not counted), the others in pieces.
+fn unit_of(po: u8) -> &'static str {
+    if po % 3 == 0 { "m" } else { "pcs" }
+}
+
+/// The date `offset` days from the day of `day(n)`.
+fn posted(n: u8, offset: i8) -> Date {
+    Date(20_454 + i32::from(n) + i32::from(offset))
 }
 
 fn record(s: &Spec) -> Record {
@@ -243,6 +293,7 @@ fn record(s: &Spec) -> Record {
                 promise.map(date).as_deref(),
             );
             if let Record::PurchaseOrderLinePlaced(p) = &mut r {
+                p.unit_of_measure = unit_of(*po).into();
                 p.unit_price = f64::from(*price) / 7.0;
                 p.reference_unit_price = (price % 3 != 0).then_some(f64::from(*price) / 6.0);
             }
@@ -277,25 +328,45 @@ fn record(s: &Spec) -> Record {
                 CancelledBy::Buyer
             },
         ),
-        Spec::Received { po, day: d, qty } => {
-            received(&format!("P{po}"), &day(*d), f64::from(*qty) / 3.0)
+        Spec::Received {
+            po,
+            day: d,
+            qty,
+            id,
+            posting,
+        } => {
+            let mut r = received(&format!("P{po}"), &day(*d), f64::from(*qty) / 3.0);
+            if let Record::GoodsReceived(g) = &mut r {
+                g.receipt_id = format!("GR-{id}");
+                g.posting_date = posting.map(|o| posted(*d, o));
+            }
+            r
         }
+        Spec::Reversed { id, day: d } => reversed(&format!("GR-{id}"), &day(*d)),
         Spec::Inspected {
+            id,
+            po,
+            posting,
             day: d,
             inspected,
             defective,
             critical,
             disposition,
-        } => inspection(
-            &day(*d),
-            f64::from(*inspected),
-            f64::from(*defective),
-            i32::from(*critical),
-            [
-                Disposition::Accepted,
-                Disposition::ConditionallyAccepted,
-                Disposition::Rejected,
-            ][*disposition as usize],
+        } => corrected_inspection(
+            *id,
+            *po,
+            posting.map(|o| posted(*d, o)),
+            inspection(
+                &day(*d),
+                f64::from(*inspected),
+                f64::from(*defective),
+                i32::from(*critical),
+                [
+                    Disposition::Accepted,
+                    Disposition::ConditionallyAccepted,
+                    Disposition::Rejected,
+                ][*disposition as usize],
+            ),
         ),
         Spec::Opened {
             case,
@@ -401,6 +472,61 @@ fn record(s: &Spec) -> Record {
     }
 }
 
+/// An inspection with its business id, the line it names and its posting date.
+fn corrected_inspection(id: u8, po: Option<u8>, posting: Option<Date>, mut r: Record) -> Record {
+    if let Record::InspectionCompleted(i) = &mut r {
+        i.inspection_id = format!("IN-{id}");
+        i.po_number = po.map(|p| format!("P{p}"));
+        i.line_number = po.map(|_| 1);
+        i.posting_date = posting;
+    }
+    r
+}
+
+/// The ordering key of docs/scoring.md: (occurred_at, event_id, source).
+fn key(e: tierline_events::Envelope<'_>) -> (tierline_events::Timestamp, uuid::Uuid, String) {
+    (e.occurred_at, e.event_id, e.source.to_owned())
+}
+
+/// Naively, from the raw records: the latest record of each business id, the
+/// reversed receipts left out, each with its date.
+fn latest_of<'a, T>(
+    records: impl Iterator<Item = (&'a str, &'a Record, &'a T, Option<Date>)>,
+) -> Vec<(&'a T, Date, &'a Record)>
+where
+    T: 'a,
+{
+    let mut by_id: std::collections::BTreeMap<&str, (&Record, &T, Option<Date>)> =
+        std::collections::BTreeMap::new();
+    for (id, r, t, posting) in records {
+        let newer = by_id
+            .get(id)
+            .is_none_or(|(old, _, _)| key(r.envelope().unwrap()) > key(old.envelope().unwrap()));
+        if newer {
+            by_id.insert(id, (r, t, posting));
+        }
+    }
+    by_id
+        .into_values()
+        .map(|(r, t, posting)| {
+            let date = posting.unwrap_or_else(|| r.envelope().unwrap().occurred_at.date().unwrap());
+            (t, date, r)
+        })
+        .collect()
+}
+
+/// The unit of a PO line: its earliest placement's, if placed.
+fn line_unit<'a>(records: &'a [Record], po: &str) -> Option<&'a str> {
+    records
+        .iter()
+        .filter_map(|r| match r {
+            Record::PurchaseOrderLinePlaced(p) if p.po_number == po => Some((r, p)),
+            _ => None,
+        })
+        .min_by_key(|(r, _)| key(r.envelope().unwrap()))
+        .map(|(_, p)| p.unit_of_measure.as_str())
+}
+
 fn stream() -> impl Strategy<Value = (Vec<Record>, Vec<Record>)> {
     proptest::collection::vec(spec(), 1..60).prop_flat_map(|specs| {
         let records: Vec<Record> = specs.iter().map(record).collect();
@@ -486,18 +612,38 @@ proptest! {
         let l = build(&original);
         let as_of = Date(20_454 + end);
         let from = Date(as_of.0 - w as i32 + 1);
-        let in_window = |t: tierline_events::Timestamp| t.date().is_some_and(|d| d >= from && d <= as_of);
-        // Naive: straight from the raw records, in date order then event order.
-        let mut inspections: Vec<_> = original.iter().filter_map(|r| match r { Record::InspectionCompleted(i) if in_window(i.occurred_at) => Some(i), _ => None }).collect();
-        inspections.sort_by_key(|i| (i.occurred_at.date(), i.occurred_at, i.event_id));
-        let mut receipts: Vec<_> = original.iter().filter_map(|r| match r { Record::GoodsReceived(g) if in_window(g.occurred_at) => Some(g), _ => None }).collect();
-        receipts.sort_by_key(|g| g.occurred_at);
+        let in_window = |d: Date| d >= from && d <= as_of;
+        let counted = |po: Option<&str>| po.and_then(|po| line_unit(&original, po)).is_none_or(|u| u == "pcs");
+        // Naive: straight from the raw records: the latest record per business id, the
+        // reversed receipts out, dated by posting date, units the policy does not count out.
+        let inspections: Vec<_> = latest_of(original.iter().filter_map(|r| match r {
+            Record::InspectionCompleted(i) => Some((i.inspection_id.as_str(), r, i, i.posting_date)),
+            _ => None,
+        }))
+        .into_iter()
+        .filter(|(_, date, _)| in_window(*date))
+        .map(|(i, _, _)| i)
+        .collect();
+        let reversed: std::collections::BTreeSet<&str> = original.iter().filter_map(|r| match r {
+            Record::GoodsReceiptReversed(v) => Some(v.receipt_id.as_str()),
+            _ => None,
+        }).collect();
+        let receipts: Vec<_> = latest_of(original.iter().filter_map(|r| match r {
+            Record::GoodsReceived(g) => Some((g.receipt_id.as_str(), r, g, g.posting_date)),
+            _ => None,
+        }))
+        .into_iter()
+        .filter(|(g, date, _)| in_window(*date) && !reversed.contains(g.receipt_id.as_str()) && counted(Some(&g.po_number)))
+        .map(|(g, _, _)| g)
+        .collect();
+        let quality: Vec<_> = inspections.iter().filter(|i| counted(i.po_number.as_deref())).collect();
         let defect = l.window(Indicator::DefectPpm, as_of, w);
-        prop_assert_eq!(defect.samples as usize, inspections.len());
+        prop_assert_eq!(defect.samples as usize, quality.len());
         // Exact sums: equal to math.fsum of the raw terms, bit for bit.
-        prop_assert_eq!(defect.numerator(), fsum(inspections.iter().map(|i| i.defective_quantity)));
-        prop_assert_eq!(defect.denominator(), fsum(inspections.iter().map(|i| i.inspected_quantity)));
+        prop_assert_eq!(defect.numerator(), fsum(quality.iter().map(|i| i.defective_quantity)));
+        prop_assert_eq!(defect.denominator(), fsum(quality.iter().map(|i| i.inspected_quantity)));
         let critical = l.window(Indicator::CriticalDefects, as_of, w);
+        prop_assert_eq!(critical.samples as usize, inspections.len());
         prop_assert_eq!(critical.numerator(), inspections.iter().map(|i| f64::from(i.critical_defects)).sum::<f64>());
         let returns = l.window(Indicator::ReturnRatePpm, as_of, w);
         prop_assert_eq!(returns.samples as usize, receipts.len());

@@ -103,8 +103,7 @@ impl SupplierLedger {
         if self.policy.countable_units.is_none() {
             return true;
         }
-        let Some((po, line)) = records.values().next_back().and_then(|r| r.line.as_ref())
-        else {
+        let Some((po, line)) = records.values().next_back().and_then(|r| r.line.as_ref()) else {
             return true;
         };
         let unit = self

@@ -311,3 +311,16 @@ pub fn risk(id: &str, at: &str, score: f64, until: &str) -> Record {
     }
     .into()
 }
+
+/// A reversal of receipt `receipt` (docs/scoring.md "Corrections").
+pub fn reversed(receipt: &str, at: &str) -> Record {
+    GoodsReceiptReversed {
+        event_id: next_id(),
+        source: "wms".into(),
+        occurred_at: t(at),
+        supplier_id: SUP.into(),
+        receipt_id: receipt.into(),
+        reason: "movement type 102".into(),
+    }
+    .into()
+}
