@@ -229,18 +229,50 @@ pub(crate) fn due_date_upto(
         .map_or(requested, |(_, d)| d)
 }
 
-pub(crate) fn line_contributions(line: &LineEvents, policy: &Policy) -> Contributions {
-    let mut c = Contributions::new();
-    // Quantities in a unit the policy does not count leave the quantity indicators
-    // (a line not placed yet has no known unit: its receipts count).
+/// The deadline (due date + grace) of a placed line, if it is placed and not
+/// cancelled: what its receipts are late against.
+fn open_deadline(line: &LineEvents, policy: &Policy) -> Option<Date> {
+    let (placed_key, placed) = line.placed.first()?;
+    if line.cancelled.first().is_some() {
+        return None;
+    }
+    let due = due_date(line, placed_key, placed);
+    Some(Date(due.0.saturating_add(policy.grace_days)))
+}
+
+/// One counted receipt's terms: the return-rate denominator (whether or not the line
+/// exists) and, on a placed, uncancelled line, its days late; none when the line's unit
+/// is not counted (a line not placed yet has no known unit: its receipts count).
+pub(crate) fn receipt_terms(
+    line: &LineEvents,
+    r: &Received,
+    policy: &Policy,
+) -> Vec<(Indicator, Date, f64, f64)> {
     let countable = line
         .placed
         .first()
         .is_none_or(|(_, p)| policy.counts_unit(&p.unit));
-    // Receipts count in the return-rate denominator whether or not the line exists.
-    if countable {
-        for r in line.received.values() {
-            push(&mut c, Indicator::ReturnRatePpm, r.date, 0.0, r.quantity, 1);
+    if !countable {
+        return Vec::new();
+    }
+    let mut terms = vec![(Indicator::ReturnRatePpm, r.date, 0.0, r.quantity)];
+    if let Some(deadline) = open_deadline(line, policy) {
+        let late = f64::from((r.date.0 - deadline.0).max(0));
+        terms.push((
+            Indicator::AvgDaysLate,
+            r.date,
+            late * r.quantity,
+            r.quantity,
+        ));
+    }
+    terms
+}
+
+pub(crate) fn line_contributions(line: &LineEvents, policy: &Policy) -> Contributions {
+    let mut c = Contributions::new();
+    for r in line.received.values() {
+        for (i, day, num, den) in receipt_terms(line, r, policy) {
+            push(&mut c, i, day, num, den, 1);
         }
     }
     let Some((placed_key, placed)) = line.placed.first() else {
@@ -272,17 +304,6 @@ pub(crate) fn line_contributions(line: &LineEvents, policy: &Policy) -> Contribu
             1.0,
             1,
         );
-        for r in line.received.values().filter(|_| countable) {
-            let late = f64::from((r.date.0 - deadline.0).max(0));
-            push(
-                &mut c,
-                Indicator::AvgDaysLate,
-                r.date,
-                late * r.quantity,
-                r.quantity,
-                1,
-            );
-        }
     }
     if let Some(reference) = placed.reference_unit_price {
         let q = placed.quantity;

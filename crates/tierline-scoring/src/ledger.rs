@@ -22,11 +22,14 @@ use crate::entity::{
 };
 
 mod corrections;
+mod objects;
+
 use crate::exact::ExactSum;
 use crate::indicator::Indicator;
 use crate::policy::Policy;
 use crate::profile::{Certificate, Completed, ProfileEvents, Signal, profile_contributions};
 use crate::window::Dense;
+pub use objects::{ObjectRef, ObjectTerm, RECONCILED};
 
 /// numerator, denominator, samples: each sum exact (see [`ExactSum`]), so a total
 /// never depends on the order or grouping of its terms.

@@ -36,7 +36,7 @@ pub use entity::EventKey;
 pub use exact::{ExactSum, fsum};
 pub use gate::{GateAnswer, GateFacts, critical_open, failed_plans, gate};
 pub use indicator::{Criterion, Dimension, Indicator, Kind};
-pub use ledger::{Agg, SupplierLedger};
+pub use ledger::{Agg, ObjectRef, ObjectTerm, RECONCILED, SupplierLedger};
 pub use plan::{Key as OrderingKey, Plan, PlanFields, PlanRecords, PlanState};
 pub use policy::{
     AlertRule, AssessmentPolicy, CreditPolicy, CriterionPolicy, Direction, GATE_CODES, GateAction,

@@ -648,6 +648,19 @@ proptest! {
         let returns = l.window(Indicator::ReturnRatePpm, as_of, w);
         prop_assert_eq!(returns.samples as usize, receipts.len());
         prop_assert_eq!(returns.denominator(), fsum(receipts.iter().map(|g| g.quantity)));
+        // The objects' terms (what `tierline reconcile` compares) add up to the buckets.
+        let terms = l.object_terms();
+        for i in RECONCILED {
+            for day in from.0..=as_of.0 {
+                let of_day: Vec<_> = terms.iter().filter(|t| t.indicator == i && t.date == Date(day)).collect();
+                let bucket = l.day(i, Date(day));
+                let returns_numerator = i == Indicator::ReturnRatePpm;
+                if !returns_numerator {
+                    prop_assert_eq!(bucket.numerator(), fsum(of_day.iter().map(|t| t.numerator)));
+                }
+                prop_assert_eq!(bucket.denominator(), fsum(of_day.iter().map(|t| t.denominator)));
+            }
+        }
         // The walks' flat day arrays agree with the ledger's own window sums, bit for bit.
         for t in l.tier_history(as_of) {
             prop_assert_eq!(t.score, l.tier_composite(t.date));
