@@ -13,8 +13,8 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 use tierline_events::{
-    AfterSalesCaseOpened, AfterSalesCaseResolved, Codec, Framing, GoodsReceived,
-    InspectionCompleted, PurchaseOrderLineCancelled, PurchaseOrderLineChanged,
+    AfterSalesCaseOpened, AfterSalesCaseResolved, Codec, Framing, GoodsReceiptReversed,
+    GoodsReceived, InspectionCompleted, PurchaseOrderLineCancelled, PurchaseOrderLineChanged,
     PurchaseOrderLineConfirmed, PurchaseOrderLinePlaced, Record, RecordKind,
     RectificationPlanClosed, RectificationPlanOpened, RectificationProgressReported,
     SupplierAssessmentCompleted, SupplierAssessmentRetracted, SupplierCertificateRecorded,

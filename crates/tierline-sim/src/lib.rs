@@ -21,6 +21,7 @@ use tierline_events::{
 };
 use uuid::Uuid;
 
+mod corrections;
 mod population;
 mod profile;
 
@@ -135,6 +136,15 @@ impl Simulator {
     }
 
     /// Schedules `r` for emission: usually on its own day, sometimes late, sometimes twice.
+    /// Emits a record on the day it occurred, without drawing from the random sequence
+    /// (the corrections are decided apart from it).
+    fn schedule_as_is(&mut self, r: Record) {
+        let Some(day) = r.envelope().and_then(|e| e.occurred_at.date()) else {
+            return;
+        };
+        self.pending.entry(day.0).or_default().push(r);
+    }
+
     fn schedule(&mut self, r: Record) {
         let Some(env) = r.envelope() else { return };
         let day = env.occurred_at.date().map_or(0, |d| d.0);
@@ -222,7 +232,7 @@ impl Simulator {
             item_id: format!("ITEM-{}", k * 10 + self.rng.below(10) as usize),
             category: p.category.into(),
             quantity,
-            unit_of_measure: "pcs".into(),
+            unit_of_measure: corrections::unit_of(p.category).into(),
             unit_price: ((reference * (1.0 + p.price_premium)) * 100.0).round() / 100.0,
             currency: "EUR".into(),
             reference_unit_price: self.rng.chance(0.8).then_some(reference),
@@ -328,24 +338,33 @@ impl Simulator {
         } else {
             vec![(arrive, (quantity * short).round().max(1.0))]
         };
+        let (site, offset) = corrections::plant_of(&po);
         for (n, (at, q)) in parts.into_iter().enumerate() {
             let receipt = format!("GR-{po}-{n}");
             let id = self.id(k);
-            let rec: Record = GoodsReceived {
+            // Posted in the plant's working hours, on its business day.
+            let (occurred_at, posting_date) = corrections::local(
+                at,
+                hours(7.0) + self.rng.below(hours(10.0) as u64) as i64,
+                offset,
+            );
+            let rec = GoodsReceived {
                 event_id: id,
-                source: "wms-plant-7".into(),
-                occurred_at: ts(at, hours(7.0) + self.rng.below(hours(10.0) as u64) as i64),
+                source: format!("wms-{site}"),
+                occurred_at,
                 supplier_id: p.supplier_id.clone(),
                 receipt_id: receipt.clone(),
                 po_number: po.clone(),
                 line_number,
                 quantity: q,
-                site: "plant-7".into(),
+                site: site.into(),
                 delivery_note: Some(format!("DN-{}", self.next_id)),
-                posting_date: None,
+                posting_date: Some(posting_date),
+            };
+            if corrections::posted_twice(id) {
+                self.post_twice_and_reverse(k, &rec);
             }
-            .into();
-            self.schedule(rec);
+            self.schedule(rec.into());
             // Inspection the next day: defects binomial-ish around the rate.
             let inspected = q.clamp(1.0, 200.0);
             let expected = inspected * defect_rate;
@@ -354,10 +373,11 @@ impl Simulator {
                 .clamp(0.0, inspected);
             let share = defective / inspected;
             let id = self.id(k);
-            let rec: Record = InspectionCompleted {
+            let (occurred_at, posting_date) = corrections::local(at + 1, hours(10.0), offset);
+            let rec = InspectionCompleted {
                 event_id: id,
                 source: "qms-1".into(),
-                occurred_at: ts(at + 1, hours(10.0)),
+                occurred_at,
                 supplier_id: p.supplier_id.clone(),
                 inspection_id: format!("IN-{receipt}"),
                 receipt_id: Some(receipt),
@@ -374,10 +394,12 @@ impl Simulator {
                 } else {
                     Disposition::Accepted
                 },
-                posting_date: None,
+                posting_date: Some(posting_date),
+            };
+            if corrections::reposted(id) {
+                self.repost(k, &rec);
             }
-            .into();
-            self.schedule(rec);
+            self.schedule(rec.into());
             // After-sales: returns and warranty claims, resolved 2..20 days later.
             if self.rng.chance(return_rate * 5.0) {
                 let case = format!("CASE-{po}-{n}");

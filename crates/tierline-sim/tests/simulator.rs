@@ -142,3 +142,48 @@ fn incidents_are_flagged_and_steady_suppliers_are_not() {
     );
     assert_eq!(flagged_incidents, incidents);
 }
+
+#[test]
+fn the_stream_carries_the_erps_corrections() {
+    let today = Date::from_ymd(2026, 3, 31).unwrap();
+    let config = SimConfig::ending(today, 90, 30, 11);
+    let mut sim = Simulator::new(config.clone());
+    let mut reversed = HashSet::new();
+    let mut receipts = HashSet::new();
+    let mut inspections: BTreeMap<String, HashSet<uuid::Uuid>> = BTreeMap::new();
+    let (mut other_day, mut sites, mut units) = (0, HashSet::new(), HashSet::new());
+    for d in config.start.0..=today.0 {
+        for r in sim.emit_day(Date(d)) {
+            match &r {
+                Record::GoodsReceiptReversed(v) => {
+                    reversed.insert(v.receipt_id.clone());
+                }
+                Record::GoodsReceived(g) => {
+                    receipts.insert(g.receipt_id.clone());
+                    sites.insert(g.site.clone());
+                    if g.posting_date != g.occurred_at.date() {
+                        other_day += 1;
+                    }
+                    assert!(g.posting_date.is_some());
+                }
+                Record::InspectionCompleted(i) => {
+                    inspections
+                        .entry(i.inspection_id.clone())
+                        .or_default()
+                        .insert(i.event_id);
+                }
+                Record::PurchaseOrderLinePlaced(p) => {
+                    units.insert(p.unit_of_measure.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(!reversed.is_empty(), "reversals");
+    assert!(reversed.iter().all(|r| receipts.contains(r)), "each reverses a receipt");
+    let reposted = inspections.values().filter(|ids| ids.len() > 1).count();
+    assert!(reposted > 0, "re-posted inspections");
+    assert_eq!(sites.len(), 3, "three plants: {sites:?}");
+    assert!(other_day > 0, "a plant's business day that is not the UTC date");
+    assert!(units.len() >= 2, "mixed units: {units:?}");
+}

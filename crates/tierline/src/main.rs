@@ -11,6 +11,7 @@ mod demo;
 mod import;
 mod ingest;
 mod project;
+mod reconcile;
 mod relay;
 mod run;
 mod serve;
@@ -157,6 +158,15 @@ enum Command {
         #[command(flatten)]
         args: Box<import::ImportArgs>,
     },
+    /// Compare a supplier's per-day and per-object numerators and denominators with an
+    /// ERP extract (CSV: indicator,date,object_type,object_id,numerator,denominator;
+    /// docs/scoring.md "Reconciling with the ERP"); list each PO line, receipt or
+    /// inspection that differs with the events behind it. Exit status 1 when anything
+    /// differs.
+    Reconcile {
+        #[command(flatten)]
+        args: Box<reconcile::ReconcileArgs>,
+    },
     /// Create or upgrade the event store's and the read model's tables and record the
     /// schema catalog.
     Migrate {
@@ -248,6 +258,7 @@ async fn main() -> Result<()> {
         Command::Demo { args } => demo::run(codec, *args, limits).await,
         Command::Simulate { args } => simulate::simulate(codec, *args).await,
         Command::Import { args } => import::import(codec, *args).await,
+        Command::Reconcile { args } => reconcile::reconcile(codec, *args).await,
     }
 }
 
