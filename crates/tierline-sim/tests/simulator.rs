@@ -180,10 +180,16 @@ fn the_stream_carries_the_erps_corrections() {
         }
     }
     assert!(!reversed.is_empty(), "reversals");
-    assert!(reversed.iter().all(|r| receipts.contains(r)), "each reverses a receipt");
+    assert!(
+        reversed.iter().all(|r| receipts.contains(r)),
+        "each reverses a receipt"
+    );
     let reposted = inspections.values().filter(|ids| ids.len() > 1).count();
     assert!(reposted > 0, "re-posted inspections");
     assert_eq!(sites.len(), 3, "three plants: {sites:?}");
-    assert!(other_day > 0, "a plant's business day that is not the UTC date");
+    assert!(
+        other_day > 0,
+        "a plant's business day that is not the UTC date"
+    );
     assert!(units.len() >= 2, "mixed units: {units:?}");
 }
