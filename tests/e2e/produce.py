@@ -22,6 +22,7 @@ TOPICS = {
     "PurchaseOrderLineChanged": "srm.purchase-orders.v1",
     "PurchaseOrderLineCancelled": "srm.purchase-orders.v1",
     "GoodsReceived": "srm.deliveries.v1",
+    "GoodsReceiptReversed": "srm.deliveries.v1",
     "InspectionCompleted": "srm.inspections.v1",
     "AfterSalesCaseOpened": "srm.after-sales.v1",
     "AfterSalesCaseResolved": "srm.after-sales.v1",
