@@ -320,3 +320,51 @@ fn assessments_take_their_criteria_from_a_json_cell() {
         out.errors[0]
     );
 }
+
+const POSTED: &str = "\
+source,occurred_at,supplier_id,receipt_id,po_number,line_number,quantity,site,posting_date
+sap-ewm,2026-03-01T02:00:00Z,SUP-1,GR-1,PO-1,1,100,plant-cn,2026-02-28
+sap-ewm,2026-03-01T09:00:00Z,SUP-1,GR-2,PO-1,1,10,plant-de,
+sap-ewm,2026-03-01T09:00:00Z,SUP-1,GR-3,PO-1,1,10,plant-de,2026-02-30
+";
+
+#[test]
+fn posting_dates_and_reversals_import() {
+    let codec = Codec::default();
+    let out = read_csv(
+        &codec,
+        RecordKind::GoodsReceived,
+        "GoodsReceived.csv",
+        POSTED.as_bytes(),
+        None,
+    )
+    .unwrap();
+    let posted: Vec<_> = out
+        .records
+        .iter()
+        .map(|r| match r {
+            Record::GoodsReceived(g) => g.posting_date,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        posted,
+        [tierline_events::Date::from_ymd(2026, 2, 28), None],
+        "an empty cell is no posting date"
+    );
+    let problem = out.errors[0].to_string();
+    assert!(
+        problem.starts_with("GoodsReceived.csv:4: ") && problem.contains("posting_date"),
+        "{problem}"
+    );
+    let kind = kind_for_file(Path::new("GoodsReceiptReversed.csv")).unwrap();
+    assert_eq!(kind, RecordKind::GoodsReceiptReversed);
+    let csv = "source,occurred_at,supplier_id,receipt_id,reason\n\
+               sap-ewm,2026-03-02T08:00:00Z,SUP-1,GR-1,movement type 102\n";
+    let out = read_csv(&codec, kind, "r.csv", csv.as_bytes(), None).unwrap();
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    match &out.records[..] {
+        [Record::GoodsReceiptReversed(r)] => assert_eq!(r.receipt_id, "GR-1"),
+        other => panic!("{other:?}"),
+    }
+}

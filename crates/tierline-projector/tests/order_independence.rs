@@ -35,7 +35,9 @@ static RUNS: AtomicUsize = AtomicUsize::new(0);
 /// (supplier 0..3, day, inspected, defective per mille, critical defects)
 type Spec = (u8, i32, u8, u16, i32);
 
-fn stream(specs: &[Spec]) -> Vec<Record> {
+/// The inspections of `specs`; `corrected`: some re-posted under an earlier one's
+/// inspection id (the latest counts) and some dated by a plant's posting day.
+fn stream(specs: &[Spec], corrected: bool) -> Vec<Record> {
     specs
         .iter()
         .enumerate()
@@ -48,7 +50,7 @@ fn stream(specs: &[Spec]) -> Vec<Record> {
                 source: "qms".into(),
                 occurred_at: Timestamp(i64::from(D0 + day) * 86_400_000 + 9 * 3_600_000),
                 supplier_id: format!("SUP-{s}"),
-                inspection_id: format!("IN-{n}"),
+                inspection_id: format!("IN-{}", if corrected { n % 13 } else { n }),
                 receipt_id: None,
                 po_number: None,
                 line_number: None,
@@ -61,7 +63,7 @@ fn stream(specs: &[Spec]) -> Vec<Record> {
                 } else {
                     Disposition::Accepted
                 },
-                posting_date: None,
+                posting_date: (corrected && n % 3 == 0).then_some(Date(D0 + day - 1)),
             }
             .into()
         })
@@ -158,7 +160,7 @@ fn assert_no_overlap(rows: &[EpisodeRow]) {
 }
 
 async fn run(specs: Vec<Spec>, orders: Vec<(u64, usize, usize)>) {
-    run_events(stream(&specs), orders).await;
+    run_events(stream(&specs, true), orders).await;
 }
 
 /// Assessments (amended, retracted, of every kind), certificates (suspended, expiring,
@@ -473,7 +475,7 @@ fn the_example_of_the_issue_retracts_the_erased_episode() {
             let today = clock(D0 + 20);
             let mut all = specs.clone();
             all.push(late);
-            let events = stream(&all);
+            let events = stream(&all, false);
             let (first, rest) = events.split_at(specs.len());
             append(&db.store, first).await;
             project(&mut live, &today, 1000, first.len()).await;
