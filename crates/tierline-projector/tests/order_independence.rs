@@ -63,7 +63,7 @@ fn stream(specs: &[Spec], corrected: bool) -> Vec<Record> {
                 } else {
                     Disposition::Accepted
                 },
-                posting_date: (corrected && n % 3 == 0).then_some(Date(D0 + day - 1)),
+                posting_date: (corrected && n.is_multiple_of(3)).then_some(Date(D0 + day - 1)),
             }
             .into()
         })

@@ -185,7 +185,9 @@ pub fn compare(ours: &[ObjectTerm], theirs: &[ExtractRow], from: Date, to: Date)
         objects_compared: objects.len(),
         ..Report::default()
     };
-    let mut days: BTreeMap<(Indicator, Date), (Vec<(f64, f64)>, Vec<(f64, f64)>)> = BTreeMap::new();
+    // Each side's terms of one indicator-day.
+    type DayTerms = (Vec<(f64, f64)>, Vec<(f64, f64)>);
+    let mut days: BTreeMap<(Indicator, Date), DayTerms> = BTreeMap::new();
     for ((indicator, date, object), sides) in objects {
         let day = days.entry((indicator, date)).or_default();
         day.0.extend(sides.0);

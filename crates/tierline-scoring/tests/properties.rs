@@ -267,7 +267,7 @@ fn policy() -> Policy {
 
 /// Lines P0 and P3 are in metres (not counted), the others in pieces.
 fn unit_of(po: u8) -> &'static str {
-    if po % 3 == 0 { "m" } else { "pcs" }
+    if po.is_multiple_of(3) { "m" } else { "pcs" }
 }
 
 /// The date `offset` days from the day of `day(n)`.
