@@ -56,10 +56,19 @@ for name in sorted(os.listdir(tdir)):
     closed = len(re.findall(r"{{-?\s*end\b", text))
     check(opened == closed, f"{name}: {opened} blocks opened, {closed} closed")
     kinds.update(re.findall(r"^kind:\s*(\w+)", text, re.M))
-for k in ["Deployment", "Service", "ConfigMap", "Secret", "ServiceMonitor", "Job"]:
+for k in ["Deployment", "Service", "ConfigMap", "Secret", "ServiceMonitor", "Job", "PodDisruptionBudget"]:
     check(k in kinds, f"Helm chart has no {k}")
 deploy = read("deploy/helm/tierline/templates/deployments.yaml")
 check("livenessProbe" in deploy and "readinessProbe" in deploy, "deployments: probes missing")
+# Upgrades: single-instance services stop before their successor starts; the others
+# roll and keep a pod through a drain.
+check("$svc.strategy" in deploy, "deployments: no strategy from values")
+for s in ["project", "relay"]:
+    check(values["services"][s].get("strategy") == "Recreate", f"values.yaml: {s} must deploy with Recreate")
+    check(not values["services"][s].get("minAvailable"), f"values.yaml: {s} is single-instance: no disruption budget")
+for s in ["ingest", "serve"]:
+    svc = values["services"][s]
+    check(svc.get("minAvailable", 0) >= 1 and svc["replicas"] > svc["minAvailable"], f"values.yaml: {s} needs a budget below its replicas")
 
 # AsyncAPI 3.0.0: the official schema, local refs, Avro files, topics.
 asyncapi = load_yaml("deploy/asyncapi.yaml")
