@@ -193,6 +193,45 @@ impl Projections {
         )
     }
 
+    /// Seconds since the first stored event past `position` was recorded, by the
+    /// database's clock (by position, whether or not a reader's snapshot sees it yet):
+    /// the projection lag in seconds. `None` when nothing is past it.
+    pub async fn lag_seconds_after(&self, position: i64) -> Result<Option<f64>> {
+        let pg = "SELECT extract(epoch FROM now() - recorded_at)::float8 FROM events
+                  WHERE position > $1 ORDER BY position LIMIT 1";
+        let sqlite = "SELECT (unixepoch('subsec') * 1000.0 - recorded_at) / 1000.0 FROM events
+                      WHERE position > ?1 ORDER BY position LIMIT 1";
+        Ok(match self {
+            Projections::Postgres(p) => {
+                sqlx::query_scalar(pg)
+                    .bind(position)
+                    .fetch_optional(p)
+                    .await?
+            }
+            Projections::Sqlite(p) => {
+                sqlx::query_scalar(sqlite)
+                    .bind(position)
+                    .fetch_optional(p)
+                    .await?
+            }
+        })
+    }
+
+    /// Seconds since the oldest transaction open on the database began (another
+    /// session's; PostgreSQL only): a transaction left open hides every later commit
+    /// from the projector's snapshot-safe reads, so projection stalls behind it.
+    pub async fn oldest_transaction_seconds(&self) -> Result<Option<f64>> {
+        match self {
+            Projections::Postgres(p) => Ok(sqlx::query_scalar(
+                "SELECT extract(epoch FROM now() - min(xact_start))::float8 FROM pg_stat_activity
+                 WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid() AND datname = current_database()",
+            )
+            .fetch_one(p)
+            .await?),
+            Projections::Sqlite(_) => Ok(None),
+        }
+    }
+
     /// The day every projector last brought every supplier up to.
     pub async fn projected_day(&self) -> Result<Option<Date>> {
         let sql = "SELECT min(projected_day) FROM projection_checkpoint";

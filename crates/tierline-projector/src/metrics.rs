@@ -1,5 +1,7 @@
 //! What an operator watches on the projector.
 
+use std::sync::atomic::AtomicU64;
+
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -20,6 +22,10 @@ pub struct ProjectorMetrics {
     pub events_projected: Counter,
     /// Events in the store past the projector's cursor (by position).
     pub projection_lag_events: Gauge,
+    /// Seconds since the oldest event past the cursor was recorded (0 when caught up).
+    pub projection_lag_seconds: Gauge<f64, AtomicU64>,
+    /// Age in seconds of the oldest transaction open on the database (PostgreSQL).
+    pub oldest_transaction_seconds: Gauge<f64, AtomicU64>,
     /// Suppliers whose ledger is in memory (the ledger cache).
     pub suppliers: Gauge,
     /// Ledgers loaded from the store (on first need, or again after eviction).
@@ -36,6 +42,8 @@ impl Default for ProjectorMetrics {
         let mut m = ProjectorMetrics {
             events_projected: Counter::default(),
             projection_lag_events: Gauge::default(),
+            projection_lag_seconds: Gauge::default(),
+            oldest_transaction_seconds: Gauge::default(),
             suppliers: Gauge::default(),
             ledgers_loaded: Counter::default(),
             messages_enqueued: Family::default(),
@@ -52,6 +60,16 @@ impl Default for ProjectorMetrics {
             "projection_lag_events",
             "Stored events past the projector's cursor",
             m.projection_lag_events.clone(),
+        );
+        r.register(
+            "projection_lag_seconds",
+            "Seconds since the oldest stored event the projector has not applied was recorded",
+            m.projection_lag_seconds.clone(),
+        );
+        r.register(
+            "oldest_transaction_seconds",
+            "Age of the oldest open transaction on the database (it holds projection back)",
+            m.oldest_transaction_seconds.clone(),
         );
         r.register(
             "suppliers",

@@ -112,6 +112,8 @@ pub struct Projector {
     /// `ce_source` of published messages.
     source: String,
     metrics: Arc<crate::ProjectorMetrics>,
+    /// When the lag gauges were last measured.
+    lag_observed: Option<std::time::Instant>,
 }
 
 impl std::fmt::Debug for Projector {
@@ -158,6 +160,7 @@ impl Projector {
             renewed: None,
             cache: Cache::new(DEFAULT_LEDGER_CACHE),
             cursor: Cursor::START,
+            lag_observed: None,
             projected_day: None,
             per_supplier: false,
             source: "tierline".into(),
@@ -260,6 +263,8 @@ impl Projector {
         let today = clock.today(&self.policy);
         let rollover = self.projected_day != Some(today);
         if page.is_empty() && !rollover {
+            // Nothing visible: caught up, or held back by an open transaction.
+            self.observe_stall().await?;
             return Ok(0);
         }
         let _renewing = self.keep_lease();
@@ -271,7 +276,36 @@ impl Projector {
         self.metrics
             .projection_lag_events
             .set(head.map_or(0, |h| (h - self.cursor.position).max(0)));
+        self.observe_stall().await?;
         Ok(page.len())
+    }
+
+    /// Sets the gauges that show a stall (at most once a second): seconds behind the
+    /// oldest stored event not applied yet, events behind the store's head, and the
+    /// age of the oldest open transaction (which hides later commits).
+    async fn observe_stall(&mut self) -> Result<(), ProjectorError> {
+        if self
+            .lag_observed
+            .is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1))
+        {
+            return Ok(());
+        }
+        self.lag_observed = Some(std::time::Instant::now());
+        let head = self.projections.head_position().await?;
+        self.metrics
+            .projection_lag_events
+            .set(head.map_or(0, |h| (h - self.cursor.position).max(0)));
+        let behind = self
+            .projections
+            .lag_seconds_after(self.cursor.position)
+            .await?
+            .map_or(0.0, |s| s.max(0.0));
+        self.metrics.projection_lag_seconds.set(behind);
+        let oldest = self.projections.oldest_transaction_seconds().await?;
+        self.metrics
+            .oldest_transaction_seconds
+            .set(oldest.unwrap_or(0.0).max(0.0));
+        Ok(())
     }
 
     /// Stages a page into its suppliers' ledgers and writes them (and, on a rollover,

@@ -56,10 +56,21 @@ fn from_ts(t: DateTime<Utc>) -> Timestamp {
     Timestamp(t.timestamp_millis())
 }
 
+/// `idle_in_transaction_session_timeout` of Tierline's own sessions.
+pub(crate) const IDLE_IN_TRANSACTION_TIMEOUT: &str = "10min";
+
 impl PgStore {
-    /// Connects a pool to `url`.
+    /// Connects a pool to `url` (its sessions end a transaction left idle for ten
+    /// minutes).
     pub async fn connect(url: &str, codec: Codec) -> Result<Self, StoreError> {
-        let options: PgConnectOptions = url.parse()?;
+        // A Tierline session never waits inside an open transaction for long; if one
+        // does (a hung process), the server ends it after ten minutes, so it cannot hide
+        // later commits from the projector's snapshot-safe reads for longer
+        // (docs/operations.md "Stuck transactions").
+        let options: PgConnectOptions = url.parse::<PgConnectOptions>()?.options([(
+            "idle_in_transaction_session_timeout",
+            IDLE_IN_TRANSACTION_TIMEOUT,
+        )]);
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(5))
