@@ -42,6 +42,21 @@ pub enum StoreError {
     /// An event's writer schema is unknown to the codec, so it cannot be recorded.
     #[error("writer schema {0:#018x} is not in the catalog")]
     UnknownSchema(u64),
+    /// The stored events carry transaction ids this server has not reached: they were
+    /// restored from another cluster (`pg_dump`, logical replication). Reading in
+    /// commit order would hide all of them, silently; the store refuses to run.
+    #[error(
+        "the event store was restored from another PostgreSQL cluster: its events carry transaction ids up to {stored}, but this server's next transaction id is {next}, so reading in commit order would hide every stored event. Fix: stop the server and advance its transaction counter past them with `pg_resetwal -x {fix} -D <data directory>` (as the postgres user), then start it again (docs/operations.md, \"Restoring a backup\")"
+    )]
+    CommitOrderBehind {
+        /// The greatest stored transaction id.
+        stored: u64,
+        /// This server's next transaction id.
+        next: u64,
+        /// A safe value for `pg_resetwal -x`: the start of the next transaction-status
+        /// segment past `stored`.
+        fix: u64,
+    },
 }
 
 impl StoreError {

@@ -88,6 +88,32 @@ impl PgStore {
         }
     }
 
+    /// Refuses a store whose events carry transaction ids at or past this server's next
+    /// one (restored from another cluster): see [`StoreError::CommitOrderBehind`].
+    pub async fn check_commit_order(&self) -> Result<(), StoreError> {
+        let (stored, next): (Option<String>, String) = sqlx::query_as(
+            "SELECT (SELECT txid::text FROM events ORDER BY txid DESC LIMIT 1),
+                    pg_snapshot_xmax(pg_current_snapshot())::text",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let parse = |s: &str| {
+            s.parse::<u64>()
+                .map_err(|_| StoreError::Corrupt(format!("transaction id `{s}`")))
+        };
+        let next = parse(&next)?;
+        match stored.as_deref().map(parse).transpose()? {
+            Some(stored) if stored >= next => {
+                // pg_resetwal -x wants the first id of a transaction-status segment
+                // (1,048,576 ids each) so that the server creates the segment itself.
+                let segment = 1u64 << 20;
+                let fix = (stored & 0xffff_ffff) / segment * segment + segment;
+                Err(StoreError::CommitOrderBehind { stored, next, fix })
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The pool (for tests and tools that need raw SQL).
     pub fn pool(&self) -> &PgPool {
         &self.pool
@@ -452,7 +478,7 @@ impl EventStore for PgStore {
         if let Ok(mut known) = self.known_schemas.lock() {
             known.extend(self.codec.catalog().schemas().map(|s| s.fingerprint));
         }
-        Ok(())
+        self.check_commit_order().await
     }
 
     #[instrument(skip_all, fields(events = batch.events.len(), offsets = batch.offsets.len(), quarantine = batch.quarantine.len()), err)]
