@@ -7,6 +7,7 @@
 mod changes;
 mod copy;
 mod postgres;
+mod quarantine;
 mod replay;
 mod sqlite;
 #[cfg(feature = "testing")]
@@ -18,6 +19,7 @@ use std::future::Future;
 pub use changes::{Changes, EVENTS_CHANNEL};
 pub use copy::CopyBuf;
 pub use postgres::PgStore;
+pub use quarantine::Replay;
 pub use replay::{ReplayEvent, Replayed};
 pub use sqlite::SqliteStore;
 pub use types::*;

@@ -11,6 +11,7 @@ mod demo;
 mod import;
 mod ingest;
 mod project;
+mod quarantine;
 mod reconcile;
 mod relay;
 mod run;
@@ -158,6 +159,12 @@ enum Command {
         #[command(flatten)]
         args: Box<import::ImportArgs>,
     },
+    /// The quarantined (dead-lettered) messages: list them, show one, replay them with
+    /// the current schemas and rules once the producer is fixed (audited, idempotent).
+    Quarantine {
+        #[command(flatten)]
+        args: Box<quarantine::QuarantineArgs>,
+    },
     /// Compare a supplier's per-day and per-object numerators and denominators with an
     /// ERP extract (CSV: indicator,date,object_type,object_id,numerator,denominator;
     /// docs/scoring.md "Reconciling with the ERP"); list each PO line, receipt or
@@ -259,6 +266,7 @@ async fn main() -> Result<()> {
         Command::Simulate { args } => simulate::simulate(codec, *args).await,
         Command::Import { args } => import::import(codec, *args).await,
         Command::Reconcile { args } => reconcile::reconcile(codec, *args).await,
+        Command::Quarantine { args } => quarantine::quarantine(codec, *args).await,
     }
 }
 
