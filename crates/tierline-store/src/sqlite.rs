@@ -53,6 +53,17 @@ impl SqliteStore {
         })
     }
 
+    /// Writes a consistent copy of the whole database (event store and read model) to
+    /// a new file at `path`, online: `VACUUM INTO` reads one snapshot while writers go
+    /// on.
+    pub async fn backup_into(&self, path: &str) -> Result<(), StoreError> {
+        sqlx::query("VACUUM INTO ?1")
+            .bind(path)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// The pool (for tests and tools that need raw SQL).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool

@@ -180,6 +180,14 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Copy a SQLite store (events and read model) into a new file, online and
+    /// consistent, while the services run (PostgreSQL: docs/operations.md).
+    Backup {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The new file.
+        out: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -220,6 +228,7 @@ async fn main() -> Result<()> {
         Command::Schemas { action } => tools::schemas(&codec, action).await,
         Command::HashKey => tools::hash_key(),
         Command::Migrate { store } => tools::migrate(codec, &store).await,
+        Command::Backup { store, out } => tools::backup(codec, &store, &out).await,
         Command::Ingest {
             store,
             clock,

@@ -73,6 +73,33 @@ pub(crate) fn decode(codec: &Codec, files: &[PathBuf], no_validate: bool) -> Res
 
 /// Creates or upgrades the store's tables (and the read model's) and records the
 /// schema catalog.
+/// `tierline backup`: an online, consistent copy of a SQLite store (event store and
+/// read model) into a new file, while the services keep running.
+pub(crate) async fn backup(codec: Codec, store: &StoreArgs, out: &std::path::Path) -> Result<()> {
+    if out.exists() {
+        anyhow::bail!("{} exists: back up into a new file", out.display());
+    }
+    let opened = store.open(codec).await?;
+    let tierline_store::Store::Sqlite(s) = &opened else {
+        anyhow::bail!(
+            "PostgreSQL is backed up with its own tools: a base backup with WAL archiving (pgBackRest, barman) or pg_dump; see docs/operations.md"
+        );
+    };
+    let path = out.to_str().context("the backup path is not UTF-8")?;
+    let started = std::time::Instant::now();
+    s.backup_into(path)
+        .await
+        .with_context(|| format!("backing up into {}", out.display()))?;
+    let events = opened.count().await?;
+    println!(
+        "{}: {events} events backed up into {} in {:.1} s",
+        store.shown(),
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 pub(crate) async fn migrate(codec: Codec, store: &StoreArgs) -> Result<()> {
     let shown = store.shown();
     let opened = store.open(codec).await?;
@@ -83,7 +110,6 @@ pub(crate) async fn migrate(codec: Codec, store: &StoreArgs) -> Result<()> {
     Ok(())
 }
 
-/// Prints the schema catalog.
 /// `tierline schemas` subcommands.
 #[derive(clap::Subcommand)]
 pub(crate) enum SchemasAction {

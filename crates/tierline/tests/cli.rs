@@ -252,3 +252,58 @@ fn catalog_len() -> usize {
         .schemas()
         .count()
 }
+
+#[test]
+fn backup_copies_a_sqlite_store_online() {
+    let dir = std::env::temp_dir().join(format!("tierline-backup-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = format!("sqlite://{}", dir.join("live.db").display());
+    std::fs::create_dir_all(dir.join("csv")).unwrap();
+    let csv = dir.join("csv").join("GoodsReceived.csv");
+    std::fs::write(
+        &csv,
+        "source,occurred_at,supplier_id,receipt_id,po_number,line_number,quantity,site\n\
+         wms,2026-03-01T09:00:00Z,SUP-1,GR-1,PO-1,1,10,p\n\
+         wms,2026-03-02T09:00:00Z,SUP-1,GR-2,PO-1,1,5,p\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tierline"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let csvs = dir.join("csv");
+    let out = run(&[
+        "import",
+        "--log",
+        "off",
+        "--store",
+        &store,
+        csvs.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let copy = dir.join("backup.db");
+    let out = run(&["backup", "--store", &store, copy.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("2 events backed up"), "{said}");
+    // The copy is a store of its own, with the same events.
+    let restored = format!("sqlite://{}", copy.display());
+    let out = run(&["migrate", "--store", &restored]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("2 events"), "{said}");
+    // A second backup into the same file is refused.
+    let out = run(&["backup", "--store", &store, copy.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -140,7 +140,7 @@ async fn a_registry_producer_is_read_through_its_registry() {
     let env = [
         ("TIERLINE_SCHEMA_REGISTRY_URL", url.as_str()),
         ("TIERLINE_SCHEMA_REGISTRY_REGISTER", "true"),
-        ("TIERLINE_SCHEMA_REGISTRY_TIMEOUT_MS", "1000"),
+        ("TIERLINE_SCHEMA_REGISTRY_TIMEOUT_MS", "3000"),
     ]
     .map(|(k, v)| (k.to_owned(), v.to_owned()));
     let mut w = world_with_env(6000, &env).await;
@@ -174,7 +174,16 @@ async fn a_registry_producer_is_read_through_its_registry() {
         &[receipt(2)],
         &["--writer", "incompatible", "--unknown-id", "999999"],
     );
-    assert_eq!(wait_count(&w.db.store, 7).await, 7);
+    let n = wait_count(&w.db.store, 7).await;
+    assert_eq!(
+        n,
+        7,
+        "ingest: {:?}\n{}",
+        readyz(ingest_port),
+        http_get(ingest_port, "/metrics")
+            .map(|m| m.1)
+            .unwrap_or_default()
+    );
     let events = stored(&w).await;
     let mut want = lots.clone();
     want.push(receipt(1));
