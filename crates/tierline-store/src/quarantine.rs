@@ -106,6 +106,51 @@ impl Store {
             .collect())
     }
 
+    /// Deletes the quarantined messages received before `before`, with their replay
+    /// log (the retention of the quarantine). Returns how many messages went.
+    pub async fn prune_quarantine(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let deleted = match self {
+            Store::Postgres(s) => {
+                let mut tx = s.pool().begin().await?;
+                let cutoff = "to_timestamp($1::float8 / 1000)";
+                sqlx::query(&format!(
+                    "DELETE FROM quarantine_replays WHERE quarantine_id IN
+                     (SELECT id FROM quarantine WHERE received_at < {cutoff})"
+                ))
+                .bind(before.0)
+                .execute(&mut *tx)
+                .await?;
+                let n = sqlx::query(&format!(
+                    "DELETE FROM quarantine WHERE received_at < {cutoff}"
+                ))
+                .bind(before.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                tx.commit().await?;
+                n
+            }
+            Store::Sqlite(s) => {
+                let mut tx = s.pool().begin().await?;
+                sqlx::query(
+                    "DELETE FROM quarantine_replays WHERE quarantine_id IN
+                     (SELECT id FROM quarantine WHERE received_at < ?1)",
+                )
+                .bind(before.0)
+                .execute(&mut *tx)
+                .await?;
+                let n = sqlx::query("DELETE FROM quarantine WHERE received_at < ?1")
+                    .bind(before.0)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                n
+            }
+        };
+        Ok(deleted)
+    }
+
     /// Records a replay of quarantined message `id`.
     pub async fn record_replay(
         &self,

@@ -33,6 +33,14 @@ enum Action {
         /// Its id.
         id: i64,
     },
+    /// Deletes quarantined messages received more than `--older-than-days` ago, with
+    /// their replay log (the quarantine's retention; the dead-letter topic keeps its
+    /// own, `retention.ms`).
+    Prune {
+        /// Keep this many days.
+        #[arg(long)]
+        older_than_days: u32,
+    },
     /// Validates quarantined messages again with the current schemas and rules and
     /// appends what passes (exactly once: the store deduplicates, and messages already
     /// in the store are skipped). Every attempt is recorded with who ran it.
@@ -52,6 +60,14 @@ pub(crate) async fn quarantine(codec: Codec, args: QuarantineArgs) -> Result<()>
         Action::List { after, limit } => list(&store, after, limit).await,
         Action::Show { id } => show(&store, id).await,
         Action::Replay { ids, by } => replay(&store, &codec, ids, &by).await,
+        Action::Prune { older_than_days } => {
+            let now = tierline_clock::SystemClock.now();
+            let before =
+                tierline_events::Timestamp(now.0 - i64::from(older_than_days) * 86_400_000);
+            let n = store.prune_quarantine(before).await?;
+            println!("{n} quarantined messages received before {before} deleted");
+            Ok(())
+        }
     }
 }
 

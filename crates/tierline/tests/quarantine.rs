@@ -117,6 +117,21 @@ async fn replay_on(backend: Backend) {
         shown.contains("by ops-anna: rejected") && shown.contains("by ops-ben: rejected"),
         "{shown}"
     );
+    // Retention: nothing is older than a day; everything is older than "0 days".
+    let out = cli(&url, &["prune", "--older-than-days", "1"]);
+    assert!(
+        text(&out).contains("0 quarantined messages"),
+        "{}",
+        text(&out)
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let out = cli(&url, &["prune", "--older-than-days", "0"]);
+    assert!(
+        text(&out).contains("4 quarantined messages"),
+        "{}",
+        text(&out)
+    );
+    assert!(db.store.quarantine_after(0, 100).await.unwrap().is_empty());
     db.cleanup().await;
 }
 
