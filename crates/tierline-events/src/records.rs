@@ -498,6 +498,16 @@ impl Record {
         }
     }
 
+    /// The plant's business day a receipt or inspection was posted on, if it says
+    /// (docs/events.md: the record's date for every rule when present).
+    pub fn posting_date(&self) -> Option<Date> {
+        match self {
+            Record::GoodsReceived(r) => r.posting_date,
+            Record::InspectionCompleted(r) => r.posting_date,
+            _ => None,
+        }
+    }
+
     /// The supplier the record is about.
     pub fn supplier_id(&self) -> &str {
         match self {

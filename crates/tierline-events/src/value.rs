@@ -231,6 +231,13 @@ impl Date {
     pub fn from_ymd(y: i32, m: u32, d: u32) -> Option<Self> {
         NaiveDate::from_ymd_opt(y, m, d).map(Self::from_naive)
     }
+
+    /// From its JSON form `YYYY-MM-DD`; `None` if it is not one.
+    pub fn parse(s: &str) -> Option<Self> {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .map(Self::from_naive)
+    }
 }
 
 impl fmt::Display for Date {
@@ -264,9 +271,7 @@ impl Serialize for Date {
 impl<'de> Deserialize<'de> for Date {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-            .map(Date::from_naive)
-            .map_err(de::Error::custom)
+        Date::parse(&s).ok_or_else(|| de::Error::custom(format!("`{s}` is not a YYYY-MM-DD date")))
     }
 }
 

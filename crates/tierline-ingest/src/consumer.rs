@@ -292,6 +292,7 @@ impl<S: EventStore + 'static> Context<S> {
     /// meanwhile.
     fn resolve(&self, consumer: &BaseConsumer<Self>, resolver: &Resolver, id: u32) -> bool {
         let mut failures = 0u32;
+        let mut backoff = Backoff::new();
         loop {
             let outcome = match self.rt.block_on(resolver.ensure(id)) {
                 Ok(Resolution::Cached) => return true,
@@ -309,7 +310,7 @@ impl<S: EventStore + 'static> Context<S> {
                     if self.stop.load(Ordering::Relaxed) {
                         return false;
                     }
-                    std::thread::sleep(tierline_registry::backoff(failures));
+                    backoff.sleep();
                     continue;
                 }
             };

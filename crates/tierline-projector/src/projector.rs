@@ -264,7 +264,10 @@ impl Projector {
         let rollover = self.projected_day != Some(today);
         if page.is_empty() && !rollover {
             // Nothing visible: caught up, or held back by an open transaction.
-            self.observe_stall().await?;
+            if self.stall_due() {
+                self.observe_lag_events().await?;
+                self.observe_stall().await?;
+            }
             return Ok(0);
         }
         let _renewing = self.keep_lease();
@@ -272,29 +275,38 @@ impl Projector {
         self.committed(result, today)?;
         self.metrics.events_projected.inc_by(page.len() as u64);
         self.metrics.suppliers.set(self.cache.len() as i64);
-        let head = self.projections.head_position().await?;
-        self.metrics
-            .projection_lag_events
-            .set(head.map_or(0, |h| (h - self.cursor.position).max(0)));
-        self.observe_stall().await?;
+        self.observe_lag_events().await?;
+        if self.stall_due() {
+            self.observe_stall().await?;
+        }
         Ok(page.len())
     }
 
-    /// Sets the gauges that show a stall (at most once a second): seconds behind the
-    /// oldest stored event not applied yet, events behind the store's head, and the
-    /// age of the oldest open transaction (which hides later commits).
-    async fn observe_stall(&mut self) -> Result<(), ProjectorError> {
-        if self
-            .lag_observed
-            .is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1))
-        {
-            return Ok(());
-        }
-        self.lag_observed = Some(std::time::Instant::now());
+    /// Events behind the store's head (by position).
+    async fn observe_lag_events(&self) -> Result<(), ProjectorError> {
         let head = self.projections.head_position().await?;
         self.metrics
             .projection_lag_events
             .set(head.map_or(0, |h| (h - self.cursor.position).max(0)));
+        Ok(())
+    }
+
+    /// Whether a second has passed since the stall gauges were measured (and if so,
+    /// they are measured now).
+    fn stall_due(&mut self) -> bool {
+        let due = self
+            .lag_observed
+            .is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(1));
+        if due {
+            self.lag_observed = Some(std::time::Instant::now());
+        }
+        due
+    }
+
+    /// Sets the gauges that show a stall: seconds behind the oldest stored event not
+    /// applied yet, and the age of the oldest open transaction (which hides later
+    /// commits).
+    async fn observe_stall(&self) -> Result<(), ProjectorError> {
         let behind = self
             .projections
             .lag_seconds_after(self.cursor.position)

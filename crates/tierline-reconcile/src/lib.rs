@@ -53,15 +53,6 @@ pub struct ExtractRow {
     pub denominator: f64,
 }
 
-fn parse_date(s: &str) -> Option<Date> {
-    let mut parts = s.splitn(3, '-');
-    let y = parts.next()?.parse().ok()?;
-    let m = parts.next()?.parse().ok()?;
-    let d = parts.next()?.parse().ok()?;
-    (s.len() == 10).then_some(())?;
-    Date::from_ymd(y, m, d)
-}
-
 /// Reads an extract (header row naming [`COLUMNS`]).
 pub fn parse_extract(text: &str) -> Result<Vec<ExtractRow>, ReconcileError> {
     let mut reader = csv::ReaderBuilder::new()
@@ -101,7 +92,7 @@ pub fn parse_extract(text: &str) -> Result<Vec<ExtractRow>, ReconcileError> {
                     format!("`{}` is not one of {}", get(0), names.join(", ")),
                 )
             })?;
-        let date = parse_date(get(1))
+        let date = Date::parse(get(1))
             .ok_or_else(|| bad("date", format!("`{}` is not a YYYY-MM-DD date", get(1))))?;
         let id = get(3).to_owned();
         let object = match get(2) {

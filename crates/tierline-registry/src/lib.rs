@@ -13,7 +13,7 @@ pub mod testing;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub use args::RegistryArgs;
 pub use client::{Auth, Fetched, RegistryClient};
@@ -251,10 +251,4 @@ impl OutboundIds {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u32, u32>> {
         self.known.lock().unwrap_or_else(PoisonError::into_inner)
     }
-}
-
-/// How long to wait before the next try after `failures` failures in a row: 100 ms
-/// doubling to 5 s.
-pub fn backoff(failures: u32) -> Duration {
-    Duration::from_millis(100u64.saturating_mul(1 << failures.min(6))).min(Duration::from_secs(5))
 }

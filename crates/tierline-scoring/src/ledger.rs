@@ -238,7 +238,9 @@ impl SupplierLedger {
         let key = EventKey::of(env.occurred_at, env.event_id, source);
         // A record's date: its posting date when it has one (docs/scoring.md
         // "Corrections"), else the date of `occurred_at`.
-        let day = corrections::posting_date(record).unwrap_or(self.policy.day_of(env.occurred_at));
+        let day = record
+            .posting_date()
+            .unwrap_or(self.policy.day_of(env.occurred_at));
         self.first_day = Some(self.first_day.map_or(day, |d| d.min(day)));
         let id = match record {
             Record::PurchaseOrderLinePlaced(r) => {

@@ -20,13 +20,9 @@ pub struct Replay {
     pub detail: String,
 }
 
-impl Replay {
-    /// Nothing is left to do: the message is in the event store (now or before), or its
-    /// key is stored with other content (the stored event stands, for good).
-    pub fn settled(&self) -> bool {
-        matches!(self.outcome.as_str(), "appended" | "duplicate" | "conflict")
-    }
-}
+/// Outcomes after which nothing is left to do: the message is in the event store (now
+/// or before), or its key is stored with other content (the stored event stands).
+const SETTLED: &str = "('appended', 'duplicate', 'conflict')";
 
 const COLUMNS_PG: &str = "id, (extract(epoch FROM received_at) * 1000)::int8 AS received_at, kafka_topic, kafka_partition, kafka_offset,
     message_key, message_value, headers::text AS headers, reason_code, reason";
@@ -71,6 +67,18 @@ impl Store {
             .await?
             .into_iter()
             .find(|r| r.id == id))
+    }
+
+    /// The quarantined messages an earlier replay settled (see [`SETTLED`]).
+    pub async fn settled_quarantine(&self) -> Result<std::collections::HashSet<i64>, StoreError> {
+        let sql = format!(
+            "SELECT DISTINCT quarantine_id FROM quarantine_replays WHERE outcome IN {SETTLED}"
+        );
+        let ids: Vec<i64> = match self {
+            Store::Postgres(s) => sqlx::query_scalar(&sql).fetch_all(s.pool()).await?,
+            Store::Sqlite(s) => sqlx::query_scalar(&sql).fetch_all(s.pool()).await?,
+        };
+        Ok(ids.into_iter().collect())
     }
 
     /// The replays of a quarantined message, oldest first.

@@ -157,8 +157,9 @@ async fn replay(store: &Store, codec: &Codec, ids: Vec<i64>, by: &str) -> Result
     };
     let clock = tierline_clock::SystemClock;
     let (mut appended, mut duplicate, mut conflict, mut rejected, mut skipped) = (0, 0, 0, 0, 0);
+    let settled = store.settled_quarantine().await?;
     for r in rows {
-        if store.replays(r.id).await?.iter().any(|p| p.settled()) {
+        if settled.contains(&r.id) {
             skipped += 1;
             continue;
         }

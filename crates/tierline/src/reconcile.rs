@@ -31,8 +31,7 @@ pub(crate) struct ReconcileArgs {
 }
 
 fn parse_date(s: &str) -> Result<Date, String> {
-    serde_json::from_value(serde_json::Value::String(s.to_owned()))
-        .map_err(|_| format!("`{s}` is not a YYYY-MM-DD date"))
+    Date::parse(s).ok_or_else(|| format!("`{s}` is not a YYYY-MM-DD date"))
 }
 
 /// Every stored event of the supplier, decoded, with its stored row.
@@ -116,7 +115,7 @@ pub(crate) async fn reconcile(codec: Codec, args: ReconcileArgs) -> Result<()> {
                 e.source,
                 e.event_id,
                 e.occurred_at,
-                posting(r)
+                r.posting_date()
                     .map(|d| format!(" posting_date {d}"))
                     .unwrap_or_default(),
                 e.position
@@ -132,13 +131,5 @@ pub(crate) async fn reconcile(codec: Codec, args: ReconcileArgs) -> Result<()> {
             report.days.len(),
             report.objects.len()
         )
-    }
-}
-
-fn posting(r: &Record) -> Option<Date> {
-    match r {
-        Record::GoodsReceived(g) => g.posting_date,
-        Record::InspectionCompleted(i) => i.posting_date,
-        _ => None,
     }
 }

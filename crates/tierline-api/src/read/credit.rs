@@ -52,10 +52,9 @@ impl Standing {
         let violations: Vec<ViolationFact> = super::profile::violations(policy, &self.records)
             .into_iter()
             .filter_map(|v| {
-                let day = chrono::NaiveDate::parse_from_str(&v.occurred_on, "%Y-%m-%d").ok()?;
                 Some(ViolationFact {
+                    date: Date::parse(&v.occurred_on)?,
                     violation_id: v.violation_id,
-                    date: Date::from_naive(day),
                     severity: ViolationSeverity::from_symbol(&v.severity)?,
                     regulation: v.regulation,
                     void: v.void,

@@ -112,11 +112,8 @@ fn in_status(plan: &PlanJson, status: &str, today: Date) -> bool {
                 && plan
                     .review_date
                     .as_deref()
-                    .and_then(|r| chrono::NaiveDate::parse_from_str(r, "%Y-%m-%d").ok())
-                    .is_some_and(|r| {
-                        let r = Date::from_naive(r);
-                        r >= today && r.0 - today.0 <= DUE_WITHIN_DAYS
-                    })
+                    .and_then(Date::parse)
+                    .is_some_and(|r| r >= today && r.0 - today.0 <= DUE_WITHIN_DAYS)
         }
         other => plan.state.eq_ignore_ascii_case(other),
     }

@@ -4,19 +4,8 @@
 
 use std::sync::Arc;
 
-use tierline_events::{Date, Record};
-
 use super::{NodeId, SupplierLedger};
 use crate::entity::{EventKey, Events, Inspection, ReceiptEvents, State};
-
-/// The plant's business day a record was posted on, if it says.
-pub(super) fn posting_date(record: &Record) -> Option<Date> {
-    match record {
-        Record::GoodsReceived(r) => r.posting_date,
-        Record::InspectionCompleted(r) => r.posting_date,
-        _ => None,
-    }
-}
 
 impl SupplierLedger {
     /// Applies `f` to the receipt's records, then moves what it counts to the line its
