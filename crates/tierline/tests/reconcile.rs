@@ -172,6 +172,12 @@ async fn the_simulators_corrections_reconcile_with_an_independent_extract() {
     // placed lines' receipts, and Tierline agrees (it reconciled above).
     let metre_csv = extract(&stream, &metres, from, to);
     assert!(metre_csv.lines().any(|l| l.starts_with("otif_rate,")));
+    for quantity in ["avg_days_late,", "return_rate_ppm,", "defect_ppm,"] {
+        assert!(
+            !metre_csv.lines().any(|l| l.starts_with(quantity)),
+            "{metres}: no {quantity} terms in metres"
+        );
+    }
 
     // One receipt's quantity changed in the ERP's extract: listed, with its events.
     let csv = extract(&stream, &pieces, from, to);
