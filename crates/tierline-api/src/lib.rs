@@ -198,6 +198,7 @@ pub fn app(
         .routes(routes!(routes::alerts))
         .routes(routes!(routes::tiers))
         .routes(routes!(routes::policy))
+        .routes(routes!(routes::sources::sources))
         .routes(routes!(routes::profile::assessments))
         .routes(routes!(routes::profile::certificates))
         .routes(routes!(routes::profile::violations))

@@ -7,6 +7,7 @@ use tierline_scoring::Tier;
 
 pub(crate) mod closed_loop;
 pub(crate) mod profile;
+pub(crate) mod sources;
 
 use crate::AppState;
 use crate::keys::{Identity, Role};

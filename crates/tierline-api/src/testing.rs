@@ -95,6 +95,15 @@ pub fn ledgers(
 
 /// Appends `records` to the store (either backend), framed as producers would send them.
 pub async fn append<S: EventStore>(store: &S, records: &[Record]) -> Result<(), SeedError> {
+    append_at(store, records, None).await
+}
+
+/// [`append`], recorded at `recorded_at` (`None`: now), as a service on a test clock does.
+pub async fn append_at<S: EventStore>(
+    store: &S,
+    records: &[Record],
+    recorded_at: Option<tierline_events::Timestamp>,
+) -> Result<(), SeedError> {
     let codec = Codec::default();
     for chunk in records.chunks(5000) {
         let mut events = Vec::with_capacity(chunk.len());
@@ -113,6 +122,7 @@ pub async fn append<S: EventStore>(store: &S, records: &[Record]) -> Result<(), 
         store
             .append(&AppendBatch {
                 events,
+                recorded_at,
                 ..Default::default()
             })
             .await?;

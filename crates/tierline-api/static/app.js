@@ -256,10 +256,29 @@ async function loadEvents(id, more) {
   if (more) $("#event-table tbody").append(...rows); else $("#event-table tbody").replaceChildren(...rows);
 }
 
+// ---- feeds -----------------------------------------------------------------------
+// A dead feed looks like late suppliers: say so above every page. Supplier keys may not
+// read source health (403): the banner stays hidden.
+async function loadSourceBanner() {
+  let list;
+  try { list = await api("/v1/sources"); } catch (_) { $("#sources-banner").hidden = true; return; }
+  const bad = list.items.filter((s) => s.status !== "ok");
+  const box = $("#sources-banner");
+  box.hidden = bad.length === 0;
+  if (!bad.length) return;
+  const stale = bad.some((s) => s.status === "stale");
+  box.replaceChildren(
+    el("strong", { text: stale ? "A data feed has stopped. " : "A data feed is unusually quiet. " }),
+    el("span", { text: bad.map((s) => s.reason).join("; ") + ". " }),
+    el("span", { text: "Deliveries and inspections it should have sent are missing: late or unrated suppliers may not be late." }));
+  box.dataset.status = stale ? "stale" : "quiet";
+}
+
 // ---- wiring ----------------------------------------------------------------------
 async function route() {
   showError(null);
   clearInterval(state.timer);
+  loadSourceBanner();
   try {
     const plan = location.hash.match(/^#\/supplier\/([^/]+)\/plan\/(.+)$/);
     const m = location.hash.match(/^#\/supplier\/(.+)$/);
@@ -270,7 +289,7 @@ async function route() {
     else {
       await overview();
       // The live feed and the table refresh while the overview is open.
-      state.timer = setInterval(() => Promise.all([loadAlertFeed(), loadTiers()]).catch(showError), 5000);
+      state.timer = setInterval(() => Promise.all([loadAlertFeed(), loadTiers(), loadSourceBanner()]).catch(showError), 5000);
     }
     document.body.dataset.ready = "true";
   } catch (e) { showError(e); document.body.dataset.ready = "error"; }

@@ -126,6 +126,27 @@ fn text_after(dom: &str, marker: &str) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// An inspection of FEED-01 from `wms-east` (three a day).
+fn feed_inspection(d: u128, at: tierline_events::Timestamp) -> tierline_events::Record {
+    tierline_events::InspectionCompleted {
+        event_id: uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_f000 | d),
+        source: "wms-east".into(),
+        occurred_at: at,
+        supplier_id: "FEED-01".into(),
+        inspection_id: format!("FEED-{d}"),
+        receipt_id: None,
+        po_number: None,
+        line_number: None,
+        item_id: "I".into(),
+        inspected_quantity: 10.0,
+        defective_quantity: 0.0,
+        critical_defects: 0,
+        disposition: tierline_events::Disposition::Accepted,
+        posting_date: None,
+    }
+    .into()
+}
+
 /// QUAL-01's audit (valid for 30 more days) and two certificates, one expiring in 40
 /// days, one expired.
 fn profile_records() -> Vec<tierline_events::Record> {
@@ -211,6 +232,16 @@ async fn the_dashboard_renders_real_data_in_chromium() {
     let mut records = population_records(today(), 120);
     records.extend(profile_records());
     append(&db.store, &records).await.unwrap();
+    // A WMS feed that stopped on 3 June: the banner says so on every page.
+    for d in 1..=3 {
+        let at =
+            tierline_events::Timestamp::parse_rfc3339(&format!("2026-06-0{d}T08:00:00Z")).unwrap();
+        let feed: Vec<_> = (0..3).map(|k| feed_inspection(d * 10 + k, at)).collect();
+        tierline_api::testing::append_at(&db.store, &feed, Some(at))
+            .await
+            .unwrap();
+        records.extend(feed);
+    }
     let policy = Arc::new(Policy::default());
     project(&db.store, policy.clone(), &noon(today()), records.len())
         .await
@@ -235,6 +266,16 @@ async fn the_dashboard_renders_real_data_in_chromium() {
     assert!(
         dom.contains(r#"data-ready="true""#),
         "the page did not finish loading:\n{dom}"
+    );
+    assert!(
+        dom.contains(r#"id="sources-banner" class="banner" role="status" data-status="stale""#),
+        "no stale-feed banner"
+    );
+    assert_eq!(
+        text_after(&dom, r#"id="sources-banner""#),
+        "A data feed has stopped. no InspectionCompleted from wms-east for 12 days; it usually \
+         pauses at most 4 days. Deliveries and inspections it should have sent are missing: \
+         late or unrated suppliers may not be late."
     );
     for t in Tier::ALL {
         let n = ledgers.values().filter(|l| l.tier_on(today()) == t).count();

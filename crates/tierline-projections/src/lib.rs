@@ -5,7 +5,8 @@
 //! - the current scorecard per supplier and window,
 //! - tier history, alert episodes with their publication state, published tiers,
 //! - the outbox of messages the relay publishes,
-//! - the projector's checkpoint and lease.
+//! - the projector's checkpoint and lease,
+//! - events per source, record type and day ([`health`]: is each feed alive?).
 //!
 //! Everything here is derived and rebuildable from the store. The projector writes
 //! through [`WriteTx`] (one transaction per step); the API and the relay read through
@@ -24,15 +25,18 @@ macro_rules! on_pool {
 }
 
 mod column;
+pub mod health;
 mod lease;
 mod outbox;
 mod read;
 mod rows;
+mod sources;
 mod write;
 
 pub use lease::Lease;
 pub use read::{AlertQuery, AlertStatus, ListSort, SummaryQuery};
 pub use rows::*;
+pub use sources::count_page;
 pub use write::{BulkRows, PageRows, WriteTx};
 
 use sqlx::{PgPool, SqlitePool};

@@ -215,6 +215,7 @@ impl WriteTx {
             "DELETE FROM tier_history",
             "DELETE FROM supplier_standing",
             "DELETE FROM alert_episodes WHERE published_state IS NULL",
+            "DELETE FROM source_days",
         ] {
             on_tx!(self, c => {
                 sqlx::query(sql).execute(c).await?;

@@ -15,6 +15,15 @@ pub struct RecordLabel {
     pub record: String,
 }
 
+/// Labels naming a source and a record type it sends.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceLabel {
+    /// The events' `source`.
+    pub source: String,
+    /// Record short name, e.g. `GoodsReceived`.
+    pub record: String,
+}
+
 /// The projector's metrics (the relay exports its own).
 #[derive(Debug)]
 pub struct ProjectorMetrics {
@@ -34,6 +43,14 @@ pub struct ProjectorMetrics {
     pub messages_enqueued: Family<RecordLabel, Counter>,
     /// 1 while this projector holds its lease and projects, 0 on standby.
     pub active: Gauge,
+    /// Seconds since a source last sent a record type.
+    pub source_silence_seconds: Family<SourceLabel, Gauge<f64, AtomicU64>>,
+    /// 1 while a source is stale for a record type (docs/operations.md "Source health").
+    pub source_stale: Family<SourceLabel, Gauge>,
+    /// Events a source sent of a record type yesterday (UTC).
+    pub source_events_yesterday: Family<SourceLabel, Gauge>,
+    /// A source's mean daily events of a record type over the 28 days before today.
+    pub source_baseline_daily_events: Family<SourceLabel, Gauge<f64, AtomicU64>>,
     registry: Registry,
 }
 
@@ -48,6 +65,10 @@ impl Default for ProjectorMetrics {
             ledgers_loaded: Counter::default(),
             messages_enqueued: Family::default(),
             active: Gauge::default(),
+            source_silence_seconds: Family::default(),
+            source_stale: Family::default(),
+            source_events_yesterday: Family::default(),
+            source_baseline_daily_events: Family::default(),
             registry: Registry::with_prefix("tierline"),
         };
         let r = &mut m.registry;
@@ -90,6 +111,26 @@ impl Default for ProjectorMetrics {
             "projector_active",
             "1 while this projector holds its lease, 0 on standby",
             m.active.clone(),
+        );
+        r.register(
+            "source_silence_seconds",
+            "Seconds since a source last sent a record type",
+            m.source_silence_seconds.clone(),
+        );
+        r.register(
+            "source_stale",
+            "1 while a source has been silent for longer than it usually pauses",
+            m.source_stale.clone(),
+        );
+        r.register(
+            "source_events_yesterday",
+            "Events a source sent of a record type yesterday (UTC)",
+            m.source_events_yesterday.clone(),
+        );
+        r.register(
+            "source_baseline_daily_events",
+            "A source's mean daily events of a record type over the 28 days before today",
+            m.source_baseline_daily_events.clone(),
         );
         m
     }

@@ -12,6 +12,7 @@ mod lease;
 mod load;
 mod rebuild;
 mod service;
+mod sources;
 mod writers;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -114,6 +115,9 @@ pub struct Projector {
     metrics: Arc<crate::ProjectorMetrics>,
     /// When the lag gauges were last measured.
     lag_observed: Option<std::time::Instant>,
+    /// When the source-health gauges were last measured.
+    sources_observed: Option<std::time::Instant>,
+    sources_every: Duration,
 }
 
 impl std::fmt::Debug for Projector {
@@ -161,6 +165,8 @@ impl Projector {
             cache: Cache::new(DEFAULT_LEDGER_CACHE),
             cursor: Cursor::START,
             lag_observed: None,
+            sources_observed: None,
+            sources_every: sources::EVERY,
             projected_day: None,
             per_supplier: false,
             source: "tierline".into(),
@@ -268,6 +274,7 @@ impl Projector {
                 self.observe_lag_events().await?;
                 self.observe_stall().await?;
             }
+            self.observe_sources(clock).await?;
             return Ok(0);
         }
         let _renewing = self.keep_lease();
@@ -279,6 +286,7 @@ impl Projector {
         if self.stall_due() {
             self.observe_stall().await?;
         }
+        self.observe_sources(clock).await?;
         Ok(page.len())
     }
 
@@ -354,6 +362,8 @@ impl Projector {
         if let Some(last) = page.last() {
             self.cursor = last.cursor;
         }
+        tx.add_source_days(&tierline_projections::count_page(page))
+            .await?;
         if rollover {
             let touched: BTreeSet<&str> = suppliers.iter().copied().collect();
             written.extend(self.roll_over(&mut tx, &touched, clock).await?);

@@ -76,6 +76,7 @@ impl Projector {
         clock: &dyn Clock,
     ) -> Result<u64, ProjectorError> {
         tx.reset(&self.lease.name).await?;
+        tx.recount_source_days(self.cursor).await?;
         let today = clock.today(&self.policy);
         let mut events = 0;
         let empty = Walks::default();

@@ -1,0 +1,60 @@
+//! The source-health gauges: measured from the read model every 15 s (see
+//! [`Projector::set_source_health_every`]), also while idle (a dead feed is exactly when
+//! nothing arrives).
+
+use std::time::{Duration, Instant};
+
+use tierline_clock::Clock;
+use tierline_projections::health::SourceStatus;
+
+use super::{Projector, ProjectorError};
+use crate::metrics::SourceLabel;
+
+/// How often the gauges are measured by default.
+pub(super) const EVERY: Duration = Duration::from_secs(15);
+
+impl Projector {
+    /// How often the source-health gauges are measured (default 15 s; a query over a
+    /// small table).
+    pub fn set_source_health_every(&mut self, every: Duration) {
+        self.sources_every = every;
+    }
+
+    /// Sets the source-health gauges, at most every `sources_every`.
+    pub(super) async fn observe_sources(
+        &mut self,
+        clock: &dyn Clock,
+    ) -> Result<(), ProjectorError> {
+        let every = self.sources_every;
+        if self.sources_observed.is_some_and(|t| t.elapsed() < every) {
+            return Ok(());
+        }
+        self.sources_observed = Some(Instant::now());
+        let health = self.projections.source_health(clock.now()).await?;
+        let m = &self.metrics;
+        for h in &health {
+            let label = SourceLabel {
+                source: h.source.clone(),
+                record: h
+                    .record_name
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or(&h.record_name)
+                    .to_owned(),
+            };
+            m.source_silence_seconds
+                .get_or_create(&label)
+                .set(h.silent_seconds as f64);
+            m.source_stale
+                .get_or_create(&label)
+                .set(i64::from(h.status == SourceStatus::Stale));
+            m.source_events_yesterday
+                .get_or_create(&label)
+                .set(h.yesterday);
+            m.source_baseline_daily_events
+                .get_or_create(&label)
+                .set(h.baseline_daily.unwrap_or(0.0));
+        }
+        Ok(())
+    }
+}
