@@ -17,6 +17,7 @@ mod read;
 mod routes;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod unseal;
 mod write;
 
 use std::sync::Arc;
@@ -57,6 +58,8 @@ pub struct ApiConfig {
     pub cache: bool,
     /// Bytes of responses the cache holds at most.
     pub cache_max_bytes: usize,
+    /// The master key wrapping the people directory's keys (`--secrets-key-file`).
+    pub secrets_key: Option<tierline_people::Key>,
 }
 
 impl ApiConfig {
@@ -69,6 +72,7 @@ impl ApiConfig {
             body_limit: 16 * 1024,
             cache: true,
             cache_max_bytes: cache::DEFAULT_MAX_BYTES,
+            secrets_key: None,
         }
     }
 }
@@ -80,6 +84,8 @@ pub(crate) struct AppState {
     keys: Arc<ApiKeys>,
     clock: Arc<dyn Clock>,
     max_page_size: usize,
+    /// The people directory: seals free text on writes.
+    people: tierline_people::People,
 }
 
 struct BearerScheme;
@@ -174,7 +180,9 @@ pub fn app(
     // same process or on the same disk, reads are local and nothing is cached.
     let pg_pool = reader.projections().pg_pool().cloned();
     let use_cache = config.cache && pg_pool.is_some();
+    let people = tierline_people::People::new(reader.store().clone(), config.secrets_key.clone());
     let state = AppState {
+        people: people.clone(),
         reader,
         keys: Arc::new(config.keys.clone()),
         clock,
@@ -224,6 +232,7 @@ pub fn app(
         v1 = v1.route_layer(middleware::from_fn_with_state(cache_state, cache::cached));
     }
     let (v1, v1_doc) = v1
+        .route_layer(middleware::from_fn_with_state(people, unseal::unseal))
         .route_layer(middleware::from_fn_with_state(
             Arc::new(config.keys.clone()),
             auth::require_key,

@@ -220,3 +220,15 @@ impl From<tierline_store::StoreError> for Problem {
         }
     }
 }
+
+/// A failure of the people directory: the database's like any other, a key that does
+/// not unwrap a configuration error (logged, 500).
+pub(crate) fn people(e: tierline_people::PeopleError) -> Problem {
+    match e {
+        tierline_people::PeopleError::Store(e) => e.into(),
+        e => {
+            tracing::error!(error = %e, "people directory");
+            Problem::internal()
+        }
+    }
+}

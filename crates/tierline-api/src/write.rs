@@ -215,7 +215,7 @@ fn answer(
 /// 409 for an `Idempotency-Key` used for something else).
 pub(crate) async fn append(
     s: &AppState,
-    record: Record,
+    mut record: Record,
     occurred_given: bool,
     location: String,
 ) -> Result<Response, Problem> {
@@ -223,6 +223,16 @@ pub(crate) async fn append(
         Some(e) => (e.source.to_owned(), e.event_id),
         None => return Err(Problem::internal()),
     };
+    if let Err(e) = validate(&record) {
+        return Err(Problem::bad_body(e.field, e.rule.code(), e.to_string()));
+    }
+    // People's free text is stored sealed under its author's key (erasable); sealing
+    // is deterministic, so the same request again is recognised below.
+    let caller = source.strip_prefix("api:").unwrap_or(&source);
+    s.people
+        .seal_record(&mut record, caller, s.clock.now())
+        .await
+        .map_err(crate::problem::people)?;
     let store = s.reader.store();
     let conflict = || {
         Problem::conflict(format!(
@@ -235,9 +245,6 @@ pub(crate) async fn append(
         } else {
             Err(conflict())
         };
-    }
-    if let Err(e) = validate(&record) {
-        return Err(Problem::bad_body(e.field, e.rule.code(), e.to_string()));
     }
     let codec = s.reader.codec();
     let bytes = codec

@@ -21,6 +21,7 @@ mod records;
 mod registry_ids;
 pub mod sample;
 mod schema;
+mod sealed;
 mod validate;
 mod value;
 
@@ -29,5 +30,6 @@ pub use codec::{CeHeaders, Codec, DEFAULT_MAX_MESSAGE_BYTES, Decoded, Framing, M
 pub use error::{CatalogError, DatumError, DecodeError, Rule, ValidationError};
 pub use records::*;
 pub use registry_ids::RegistryIds;
+pub use sealed::{SEALED_MAX_CHARS, SEALED_PREFIX, Sealed};
 pub use validate::{is_supplier_id, validate};
 pub use value::{Date, Timestamp};

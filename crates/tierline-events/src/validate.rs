@@ -153,8 +153,11 @@ impl Check {
         Ok(())
     }
 
-    /// Free text typed by people: 1..4000.
+    /// Free text typed by people: 1..4000, or sealed (see [`crate::Sealed`]).
     fn free_text(&self, field: &'static str, v: &str) -> Result {
+        if crate::Sealed::parse(v).is_some() {
+            return self.len(field, v, 1, crate::SEALED_MAX_CHARS);
+        }
         self.len(field, v, 1, 4000)?;
         self.plain(field, v)
     }

@@ -6,6 +6,7 @@
 
 mod changes;
 mod copy;
+mod people;
 mod postgres;
 mod quarantine;
 mod replay;
@@ -18,6 +19,7 @@ use std::future::Future;
 
 pub use changes::{Changes, EVENTS_CHANNEL};
 pub use copy::CopyBuf;
+pub use people::{ErasureRow, PersonRow};
 pub use postgres::PgStore;
 pub use quarantine::Replay;
 pub use replay::{ReplayEvent, Replayed};

@@ -187,4 +187,8 @@ pub(crate) struct ApiArgs {
     /// Largest page size (larger requests are lowered to it).
     #[arg(long, env = "TIERLINE_API_MAX_PAGE_SIZE", default_value_t = 500)]
     pub(crate) max_page_size: usize,
+    /// The master key of the people directory (free text is sealed under per-person keys
+    /// it wraps).
+    #[command(flatten)]
+    pub(crate) secrets: tierline_people::SecretsArgs,
 }

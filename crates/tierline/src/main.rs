@@ -10,6 +10,7 @@ mod args;
 mod demo;
 mod import;
 mod ingest;
+mod people;
 mod project;
 mod quarantine;
 mod reconcile;
@@ -188,6 +189,18 @@ enum Command {
         /// The new file.
         out: PathBuf,
     },
+    /// The people directory: `people set ID --name --contact`, `people list`,
+    /// `people erasures`.
+    People {
+        #[command(flatten)]
+        args: Box<people::PeopleArgs>,
+    },
+    /// Erase a person: deletes their directory entry and key, so the free text they
+    /// typed reads `[erased]` everywhere; no event changes. Logged with --by.
+    Erase {
+        #[command(flatten)]
+        args: Box<people::EraseArgs>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -276,6 +289,8 @@ async fn main() -> Result<()> {
         Command::Import { args } => import::import(codec, *args).await,
         Command::Reconcile { args } => reconcile::reconcile(codec, *args).await,
         Command::Quarantine { args } => quarantine::quarantine(codec, *args).await,
+        Command::People { args } => people::people(codec, *args).await,
+        Command::Erase { args } => people::erase(codec, *args).await,
     }
 }
 

@@ -55,6 +55,12 @@ pub(crate) async fn serve(
     config.max_page_size = args.max_page_size;
     config.cache = !args.no_cache;
     config.cache_max_bytes = args.cache_max_bytes;
+    config.secrets_key = args.secrets.load().context("the secrets key")?;
+    if config.secrets_key.is_none() {
+        tracing::warn!(
+            "no secrets key (--secrets-key-file): the people directory's keys are stored unwrapped"
+        );
+    }
     let reader = tierline_api::Reader::new(store, policy.load()?, codec);
     let (router, _) = tierline_api::app(reader, clock.clock()?, &config, Arc::default());
     let listener = tokio::net::TcpListener::bind(args.api_http)

@@ -307,3 +307,60 @@ fn backup_copies_a_sqlite_store_online() {
     assert!(!out.status.success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn people_are_added_listed_and_erased_with_a_log() {
+    let dir = std::env::temp_dir().join(format!("tierline-people-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = format!("sqlite://{}", dir.join("t.db").display());
+    let key = dir.join("secrets.key");
+    std::fs::write(&key, "11".repeat(32)).unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_tierline"))
+            .args(args)
+            .env_remove("TIERLINE_OPERATOR")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let key_flag = key.to_str().unwrap();
+    let (ok, _, err) = run(&[
+        "people",
+        "--store",
+        &store,
+        "--secrets-key-file",
+        key_flag,
+        "set",
+        "P-7",
+        "--name",
+        "Jan Novák",
+        "--contact",
+        "jan@example.com",
+    ]);
+    assert!(ok, "{err}");
+    let (ok, list, _) = run(&["people", "--store", &store, "list"]);
+    assert!(ok);
+    assert!(
+        list.starts_with("P-7\tJan Novák\tjan@example.com\t"),
+        "{list}"
+    );
+    // Erasure says who; without --by it is refused.
+    let (ok, _, err) = run(&["erase", "--store", &store, "--person", "P-7"]);
+    assert!(!ok && err.contains("--by"), "{err}");
+    let (ok, said, err) = run(&["erase", "--store", &store, "--person", "P-7", "--by", "dpo"]);
+    assert!(ok, "{err}");
+    assert!(said.contains("P-7: erased"), "{said}");
+    let (_, list, _) = run(&["people", "--store", &store, "list"]);
+    assert_eq!(list, "");
+    let (_, log, _) = run(&["people", "--store", &store, "erasures"]);
+    assert!(
+        log.starts_with("P-7\t") && log.contains("\tby dpo\tentry deleted"),
+        "{log}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
