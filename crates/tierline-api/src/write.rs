@@ -188,11 +188,20 @@ fn own_fields(r: &Record) -> serde_json::Value {
 
 /// Whether a stored event is the same request again: same record type and fields, and
 /// the same `occurred_at` when the body gave one.
-fn same_request(s: &AppState, stored: &StoredEvent, record: &Record, occurred_given: bool) -> bool {
+/// `forms` are the request's record as typed and as sealed (a request stored by a
+/// release that did not seal free text is the same request too).
+fn same_request(
+    s: &AppState,
+    stored: &StoredEvent,
+    forms: [&Record; 2],
+    occurred_given: bool,
+) -> bool {
     let Ok(old) = stored.decode(s.reader.codec()) else {
         return false;
     };
-    own_fields(&old) == own_fields(record)
+    let record = forms[1];
+    let old = own_fields(&old);
+    forms.iter().any(|r| own_fields(r) == old)
         && (!occurred_given
             || stored.occurred_at == record.envelope().map_or(Timestamp(0), |e| e.occurred_at))
 }
@@ -215,7 +224,7 @@ fn answer(
 /// 409 for an `Idempotency-Key` used for something else).
 pub(crate) async fn append(
     s: &AppState,
-    mut record: Record,
+    record: Record,
     occurred_given: bool,
     location: String,
 ) -> Result<Response, Problem> {
@@ -228,6 +237,8 @@ pub(crate) async fn append(
     }
     // People's free text is stored sealed under its author's key (erasable); sealing
     // is deterministic, so the same request again is recognised below.
+    let typed = record.clone();
+    let mut record = record;
     let caller = source.strip_prefix("api:").unwrap_or(&source);
     s.people
         .seal_record(&mut record, caller, s.clock.now())
@@ -240,7 +251,7 @@ pub(crate) async fn append(
         ))
     };
     if let Some(stored) = store.event(&source, event_id).await? {
-        return if same_request(s, &stored, &record, occurred_given) {
+        return if same_request(s, &stored, [&typed, &record], occurred_given) {
             answer(s, StatusCode::OK, &stored, &location)
         } else {
             Err(conflict())

@@ -111,6 +111,12 @@ fn rows_of<R>(rows: Vec<R>, f: impl Fn(&R) -> Result<SourceDay>) -> Result<Vec<S
 }
 
 impl Projections {
+    /// Whether any source count is stored.
+    pub async fn has_source_days(&self) -> Result<bool> {
+        let sql = "SELECT EXISTS (SELECT 1 FROM source_days)";
+        Ok(on_pool!(self, p => sqlx::query_scalar(sql).fetch_one(p).await?))
+    }
+
     /// Every (source, record type)'s health as of `now` (docs/operations.md "Source
     /// health"), stale first.
     pub async fn source_health(&self, now: Timestamp) -> Result<Vec<SourceHealth>> {

@@ -214,7 +214,7 @@ impl Projector {
         }
         self.cursor = c.cursor;
         self.projected_day = c.projected_day;
-        Ok(())
+        self.count_sources_if_new().await
     }
 
     /// Stages a cached supplier's events of a page and settles its ledger once.

@@ -14,6 +14,23 @@ use crate::metrics::SourceLabel;
 pub(super) const EVERY: Duration = Duration::from_secs(15);
 
 impl Projector {
+    /// A projector upgraded from a release without source counts (its checkpoint past
+    /// events, no counts yet) counts everything up to its checkpoint once, so the events
+    /// the previous release projected are counted too.
+    pub(super) async fn count_sources_if_new(&mut self) -> Result<(), ProjectorError> {
+        if self.cursor.position == 0 || self.projections.has_source_days().await? {
+            return Ok(());
+        }
+        let mut tx = self.projections.begin().await?;
+        tx.recount_source_days(self.cursor).await?;
+        if !tx.fence(&self.lease).await? {
+            return Err(ProjectorError::Standby(self.lease.name.clone()));
+        }
+        tx.commit().await?;
+        tracing::info!(upto = %self.cursor, "counted the events of every source (first start of this release)");
+        Ok(())
+    }
+
     /// How often the source-health gauges are measured (default 15 s; a query over a
     /// small table).
     pub fn set_source_health_every(&mut self, every: Duration) {
