@@ -9,12 +9,12 @@ mod common;
 use std::sync::Arc;
 
 use tierline_clock::FixedClock;
-use tierline_events::{Codec, Date, Disposition, Framing, InspectionCompleted, Record, Timestamp};
+use tierline_events::{Codec, Date, Disposition, InspectionCompleted, Record, Timestamp};
 use tierline_projections::health::SourceStatus;
 use tierline_projector::Projector;
 use tierline_scoring::Policy;
+use tierline_store::EventStore;
 use tierline_store::testing::{Backend, fresh};
-use tierline_store::{AppendBatch, EventStore, NewEvent};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -41,25 +41,6 @@ fn inspection(source: &str, n: u128, at: Timestamp) -> Record {
         posting_date: None,
     }
     .into()
-}
-
-async fn append_at(store: &impl EventStore, records: &[Record], recorded_at: Timestamp) {
-    let codec = Codec::default();
-    let events = records
-        .iter()
-        .map(|r| {
-            let bytes = codec.to_bytes(r, Framing::Confluent).unwrap();
-            NewEvent::from_decoded(codec.decode(&bytes).unwrap(), bytes).unwrap()
-        })
-        .collect();
-    store
-        .append(&AppendBatch {
-            events,
-            recorded_at: Some(recorded_at),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
 }
 
 /// Appends 30 days of the three feeds, one batch per day at 10:00; returns the count.
@@ -90,7 +71,7 @@ async fn seed(store: &impl EventStore) -> usize {
         // 40 a day, 5 yesterday.
         add("plant-c", if back == 1 { 5 } else { 40 }, &mut records);
         total += records.len();
-        append_at(store, &records, at).await;
+        common::append_at(store, &records, Some(at)).await;
     }
     total
 }
@@ -169,7 +150,12 @@ async fn scenario(backend: Backend) {
 
     // Later that week plant-a is back: ok again.
     let back = Timestamp(now().0 + 3_600_000);
-    append_at(&db.store, &[inspection("plant-a", 99_999, back)], back).await;
+    common::append_at(
+        &db.store,
+        &[inspection("plant-a", 99_999, back)],
+        Some(back),
+    )
+    .await;
     let later = FixedClock(Timestamp(back.0 + 60_000));
     assert_eq!(common::project(&mut p, &later, 100, 1).await, 1);
     let after = p.projections().source_health(later.0).await.unwrap();

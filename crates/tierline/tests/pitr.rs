@@ -18,47 +18,17 @@ use std::time::{Duration, Instant};
 
 use e2e_world::PrivatePg;
 use tierline_clock::FixedClock;
-use tierline_events::{Codec, Disposition, Framing, InspectionCompleted, Record, Timestamp};
+use tierline_events::{Codec, Record, Timestamp};
 use tierline_projector::Projector;
 use tierline_scoring::Policy;
-use tierline_store::{AppendBatch, EventStore, NewEvent, PgStore, Store};
+use tierline_store::{EventStore, PgStore, Store};
 
 fn inspection(n: u128, day: u32, defective: f64) -> Record {
-    InspectionCompleted {
-        event_id: uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_a000 | n),
-        source: "qms".into(),
-        occurred_at: Timestamp::parse_rfc3339(&format!("2026-06-{day:02}T09:00:00Z")).unwrap(),
-        supplier_id: "SUP-P".into(),
-        inspection_id: format!("IN-{n}"),
-        receipt_id: None,
-        po_number: None,
-        line_number: None,
-        item_id: "I".into(),
-        inspected_quantity: 100.0,
-        defective_quantity: defective,
-        critical_defects: 0,
-        disposition: Disposition::Accepted,
-        posting_date: None,
-    }
-    .into()
+    common::june_inspection("SUP-P", n, day, defective)
 }
 
 async fn append(store: &PgStore, records: &[Record]) {
-    let codec = Codec::default();
-    let events = records
-        .iter()
-        .map(|r| {
-            let b = codec.to_bytes(r, Framing::Confluent).unwrap();
-            NewEvent::from_decoded(codec.decode(&b).unwrap(), b).unwrap()
-        })
-        .collect();
-    store
-        .append(&AppendBatch {
-            events,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    common::append_pg(store, records).await;
 }
 
 /// Runs a PostgreSQL tool as the postgres user.

@@ -106,6 +106,29 @@ fn until(port: u16, path: &str, done: impl Fn(&Value) -> bool) -> Value {
     }
 }
 
+/// `serve` and `project` of `bin` on `ports`, once both are ready.
+fn start_both(bin: &PathBuf, url: &str, ports: (u16, u16), keys: &PathBuf) -> (Service, Service) {
+    let api = format!("127.0.0.1:{}", ports.0);
+    let proj = format!("127.0.0.1:{}", ports.1);
+    let serve = Service::start(bin, &["serve", "--store", url, "--api-http", &api], keys);
+    let project = Service::start(
+        bin,
+        &[
+            "project",
+            "--store",
+            url,
+            "--project-http",
+            &proj,
+            "--poll-ms",
+            "50",
+        ],
+        keys,
+    );
+    assert_eq!(wait_get(ports.0, "/readyz").0, 200);
+    assert_eq!(wait_get(ports.1, "/readyz").0, 200);
+    (serve, project)
+}
+
 fn suppliers(v: &Value) -> usize {
     v["items"].as_array().map_or(0, Vec::len)
 }
@@ -143,28 +166,7 @@ async fn the_previous_release_keeps_running_while_this_one_migrates_then_hands_o
 
     // The previous release serves and projects.
     let (api, proj) = (free_port(), free_port());
-    let api_arg = format!("127.0.0.1:{api}");
-    let proj_arg = format!("127.0.0.1:{proj}");
-    let old_serve = Service::start(
-        &old,
-        &["serve", "--store", &url, "--api-http", &api_arg],
-        &keys,
-    );
-    let old_project = Service::start(
-        &old,
-        &[
-            "project",
-            "--store",
-            &url,
-            "--project-http",
-            &proj_arg,
-            "--poll-ms",
-            "50",
-        ],
-        &keys,
-    );
-    assert_eq!(wait_get(api, "/readyz").0, 200);
-    assert_eq!(wait_get(proj, "/readyz").0, 200);
+    let (old_serve, old_project) = start_both(&old, &url, (api, proj), &keys);
     let supplier = |n: u32| format!("UPG-{}", n % 5);
     for n in 0..20 {
         write(api, n, &supplier(n));
@@ -198,26 +200,7 @@ async fn the_previous_release_keeps_running_while_this_one_migrates_then_hands_o
     // This release takes over (Recreate: the old projector stops first).
     old_project.stop();
     old_serve.stop();
-    let new_serve = Service::start(
-        &new,
-        &["serve", "--store", &url, "--api-http", &api_arg],
-        &keys,
-    );
-    let new_project = Service::start(
-        &new,
-        &[
-            "project",
-            "--store",
-            &url,
-            "--project-http",
-            &proj_arg,
-            "--poll-ms",
-            "50",
-        ],
-        &keys,
-    );
-    assert_eq!(wait_get(api, "/readyz").0, 200);
-    assert_eq!(wait_get(proj, "/readyz").0, 200);
+    let (new_serve, new_project) = start_both(&new, &url, (api, proj), &keys);
     for n in 40..50 {
         write(api, n, &supplier(n));
     }

@@ -25,6 +25,15 @@ pub async fn project(p: &mut Projector, clock: &FixedClock, batch: usize, n: usi
 }
 
 pub async fn append(store: &impl EventStore, records: &[Record]) {
+    append_at(store, records, None).await;
+}
+
+/// [`append`], recorded at `recorded_at` (`None`: now).
+pub async fn append_at(
+    store: &impl EventStore,
+    records: &[Record],
+    recorded_at: Option<Timestamp>,
+) {
     let codec = Codec::default();
     let events = records
         .iter()
@@ -36,6 +45,7 @@ pub async fn append(store: &impl EventStore, records: &[Record]) {
     store
         .append(&AppendBatch {
             events,
+            recorded_at,
             ..Default::default()
         })
         .await

@@ -85,3 +85,58 @@ pub(crate) async fn send_record(
         .await
         .unwrap();
 }
+
+/// An accepted inspection of 100 units of `supplier` on 2026-06-`day` at 09:00 with
+/// `defective` defective ones; its event id ends in `n`.
+pub(crate) fn june_inspection(
+    supplier: &str,
+    n: u128,
+    day: u32,
+    defective: f64,
+) -> tierline_events::Record {
+    tierline_events::InspectionCompleted {
+        event_id: uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 | n),
+        source: "qms".into(),
+        occurred_at: tierline_events::Timestamp::parse_rfc3339(&format!(
+            "2026-06-{day:02}T09:00:00Z"
+        ))
+        .unwrap(),
+        supplier_id: supplier.into(),
+        inspection_id: format!("IN-{n}"),
+        receipt_id: None,
+        po_number: None,
+        line_number: None,
+        item_id: "I".into(),
+        inspected_quantity: 100.0,
+        defective_quantity: defective,
+        critical_defects: 0,
+        disposition: tierline_events::Disposition::Accepted,
+        posting_date: None,
+    }
+    .into()
+}
+
+/// Appends `records` to a PostgreSQL store in one batch, framed as producers send them.
+pub(crate) async fn append_pg(
+    store: &tierline_store::PgStore,
+    records: &[tierline_events::Record],
+) {
+    use tierline_store::EventStore;
+    let codec = tierline_events::Codec::default();
+    let events = records
+        .iter()
+        .map(|r| {
+            let b = codec
+                .to_bytes(r, tierline_events::Framing::Confluent)
+                .unwrap();
+            tierline_store::NewEvent::from_decoded(codec.decode(&b).unwrap(), b).unwrap()
+        })
+        .collect();
+    store
+        .append(&tierline_store::AppendBatch {
+            events,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+}
