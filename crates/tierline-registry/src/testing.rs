@@ -55,9 +55,16 @@ impl Apicurio {
         format!("http://127.0.0.1:{}/apis/ccompat/v7", self.port)
     }
 
-    /// Freezes the process (SIGSTOP): requests hang until [`Apicurio::thaw`].
+    /// Freezes the process (SIGSTOP): requests hang until [`Apicurio::thaw`]. Returns
+    /// once every thread is stopped (a thread running on another core stops a moment
+    /// after the signal, and could answer one more request).
     pub fn freeze(&self) {
         self.signal("-STOP");
+        let tasks = format!("/proc/{}/task", self.child.id());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::time::Instant::now() < deadline && !all_stopped(&tasks) {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
 
     /// Lets a frozen process go on (SIGCONT).
@@ -70,6 +77,20 @@ impl Apicurio {
             .args([sig, &self.child.id().to_string()])
             .status();
     }
+}
+
+/// Whether every thread under `/proc/PID/task` is stopped (state `T`).
+fn all_stopped(tasks: &str) -> bool {
+    let Ok(entries) = std::fs::read_dir(tasks) else {
+        return true;
+    };
+    entries.filter_map(Result::ok).all(|t| {
+        std::fs::read_to_string(t.path().join("stat")).is_ok_and(|stat| {
+            // The state follows the parenthesised command name.
+            stat.rsplit_once(") ")
+                .is_some_and(|(_, rest)| rest.starts_with('T') || rest.starts_with('t'))
+        })
+    })
 }
 
 impl Drop for Apicurio {
