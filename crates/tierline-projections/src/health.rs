@@ -124,13 +124,19 @@ pub fn series(
     out
 }
 
-/// Every pair's health as of `now`, ordered stale first, then quiet, then by name.
+/// The `source` of acts people write through the API (`api:{key name}`): not a feed,
+/// so not judged (a buyer who writes no assessment for a week is not a dead system).
+pub const API_SOURCE_PREFIX: &str = "api:";
+
+/// Every feed's health as of `now`, ordered stale first, then quiet, then by name.
+/// People's acts through the API ([`API_SOURCE_PREFIX`]) are left out.
 pub fn source_health(
     series: &BTreeMap<(String, String), SourceSeries>,
     now: Timestamp,
 ) -> Vec<SourceHealth> {
     let mut out: Vec<SourceHealth> = series
         .iter()
+        .filter(|((source, _), _)| !source.starts_with(API_SOURCE_PREFIX))
         .filter_map(|((source, record), s)| assess(source, record, s, now))
         .collect();
     out.sort_by_key(|h| {

@@ -96,3 +96,13 @@ fn a_small_feed_is_never_quiet_a_large_one_is() {
     fine.extend(feed(std::iter::once(1), 26));
     assert_eq!(verdict(&fine, thursday(9)).0, SourceStatus::Ok);
 }
+
+#[test]
+fn people_writing_through_the_api_are_not_a_feed() {
+    // An editor who wrote daily for four weeks, then stopped: not judged at all.
+    let mut rows = feed(5..=28, 40);
+    for r in &mut rows {
+        r.source = "api:alice".into();
+    }
+    assert!(source_health(&series(&rows, &[]), thursday(9)).is_empty());
+}
