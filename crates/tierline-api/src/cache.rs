@@ -190,7 +190,7 @@ pub(crate) struct CacheState {
 /// which changes before the projections do, so it is never cached).
 pub(crate) async fn cached(State(s): State<CacheState>, req: Request, next: Next) -> Response {
     // Lineage reads the store; who-am-I and the key list depend on the caller; source
-    // health on the clock.
+    // health on the clock; the people directory changes outside the projections.
     let path = req.uri().path();
     if req.method() == Method::POST {
         // A write changes what reads of the store answer (status, plans, the gate):
@@ -203,7 +203,7 @@ pub(crate) async fn cached(State(s): State<CacheState>, req: Request, next: Next
     }
     if req.method() != Method::GET
         || path.ends_with("/events")
-        || matches!(path, "/v1/me" | "/v1/keys" | "/v1/sources")
+        || matches!(path, "/v1/me" | "/v1/keys" | "/v1/sources" | "/v1/people")
     {
         return next.run(req).await;
     }

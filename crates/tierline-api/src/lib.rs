@@ -207,6 +207,7 @@ pub fn app(
         .routes(routes!(routes::tiers))
         .routes(routes!(routes::policy))
         .routes(routes!(routes::sources::sources))
+        .routes(routes!(routes::people::people))
         .routes(routes!(routes::profile::assessments))
         .routes(routes!(routes::profile::certificates))
         .routes(routes!(routes::profile::violations))

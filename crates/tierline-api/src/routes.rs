@@ -6,6 +6,7 @@ use tierline_events::{Date, RecordKind};
 use tierline_scoring::Tier;
 
 pub(crate) mod closed_loop;
+pub(crate) mod people;
 pub(crate) mod profile;
 pub(crate) mod sources;
 

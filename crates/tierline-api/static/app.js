@@ -256,6 +256,24 @@ async function loadEvents(id, more) {
   if (more) $("#event-table tbody").append(...rows); else $("#event-table tbody").replaceChildren(...rows);
 }
 
+// ---- people ----------------------------------------------------------------------
+// Records hold people's ids; the directory gives their names ("[erased]" once erased).
+// Supplier keys may not read it: ids are shown as they are.
+let people = null;
+function loadPeople() {
+  if (!people) {
+    people = api("/v1/people")
+      .then((list) => new Map(list.items.map((p) => [p.person_id, p.name])))
+      .catch(() => new Map());
+  }
+  return people;
+}
+let peopleNames = new Map();
+function personName(id) {
+  const name = peopleNames.get(id);
+  return name ? `${name} (${id})` : id;
+}
+
 // ---- feeds -----------------------------------------------------------------------
 // A dead feed looks like late suppliers: say so above every page. Supplier keys may not
 // read source health (403): the banner stays hidden.
@@ -280,6 +298,7 @@ async function route() {
   clearInterval(state.timer);
   loadSourceBanner();
   try {
+    peopleNames = await loadPeople();
     const plan = location.hash.match(/^#\/supplier\/([^/]+)\/plan\/(.+)$/);
     const m = location.hash.match(/^#\/supplier\/(.+)$/);
     if (plan) await planPage(decodeURIComponent(plan[1]), decodeURIComponent(plan[2]));

@@ -27,7 +27,7 @@ async function loopSupplier(id, sc, openAlerts) {
     ` since ${status.since || "the beginning"}` + (status.reason ? ` · ${status.reason}` : ""));
   $("#status-decisions").replaceChildren(...(status.decisions.length ? status.decisions.slice().reverse().map((d) =>
     el("li", { "data-decision": d.event_id }, statusBadge(d.status),
-      ` ${d.occurred_at.slice(0, 10)} by ${d.decided_by}: ${d.reason}` + (d.valid_until ? ` (until ${d.valid_until})` : "") +
+      ` ${d.occurred_at.slice(0, 10)} by ${personName(d.decided_by)}: ${d.reason}` + (d.valid_until ? ` (until ${d.valid_until})` : "") +
       (d.in_force ? " · in force" : ""))) : [el("li", { class: "muted", text: "no decision: approved" })]));
   const admin = me.role === "admin";
   $("#status-form").hidden = !admin;
@@ -47,7 +47,7 @@ async function loopSupplier(id, sc, openAlerts) {
   $("#plan-table tbody").replaceChildren(...(rows.length ? rows.map((p) => el("tr", { "data-plan": p.plan_id },
     el("td", {}, el("a", { href: planHref(p), text: p.derived ? "automatic (" + p.plan_id.slice(0, 8) + ")" : p.plan_id })),
     el("td", { text: p.indicator }), el("td", { class: "num", text: fmtNum(p.target) }), el("td", { text: p.due_date }),
-    el("td", {}, stateBadge(p.state)), el("td", { text: p.owner }))) : [el("tr", {}, el("td", { class: "muted", colspan: "6", text: "no plans" }))]));
+    el("td", {}, stateBadge(p.state)), el("td", { text: personName(p.owner) }))) : [el("tr", {}, el("td", { class: "muted", colspan: "6", text: "no plans" }))]));
   // "Open a plan" from an open alert (editors), or from scratch.
   $("#plan-form").hidden = !editor;
   if (editor) {
@@ -120,7 +120,7 @@ function drawCredit(credit) {
 function planItem(p) {
   return el("li", { "data-plan": p.plan_id }, stateBadge(p.state), " ",
     el("a", { href: planHref(p), text: `${p.supplier_id} · ${p.indicator}` }),
-    ` target ${fmtNum(p.target)}, due ${p.due_date}, ${p.owner}` +
+    ` target ${fmtNum(p.target)}, due ${p.due_date}, ${personName(p.owner)}` +
       (p.progress.length ? `, ${p.progress[p.progress.length - 1].percent_complete}% done` : ""));
 }
 
@@ -147,7 +147,7 @@ async function planPage(id, planId) {
   $("#plan-back").textContent = "\u2190 " + id;
   $("#plan-title").replaceChildren(`${p.indicator} plan `, stateBadge(p.state));
   const facts = [
-    ["plan", p.plan_id + (p.derived ? " (automatic, from a CRITICAL alert)" : "")], ["owner", p.owner],
+    ["plan", p.plan_id + (p.derived ? " (automatic, from a CRITICAL alert)" : "")], ["owner", personName(p.owner)],
     ["window", p.window_days + " days"], ["target", fmtNum(p.target)], ["baseline", fmtNum(p.baseline)],
     ["opened", p.opened_on], ["due", p.due_date], ["review", p.review_date || "none (closed)"],
     ["value at review", fmtNum(p.value_at_review)], ["closed", p.close_reason || "–"],

@@ -253,6 +253,16 @@ async fn the_dashboard_renders_real_data_in_chromium() {
         &ApiConfig::new(ApiKeys::disabled()),
         Arc::new(HttpMetrics::default()),
     );
+    // Who P-0001 (DEAR-01's decision) is.
+    tierline_people::People::new(db.store.clone(), None)
+        .set(
+            "P-0001",
+            Some("Ines Roth"),
+            None,
+            tierline_events::Timestamp(0),
+        )
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
@@ -488,6 +498,17 @@ async fn closed_loop_pages(addr: std::net::SocketAddr, dom: &str) {
     assert!(page.contains("uplot"), "no plan chart");
     // Reviewed: no more progress or closing.
     assert!(page.contains(r#"id="progress-form" class="inline-form" hidden"#));
+    // DEAR-01's page names who decided, from the people directory.
+    let dear = render(
+        &format!("http://{addr}/#/supplier/DEAR-01"),
+        &artifacts().join("dashboard-decision.png"),
+    )
+    .await;
+    let decision = text_after(&dear, r#"data-decision=""#);
+    assert!(
+        decision.contains("by Ines Roth (P-0001): forged certificates"),
+        "{decision:?}"
+    );
     // The blacklist: DEAR-01 with its reason and history; its row in the overview.
     let black = render(
         &format!("http://{addr}/#/blacklist"),

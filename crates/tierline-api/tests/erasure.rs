@@ -126,6 +126,24 @@ async fn erasing_a_person_makes_their_text_unreadable_and_nothing_else_changes(b
         .unwrap();
     let (_, board_before) = get(&router, VIEWER, "/v1/suppliers?page_size=500").await;
 
+    // The directory names P-7 until the erasure.
+    people
+        .set("P-7", Some("Jan Novák"), Some("jan@example.com"), clock.0)
+        .await
+        .unwrap();
+    let (_, dir) = get(&router, VIEWER, "/v1/people").await;
+    assert_eq!(
+        dir["items"],
+        json!([
+            {"person_id": "P-0001", "name": null, "contact": null, "erased": false},
+            {"person_id": "P-7", "name": "Jan Novák", "contact": "jan@example.com", "erased": false},
+        ])
+    );
+    assert_eq!(
+        get(&router, common::SUPPLIER, "/v1/people").await.0,
+        StatusCode::FORBIDDEN
+    );
+
     // Erase P-7.
     assert!(
         people
@@ -145,6 +163,11 @@ async fn erasing_a_person_makes_their_text_unreadable_and_nothing_else_changes(b
     assert_eq!(events["items"][0]["payload"]["comment"], ERASED, "{events}");
     let (_, status) = get(&router, VIEWER, "/v1/suppliers/ACME-01/status").await;
     assert_eq!(status["decisions"][0]["reason"], REASON, "{status}");
+    let (_, dir) = get(&router, VIEWER, "/v1/people").await;
+    assert_eq!(
+        dir["items"][1],
+        json!({"person_id": "P-7", "name": ERASED, "contact": null, "erased": true})
+    );
     let erasures = people.erasures().await.unwrap();
     assert_eq!(
         (
