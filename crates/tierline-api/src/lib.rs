@@ -233,7 +233,10 @@ pub fn app(
         v1 = v1.route_layer(middleware::from_fn_with_state(cache_state, cache::cached));
     }
     let (v1, v1_doc) = v1
-        .route_layer(middleware::from_fn_with_state(people, unseal::unseal))
+        .route_layer(middleware::from_fn_with_state(
+            (people, Arc::new(unseal::Opened::default())),
+            unseal::unseal,
+        ))
         .route_layer(middleware::from_fn_with_state(
             Arc::new(config.keys.clone()),
             auth::require_key,

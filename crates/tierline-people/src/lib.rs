@@ -15,6 +15,8 @@
 mod crypto;
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tierline_events::{Record, Sealed, Timestamp};
 use tierline_store::{ErasureRow, PersonRow, Store, StoreError};
@@ -113,18 +115,28 @@ pub struct Person {
     pub created_at: Timestamp,
 }
 
+/// How long a person's key is remembered for opening text: an erasure shows everywhere
+/// within this (keys not found are never remembered, so new people show at once).
+pub const KEY_CACHE: Duration = Duration::from_secs(1);
+
 /// The directory on a store's database, with the master key.
 #[derive(Debug, Clone)]
 pub struct People {
     store: Store,
     master: Option<Key>,
+    /// Keys found lately, by person, with when they were read ([`KEY_CACHE`]).
+    keys: Arc<Mutex<HashMap<String, (Key, Instant)>>>,
 }
 
 impl People {
     /// The directory in `store`'s database (its tables come with the store's
     /// migrations); `master` wraps new keys and unwraps stored ones.
     pub fn new(store: Store, master: Option<Key>) -> People {
-        People { store, master }
+        People {
+            store,
+            master,
+            keys: Arc::default(),
+        }
     }
 
     /// Whether keys are wrapped under a master key.
@@ -204,11 +216,7 @@ impl People {
         if persons.is_empty() {
             return Ok(0);
         }
-        let ids: Vec<&str> = persons.iter().map(String::as_str).collect();
-        let mut keys: HashMap<String, Key> = HashMap::new();
-        for row in self.store.people(&ids).await? {
-            keys.insert(row.person_id.clone(), self.key_of(&row)?);
-        }
+        let keys = self.keys_of(&persons).await?;
         let mut n = 0;
         visit_mut(value, &mut |s| {
             if let Some((at, p)) = sealed_in(s) {
@@ -221,6 +229,49 @@ impl People {
             }
         });
         Ok(n)
+    }
+
+    /// The keys of `persons` that exist: remembered ones younger than [`KEY_CACHE`],
+    /// the rest read in one query.
+    async fn keys_of(
+        &self,
+        persons: &BTreeSet<String>,
+    ) -> Result<HashMap<String, Key>, PeopleError> {
+        let now = Instant::now();
+        let mut keys = HashMap::new();
+        {
+            let cache = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+            for p in persons {
+                if let Some((k, _)) = cache
+                    .get(p)
+                    .filter(|(_, at)| now.duration_since(*at) < KEY_CACHE)
+                {
+                    keys.insert(p.clone(), k.clone());
+                }
+            }
+        }
+        let missing: Vec<&str> = persons
+            .iter()
+            .filter(|p| !keys.contains_key(*p))
+            .map(String::as_str)
+            .collect();
+        if missing.is_empty() {
+            return Ok(keys);
+        }
+        let mut fresh = Vec::new();
+        for row in self.store.people(&missing).await? {
+            fresh.push((row.person_id.clone(), self.key_of(&row)?));
+        }
+        let mut cache = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        // Bounded: a response names a handful of people; old entries go first.
+        if cache.len() > 10_000 {
+            cache.retain(|_, (_, at)| now.duration_since(*at) < KEY_CACHE);
+        }
+        for (p, k) in fresh {
+            cache.insert(p.clone(), (k.clone(), now));
+            keys.insert(p, k);
+        }
+        Ok(keys)
     }
 
     /// Adds or renames a person (their key is made with the entry).
@@ -255,6 +306,10 @@ impl People {
     /// Erases `person`: deletes their entry (name, contact, key) and logs who did it.
     /// Returns whether there was an entry. Idempotent (each call is logged).
     pub async fn erase(&self, person: &str, by: &str, now: Timestamp) -> Result<bool, PeopleError> {
+        self.keys
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(person);
         Ok(self.store.erase_person(person, by, now).await?)
     }
 

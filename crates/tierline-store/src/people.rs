@@ -54,17 +54,26 @@ macro_rules! on_store {
 const COLUMNS: &str = "person_id, name, contact, key_material, key_wrapped, created_at";
 
 impl Store {
-    /// The directory entries of `ids` (those that exist).
+    /// The directory entries of `ids` (those that exist), in one query.
     pub async fn people(&self, ids: &[&str]) -> Result<Vec<PersonRow>, StoreError> {
-        let mut out = Vec::with_capacity(ids.len());
-        // A response names a handful of people: one indexed lookup each.
-        for id in ids {
-            let sql = format!("SELECT {COLUMNS} FROM people WHERE person_id = $1");
-            let row: Option<PersonRow> =
-                on_store!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await?);
-            out.extend(row);
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        Ok(match self {
+            Store::Postgres(s) => {
+                let sql = format!("SELECT {COLUMNS} FROM people WHERE person_id = ANY($1)");
+                sqlx::query_as(&sql).bind(ids).fetch_all(s.pool()).await?
+            }
+            Store::Sqlite(s) => {
+                // SQLite has no arrays: the ids as a JSON array, unpacked by json_each.
+                let list =
+                    serde_json::to_string(ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM people WHERE person_id IN (SELECT value FROM json_each($1))"
+                );
+                sqlx::query_as(&sql).bind(list).fetch_all(s.pool()).await?
+            }
+        })
     }
 
     /// Every entry, by id.
