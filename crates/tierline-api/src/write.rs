@@ -199,11 +199,10 @@ fn same_request(
     let Ok(old) = stored.decode(s.reader.codec()) else {
         return false;
     };
-    let record = forms[1];
     let old = own_fields(&old);
     forms.iter().any(|r| own_fields(r) == old)
         && (!occurred_given
-            || stored.occurred_at == record.envelope().map_or(Timestamp(0), |e| e.occurred_at))
+            || stored.occurred_at == forms[0].envelope().map_or(Timestamp(0), |e| e.occurred_at))
 }
 
 fn answer(
@@ -224,7 +223,7 @@ fn answer(
 /// 409 for an `Idempotency-Key` used for something else).
 pub(crate) async fn append(
     s: &AppState,
-    record: Record,
+    mut record: Record,
     occurred_given: bool,
     location: String,
 ) -> Result<Response, Problem> {
@@ -238,7 +237,6 @@ pub(crate) async fn append(
     // People's free text is stored sealed under its author's key (erasable); sealing
     // is deterministic, so the same request again is recognised below.
     let typed = record.clone();
-    let mut record = record;
     let caller = source.strip_prefix("api:").unwrap_or(&source);
     s.people
         .seal_record(&mut record, caller, s.clock.now())

@@ -36,16 +36,16 @@ pub struct SourceDay {
     pub last_recorded_at: Timestamp,
 }
 
-/// Whether a source sends as usual.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Whether a source sends as usual; ordered worst first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceStatus {
-    /// Sending as usual (or too new to tell).
-    Ok,
-    /// Yesterday brought far less than usual.
-    Quiet,
     /// Silent for longer than it has ever paused lately.
     Stale,
+    /// Yesterday brought far less than usual.
+    Quiet,
+    /// Sending as usual (or too new to tell).
+    Ok,
 }
 
 impl SourceStatus {
@@ -139,13 +139,8 @@ pub fn source_health(
         .filter(|((source, _), _)| !source.starts_with(API_SOURCE_PREFIX))
         .filter_map(|((source, record), s)| assess(source, record, s, now))
         .collect();
-    out.sort_by_key(|h| {
-        let rank = match h.status {
-            SourceStatus::Stale => 0,
-            SourceStatus::Quiet => 1,
-            SourceStatus::Ok => 2,
-        };
-        (rank, h.source.clone(), h.record_name.clone())
+    out.sort_by(|a, b| {
+        (a.status, &a.source, &a.record_name).cmp(&(b.status, &b.source, &b.record_name))
     });
     out
 }
@@ -242,8 +237,8 @@ fn longest_zero_run(days: &[i64]) -> i64 {
     best
 }
 
-/// `srm.deliveries.GoodsReceived` -> `GoodsReceived`.
-fn short_name(record: &str) -> &str {
+/// A record's short name: `io.tierline.v1.GoodsReceived` -> `GoodsReceived`.
+pub fn short_name(record: &str) -> &str {
     record.rsplit('.').next().unwrap_or(record)
 }
 

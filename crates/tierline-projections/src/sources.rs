@@ -105,11 +105,6 @@ impl WriteTx {
     }
 }
 
-/// Reads `(source, record_name, day, events, last_recorded_at)` rows.
-fn rows_of<R>(rows: Vec<R>, f: impl Fn(&R) -> Result<SourceDay>) -> Result<Vec<SourceDay>> {
-    rows.iter().map(f).collect()
-}
-
 impl Projections {
     /// Whether any source count is stored.
     pub async fn has_source_days(&self) -> Result<bool> {
@@ -145,7 +140,10 @@ impl Projections {
                     .fetch_all($p)
                     .await?;
                 let lifetime = sqlx::query(lifetime_sql).fetch_all($p).await?;
-                (rows_of(recent, map)?, rows_of(lifetime, map)?)
+                (
+                    recent.iter().map(map).collect::<Result<Vec<_>>>()?,
+                    lifetime.iter().map(map).collect::<Result<Vec<_>>>()?,
+                )
             }};
         }
         let (recent, lifetime) = match self {

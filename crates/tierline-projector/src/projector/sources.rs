@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use tierline_clock::Clock;
-use tierline_projections::health::SourceStatus;
+use tierline_projections::health::{self, SourceStatus};
 
 use super::{Projector, ProjectorError};
 use crate::metrics::SourceLabel;
@@ -52,12 +52,7 @@ impl Projector {
         for h in &health {
             let label = SourceLabel {
                 source: h.source.clone(),
-                record: h
-                    .record_name
-                    .rsplit('.')
-                    .next()
-                    .unwrap_or(&h.record_name)
-                    .to_owned(),
+                record: health::short_name(&h.record_name).to_owned(),
             };
             m.source_silence_seconds
                 .get_or_create(&label)
